@@ -1,0 +1,170 @@
+//! The storage contract. One trait, one small error type, one implementation per backend
+//! (SQLite embedded, PostgreSQL for scale-out), and one conformance suite that every
+//! implementation must pass. No SQL type crosses this boundary.
+//!
+//! Each mutating method is one transaction that writes the state rows, keeps the counters
+//! exact and appends its event(s) to the log; either all of it commits or none of it does.
+
+use async_trait::async_trait;
+
+use crate::event::Event;
+use crate::id::Id;
+use crate::model::*;
+use crate::page::{Page, PageRequest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist (or no longer does).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was violated; the string names what was taken (e.g. `username`).
+    #[error("{0} is already taken")]
+    Conflict(String),
+    /// Anything else: connection loss, a corrupt row. Logged, never shown to clients.
+    #[error("storage failure: {0}")]
+    Other(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Filters for an account's own timeline (`GET /api/v1/accounts/:id/statuses`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AccountStatusesFilter {
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    pub only_media: bool,
+}
+
+/// The per-viewer flags of a set of statuses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewerFlags {
+    pub favourited: Vec<Id>,
+    pub reblogged: Vec<Id>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs and `/api/v1/instance`.
+    fn backend(&self) -> &'static str;
+
+    // ---- apps, tokens, authorization codes -------------------------------------------------
+
+    /// Appends `app.created`. `client_id` is unique.
+    async fn create_app(&self, app: NewApp) -> StoreResult<App>;
+    async fn app(&self, id: Id) -> StoreResult<App>;
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<App>;
+
+    /// Appends `token.issued`.
+    async fn create_token(&self, token: NewToken) -> StoreResult<TokenRecord>;
+    async fn token(&self, id: Id) -> StoreResult<TokenRecord>;
+    /// Marks the token revoked and appends `token.revoked`; revoking twice is not an error
+    /// and logs nothing the second time.
+    async fn revoke_token(&self, id: Id) -> StoreResult<Change>;
+
+    async fn create_auth_code(&self, code: AuthCode) -> StoreResult<()>;
+    /// Removes and returns the code: a code works once.
+    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode>;
+
+    // ---- accounts ---------------------------------------------------------------------------
+
+    /// Appends `account.created`. `username` is unique case-insensitively and `email` is unique:
+    /// a clash is `Conflict("username")` or `Conflict("email")`.
+    async fn create_account(&self, account: NewAccount) -> StoreResult<Account>;
+    async fn account(&self, id: Id) -> StoreResult<Account>;
+    /// Case-insensitive.
+    async fn account_by_username(&self, username: &str) -> StoreResult<Account>;
+    /// The accounts among `usernames` (case-insensitive) that exist, in no particular order.
+    async fn accounts_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<Account>>;
+    /// Existing accounts among `ids`, in the order of `ids`; missing ones are skipped.
+    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<Account>>;
+    /// By username (case-insensitive) or email (case-insensitive).
+    async fn credentials(&self, login: &str) -> StoreResult<Credentials>;
+    /// Appends `account.updated`.
+    async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<Account>;
+
+    // ---- follows ----------------------------------------------------------------------------
+
+    /// Appends `account.followed` and bumps both counters unless already following.
+    /// Following oneself is the caller's job to refuse.
+    async fn follow(&self, follower: Id, followee: Id) -> StoreResult<Change>;
+    /// Appends `account.unfollowed` and lowers both counters if there was a follow.
+    async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change>;
+    async fn is_following(&self, follower: Id, followee: Id) -> StoreResult<bool>;
+    /// One entry per id in `ids` that names an existing account, in order.
+    async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>>;
+    /// Paged by follow id (newest follow first).
+    async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
+    async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
+
+    // ---- statuses ---------------------------------------------------------------------------
+
+    /// Creates a status, its first version, its mentions and tags, bumps the author's
+    /// `statuses_count` (except for direct statuses, as Mastodon does) and the parent's
+    /// `replies_count`, and appends `status.created`.
+    ///
+    /// With an `idempotency_key` already used by the same account, nothing is written and the
+    /// status created the first time is returned. `NotFound` if `in_reply_to_id` names no
+    /// status.
+    async fn create_status(&self, status: NewStatus) -> StoreResult<Status>;
+    async fn status(&self, id: Id) -> StoreResult<Status>;
+    /// Existing statuses among `ids`, in the order of `ids`.
+    async fn statuses(&self, ids: &[Id]) -> StoreResult<Vec<Status>>;
+    /// Replaces the content, mentions and tags, sets `edited_at`, appends a version and
+    /// `status.edited`. Reblogs cannot be edited (`NotFound`).
+    async fn edit_status(&self, id: Id, edit: StatusEdit) -> StoreResult<Status>;
+    /// Every version, oldest first (the original is version 0).
+    async fn status_versions(&self, id: Id) -> StoreResult<Vec<StatusVersion>>;
+    /// Deletes the status with its reblogs, favourites, mentions, tags and versions, keeps every
+    /// counter exact, and appends `status.deleted` (and `status.unreblogged` for nothing: the
+    /// reblogs simply go with it). Replies keep their `in_reply_to_id`. Returns the status as it
+    /// was, for delete-and-redraft.
+    async fn delete_status(&self, id: Id, actor: Id, at: Timestamp) -> StoreResult<Status>;
+
+    /// Ancestors oldest first and descendants in thread order (depth-first, oldest first),
+    /// without any visibility filtering: the caller filters.
+    async fn context(&self, id: Id) -> StoreResult<(Vec<Status>, Vec<Status>)>;
+
+    // ---- favourites and reblogs -------------------------------------------------------------
+
+    /// Appends `status.favourited`; bumps `favourites_count`.
+    async fn favourite(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change>;
+    async fn unfavourite(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change>;
+    /// Creates a reblog status (a status whose `reblog` is `original`), bumps the original's
+    /// `reblogs_count` and the reblogger's `statuses_count`, appends `status.reblogged`.
+    /// Reblogging twice returns the existing reblog.
+    async fn reblog(&self, account: Id, original: Id, reblog_id: Id, visibility: Visibility, at: Timestamp)
+    -> StoreResult<Status>;
+    /// Deletes the account's reblog of `original` if there is one; appends `status.unreblogged`.
+    async fn unreblog(&self, account: Id, original: Id, at: Timestamp) -> StoreResult<Change>;
+    /// Paged by favourite id.
+    async fn favourited_by(&self, status: Id, page: PageRequest) -> StoreResult<Page<Account>>;
+    /// Paged by reblog status id.
+    async fn reblogged_by(&self, status: Id, page: PageRequest) -> StoreResult<Page<Account>>;
+    /// The statuses `account` favourited, paged by favourite id.
+    async fn favourites(&self, account: Id, page: PageRequest) -> StoreResult<Page<Status>>;
+    /// Which of `ids` the viewer has favourited and reblogged.
+    async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<ViewerFlags>;
+
+    // ---- timelines (all paged by status id, filtered by what `viewer` may see) --------------
+
+    /// The viewer's own statuses and those of accounts they follow (reblogs included), without
+    /// direct statuses, and without replies to accounts the viewer does not follow.
+    async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>>;
+    /// Public statuses, no reblogs. `local` is accepted for compatibility: every account is local.
+    async fn public_timeline(&self, page: PageRequest, only_media: bool) -> StoreResult<Page<Status>>;
+    /// Public statuses carrying the (lower-cased) tag.
+    async fn tag_timeline(&self, tag: &str, page: PageRequest) -> StoreResult<Page<Status>>;
+    /// An account's statuses that `viewer` may see.
+    async fn account_statuses(
+        &self,
+        account: Id,
+        viewer: Option<Id>,
+        filter: AccountStatusesFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Status>>;
+
+    // ---- event log --------------------------------------------------------------------------
+
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+}
