@@ -143,7 +143,14 @@ pub fn account_updated(account: &Account, at: Timestamp) -> NewEvent {
     )
 }
 
-pub fn token_issued(token_id: Id, app_id: Id, account: Option<Id>, scopes: &str, grant: &str, at: Timestamp) -> NewEvent {
+pub fn token_issued(
+    token_id: Id,
+    app_id: Id,
+    account: Option<Id>,
+    scopes: &str,
+    grant: &str,
+    at: Timestamp,
+) -> NewEvent {
     event(
         EventKind::TokenIssued,
         account,

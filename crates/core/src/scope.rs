@@ -6,14 +6,8 @@ use std::fmt;
 
 pub const TOP_LEVEL: [&str; 5] = ["read", "write", "follow", "push", "profile"];
 
-const FOLLOW_GRANTS: [&str; 6] = [
-    "read:blocks",
-    "write:blocks",
-    "read:follows",
-    "write:follows",
-    "read:mutes",
-    "write:mutes",
-];
+const FOLLOW_GRANTS: [&str; 6] =
+    ["read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes"];
 
 const GRANULAR: [&str; 28] = [
     "read:accounts",

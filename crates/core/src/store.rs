@@ -132,8 +132,14 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a reblog status (a status whose `reblog` is `original`), bumps the original's
     /// `reblogs_count` and the reblogger's `statuses_count`, appends `status.reblogged`.
     /// Reblogging twice returns the existing reblog.
-    async fn reblog(&self, account: Id, original: Id, reblog_id: Id, visibility: Visibility, at: Timestamp)
-    -> StoreResult<Status>;
+    async fn reblog(
+        &self,
+        account: Id,
+        original: Id,
+        reblog_id: Id,
+        visibility: Visibility,
+        at: Timestamp,
+    ) -> StoreResult<Status>;
     /// Deletes the account's reblog of `original` if there is one; appends `status.unreblogged`.
     async fn unreblog(&self, account: Id, original: Id, at: Timestamp) -> StoreResult<Change>;
     /// Paged by favourite id.

@@ -5,8 +5,6 @@
 //! a mention or a tag can never disagree. The renderer escapes every byte it did not produce
 //! itself, so no HTML from the author ever reaches a reader.
 
-use std::fmt::Write;
-
 /// How many characters a link counts for, whatever its length (Mastodon's rule).
 pub const URL_WEIGHT: usize = 23;
 const MAX_USERNAME: usize = 30;
@@ -45,7 +43,9 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
         let rest = &text[i..];
         let Some(c) = rest.chars().next() else { break };
         let found = match c {
-            'h' | 'H' if prev.is_none_or(|p| !is_word(p) && p != '/') => link_len(rest).map(|n| (n, 0, TokenKind::Link)),
+            'h' | 'H' if prev.is_none_or(|p| !is_word(p) && p != '/') => {
+                link_len(rest).map(|n| (n, 0, TokenKind::Link))
+            }
             '@' if prev.is_none_or(|p| !is_word(p) && p != '@' && p != '/' && p != '.') => {
                 mention_len(&rest[1..]).map(|n| (n, 1, TokenKind::Mention))
             }
@@ -280,7 +280,9 @@ fn render_link(url: &str, out: &mut String) {
     let (www, rest) = if rest.to_ascii_lowercase().starts_with("www.") { rest.split_at(4) } else { ("", rest) };
     out.push_str("<a href=\"");
     escape_html(url, out);
-    out.push_str("\" target=\"_blank\" rel=\"nofollow noopener noreferrer\" translate=\"no\"><span class=\"invisible\">");
+    out.push_str(
+        "\" target=\"_blank\" rel=\"nofollow noopener noreferrer\" translate=\"no\"><span class=\"invisible\">",
+    );
     escape_html(scheme, out);
     escape_html(www, out);
     let cut = rest.char_indices().nth(LINK_DISPLAY).map(|(i, _)| i);
@@ -335,7 +337,10 @@ mod tests {
 
     #[test]
     fn links_drop_trailing_punctuation_but_keep_balanced_parentheses() {
-        assert_eq!(tokenize("see https://e.org/a."), vec![Token::Text("see "), Token::Link("https://e.org/a"), Token::Text(".")]);
+        assert_eq!(
+            tokenize("see https://e.org/a."),
+            vec![Token::Text("see "), Token::Link("https://e.org/a"), Token::Text(".")]
+        );
         let wiki = "https://en.wikipedia.org/wiki/Rust_(programming_language)";
         assert_eq!(tokenize(&format!("({wiki})")), vec![Token::Text("("), Token::Link(wiki), Token::Text(")")]);
     }

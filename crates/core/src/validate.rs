@@ -33,7 +33,9 @@ impl Username {
             return Err(invalid("Validation failed: Username can't be blank"));
         }
         if s.len() > MAX_USERNAME {
-            return Err(invalid(format!("Validation failed: Username is too long (maximum is {MAX_USERNAME} characters)")));
+            return Err(invalid(format!(
+                "Validation failed: Username is too long (maximum is {MAX_USERNAME} characters)"
+            )));
         }
         if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return Err(invalid("Validation failed: Username must contain only letters, numbers and underscores"));
@@ -94,7 +96,9 @@ impl Password {
             )));
         }
         if n > MAX_PASSWORD {
-            return Err(invalid(format!("Validation failed: Password is too long (maximum is {MAX_PASSWORD} characters)")));
+            return Err(invalid(format!(
+                "Validation failed: Password is too long (maximum is {MAX_PASSWORD} characters)"
+            )));
         }
         Ok(Password(s.to_string()))
     }
@@ -134,7 +138,12 @@ pub struct StatusText {
 }
 
 impl StatusText {
-    pub fn parse(text: &str, spoiler_text: &str, max_characters: usize, has_media: bool) -> Result<StatusText, Invalid> {
+    pub fn parse(
+        text: &str,
+        spoiler_text: &str,
+        max_characters: usize,
+        has_media: bool,
+    ) -> Result<StatusText, Invalid> {
         let text = text.replace("\r\n", "\n");
         if text.contains('\0') || spoiler_text.contains('\0') {
             return Err(invalid("Validation failed: Text contains invalid characters"));

@@ -1,1 +1,89 @@
-//! Placeholder
+//! Starling's HTTP server: the Mastodon client API, OAuth, and (later) streaming and the web
+//! client. `app` builds the router without touching the network, so most tests can drive it
+//! directly; `serve` runs it on a listener until the shutdown future resolves.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod entities;
+pub mod error;
+pub mod paging;
+pub mod params;
+pub mod passwords;
+pub mod state;
+pub mod views;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tower_http::cors::CorsLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Settings;
+pub use state::AppState;
+
+use crate::error::ApiError;
+
+/// How long one request may take before it is answered with 408: long enough for a slow
+/// password hash under load, short enough that a stuck request does not hold a connection.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(params::MAX_BODY))
+        // Browser clients on other origins use the API with bearer tokens, never cookies,
+        // so allowing every origin exposes nothing a script could not already fetch.
+        .layer(CorsLayer::permissive().expose_headers([axum::http::header::LINK]))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound.into_response()
+}
+
+/// Opens the store the settings name, applying migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_core::Store>> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    Ok(starling_store::connect(&settings.database_url, settings.node_id).await?)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+pub use starling_core::id::MAX_NODE;
+
+/// Opens the store, binds the listener and serves until `shutdown` resolves.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    let listener = TcpListener::bind(settings.bind).await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        public_url = %settings.public_url,
+        store = store.backend(),
+        version = %api::version(),
+        "starling is listening"
+    );
+    serve(listener, AppState::new(store, settings), shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

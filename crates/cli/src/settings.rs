@@ -1,0 +1,100 @@
+//! Flags and `STARLING_*` environment variables, turned into the server's `Settings`.
+//! Precedence: a flag wins over its variable, which wins over the default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use starling_server::config::{self, PasswordCost, Settings};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct Options {
+    /// Address to listen on.
+    #[arg(long, env = "STARLING_BIND", default_value = "127.0.0.1:8080", global = true)]
+    bind: SocketAddr,
+    /// Where the database (by default), the signing secret and media live.
+    #[arg(long, env = "STARLING_DATA_DIR", default_value = "./data", global = true)]
+    data_dir: PathBuf,
+    /// `sqlite://path` (default: starling.db in the data directory) or `postgres://…`.
+    #[arg(long, env = "STARLING_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// The URL people reach this server at (default: http://<bind>).
+    #[arg(long, env = "STARLING_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// Secret for signing access tokens (default: generated once and kept in the data directory).
+    #[arg(long, env = "STARLING_JWT_SECRET", hide_env_values = true, global = true)]
+    jwt_secret: Option<String>,
+    /// Whether anyone may sign up: `open` or `closed`.
+    #[arg(long, env = "STARLING_REGISTRATIONS", default_value = "open", global = true)]
+    registrations: String,
+    /// Character limit of a status.
+    #[arg(long, env = "STARLING_MAX_CHARACTERS", default_value_t = 500, global = true)]
+    max_characters: usize,
+    /// Lifetime of access tokens in seconds; 0 keeps them valid until revoked.
+    #[arg(long, env = "STARLING_TOKEN_TTL", default_value_t = 0, global = true)]
+    token_ttl: i64,
+    /// This node's id (0-1023), unique among the nodes sharing a database.
+    #[arg(long, env = "STARLING_NODE_ID", default_value_t = 0, global = true)]
+    node_id: u16,
+    /// Log filter in `tracing` syntax, e.g. `info` or `starling_server=debug`.
+    #[arg(long, env = "STARLING_LOG", default_value = "info", global = true)]
+    log: String,
+    #[arg(long, env = "STARLING_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+}
+
+pub fn init_tracing(options: &Options) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&options.log).context("invalid STARLING_LOG filter")?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match options.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+    Ok(())
+}
+
+impl Options {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let registrations_open = match self.registrations.to_ascii_lowercase().as_str() {
+            "open" | "true" | "1" | "yes" => true,
+            "closed" | "false" | "0" | "no" => false,
+            other => anyhow::bail!("STARLING_REGISTRATIONS must be open or closed, not {other:?}"),
+        };
+        if self.node_id > starling_core_max_node() {
+            anyhow::bail!("STARLING_NODE_ID must be at most {}", starling_core_max_node());
+        }
+        let jwt_secret = match &self.jwt_secret {
+            Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
+            Some(_) => anyhow::bail!("STARLING_JWT_SECRET must be at least 32 characters"),
+            None => config::load_or_create_secret(&self.data_dir)
+                .with_context(|| format!("cannot keep the signing secret in {}", self.data_dir.display()))?,
+        };
+        let mut settings = Settings::with_defaults(self.bind, &self.data_dir, jwt_secret);
+        if let Some(url) = &self.database_url {
+            settings.database_url = url.clone();
+        }
+        if let Some(url) = &self.public_url {
+            let parsed = url::Url::parse(url).context("STARLING_PUBLIC_URL is not a URL")?;
+            anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "STARLING_PUBLIC_URL must be http(s)");
+            settings.public_url = url.trim_end_matches('/').to_string();
+        }
+        settings.registrations_open = registrations_open;
+        anyhow::ensure!(self.max_characters >= 1, "STARLING_MAX_CHARACTERS must be positive");
+        settings.max_characters = self.max_characters;
+        settings.token_ttl_secs = (self.token_ttl > 0).then_some(self.token_ttl);
+        settings.password_cost = PasswordCost::Owasp;
+        settings.node_id = self.node_id;
+        Ok(settings)
+    }
+}
+
+fn starling_core_max_node() -> u16 {
+    starling_server::MAX_NODE
+}

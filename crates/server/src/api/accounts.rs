@@ -1,0 +1,249 @@
+//! Accounts: sign-up, the caller's own profile, lookups, follows and relationships, and an
+//! account's statuses.
+
+use axum::extract::{OriginalUri, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use starling_core::model::{AccountUpdate, NewAccount, Role, Timestamp};
+use starling_core::page::Page;
+use starling_core::store::AccountStatusesFilter;
+use starling_core::text;
+use starling_core::validate::{self, Email, Password, Username};
+
+use crate::auth::{AnyAuth, Auth, MaybeAuth, issue_token};
+use crate::entities::Renderer;
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{self, ACCOUNTS, STATUSES};
+use crate::params::{Params, PathId};
+use crate::passwords;
+use crate::state::AppState;
+use crate::views;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accounts", post(sign_up))
+        .route("/api/v1/accounts/verify_credentials", get(verify_credentials))
+        .route("/api/v1/accounts/update_credentials", patch(update_credentials))
+        .route("/api/v1/accounts/lookup", get(lookup))
+        .route("/api/v1/accounts/relationships", get(relationships))
+        .route("/api/v1/accounts/{id}", get(show))
+        .route("/api/v1/accounts/{id}/statuses", get(statuses))
+        .route("/api/v1/accounts/{id}/followers", get(followers))
+        .route("/api/v1/accounts/{id}/following", get(following))
+        .route("/api/v1/accounts/{id}/follow", post(follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(unfollow))
+}
+
+fn field_error(field: &str, code: &str, message: String) -> ApiError {
+    let description = message.trim_start_matches("Validation failed: ").to_string();
+    ApiError::Unprocessable {
+        message,
+        details: Some(json!({ field: [{ "error": code, "description": description }] })),
+    }
+}
+
+async fn sign_up(State(state): State<AppState>, AnyAuth(caller): AnyAuth, params: Params) -> ApiResult<Response> {
+    caller.require("write:accounts")?;
+    if !state.settings.registrations_open {
+        return Err(ApiError::Forbidden("Registrations are not open on this server".into()));
+    }
+    let username = Username::parse(params.get("username").unwrap_or(""))
+        .map_err(|e| field_error("username", "ERR_INVALID", e.0))?;
+    let email =
+        Email::parse(params.get("email").unwrap_or("")).map_err(|e| field_error("email", "ERR_INVALID", e.0))?;
+    let password = Password::parse(params.get("password").unwrap_or(""))
+        .map_err(|e| field_error("password", "ERR_TOO_SHORT", e.0))?;
+    if !params.flag("agreement")? {
+        return Err(field_error("agreement", "ERR_ACCEPTED", "Validation failed: Agreement must be accepted".into()));
+    }
+    let locale = params.text("locale").unwrap_or("en");
+    let locale = validate::language(locale.split(['-', '_']).next().unwrap_or("en"))
+        .map_err(|e| field_error("locale", "ERR_INCLUSION", e.0))?
+        .unwrap_or_else(|| "en".into());
+    let password_hash = passwords::hash(password.expose().to_string(), state.settings.password_cost).await?;
+    let account = state
+        .store
+        .create_account(NewAccount {
+            id: state.ids.next(),
+            username: username.into_string(),
+            email: email.as_str().to_string(),
+            password_hash,
+            display_name: String::new(),
+            locale,
+            role: Role::User,
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    let app = state.store.app(caller.token.app_id).await?;
+    let (record, jwt) = issue_token(&state, &app, Some(account.id), &caller.scopes, "sign_up").await?;
+    Ok(Json(json!({
+        "access_token": jwt,
+        "token_type": "Bearer",
+        "scope": record.scopes,
+        "created_at": record.created_at.as_seconds(),
+    }))
+    .into_response())
+}
+
+async fn verify_credentials(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
+    if !auth.caller.scopes.allows("profile") {
+        auth.require("read:accounts")?;
+    }
+    let renderer = Renderer::new(&state.settings.public_url);
+    Ok(Json(json!(renderer.credential_account(&auth.account))))
+}
+
+async fn update_credentials(State(state): State<AppState>, auth: Auth, params: Params) -> ApiResult<Json<Value>> {
+    auth.require("write:accounts")?;
+    let mut update = AccountUpdate::default();
+    if let Some(name) = params.get("display_name") {
+        update.display_name = Some(validate::display_name(name)?);
+    }
+    if let Some(note) = params.get("note") {
+        let source = validate::note(note)?;
+        let html = render_text(&state, &source).await?;
+        update.note = Some((source, html));
+    }
+    update.locked = params.bool("locked")?;
+    update.bot = params.bool("bot")?;
+    let account = state.store.update_account(auth.id(), update).await?;
+    let renderer = Renderer::new(&state.settings.public_url);
+    Ok(Json(json!(renderer.credential_account(&account))))
+}
+
+/// Renders user text with links to the accounts it mentions that exist.
+pub async fn render_text(state: &AppState, source: &str) -> ApiResult<String> {
+    let extracted = text::extract(source);
+    let mentioned = if extracted.mentions.is_empty() {
+        Vec::new()
+    } else {
+        state.store.accounts_by_usernames(&extracted.mentions).await?
+    };
+    let renderer = Renderer::new(&state.settings.public_url);
+    let resolve = |name: &str| {
+        mentioned
+            .iter()
+            .find(|a| a.username.eq_ignore_ascii_case(name))
+            .map(|a| (a.username.clone(), renderer.profile_url(&a.username)))
+    };
+    Ok(text::render(source, &state.settings.public_url, &resolve))
+}
+
+async fn lookup(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+    let acct = params.text("acct").ok_or(ApiError::NotFound)?.trim().trim_start_matches('@');
+    // `user@this-domain` names a local account too; any other domain names nobody here.
+    let username = match acct.split_once('@') {
+        Some((user, domain)) if domain.eq_ignore_ascii_case(state.settings.domain()) => user,
+        Some(_) => return Err(ApiError::NotFound),
+        None => acct,
+    };
+    let account = state.store.account_by_username(username).await?;
+    Ok(Json(json!(Renderer::new(&state.settings.public_url).account(&account))))
+}
+
+async fn show(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    let account = state.store.account(id).await?;
+    Ok(Json(json!(Renderer::new(&state.settings.public_url).account(&account))))
+}
+
+async fn relationships(State(state): State<AppState>, auth: Auth, params: Params) -> ApiResult<Json<Value>> {
+    auth.require("read:follows")?;
+    let ids = params.ids("id")?;
+    let renderer = Renderer::new(&state.settings.public_url);
+    let rels = if ids.is_empty() { Vec::new() } else { state.store.relationships(auth.id(), &ids).await? };
+    Ok(Json(json!(rels.iter().map(|r| renderer.relationship(r)).collect::<Vec<_>>())))
+}
+
+async fn statuses(
+    State(state): State<AppState>,
+    auth: MaybeAuth,
+    OriginalUri(uri): OriginalUri,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Response> {
+    auth.require("read:statuses")?;
+    state.store.account(id).await?;
+    let request = paging::page_request(&params, STATUSES)?;
+    // Pinned statuses are not supported yet, so the pinned list is empty rather than wrong.
+    let page = if params.flag("pinned")? {
+        Page::empty()
+    } else {
+        let filter = AccountStatusesFilter {
+            exclude_replies: params.flag("exclude_replies")?,
+            exclude_reblogs: params.flag("exclude_reblogs")?,
+            only_media: params.flag("only_media")?,
+        };
+        state.store.account_statuses(id, auth.id(), filter, request).await?
+    };
+    let items = views::render_statuses(&state, auth.0.as_ref(), &page.items).await?;
+    Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
+}
+
+async fn follow_list(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    params: &Params,
+    page_of: FollowList,
+    id: starling_core::Id,
+) -> ApiResult<Response> {
+    state.store.account(id).await?;
+    let request = paging::page_request(params, ACCOUNTS)?;
+    let page = match page_of {
+        FollowList::Followers => state.store.followers(id, request).await?,
+        FollowList::Following => state.store.following(id, request).await?,
+    };
+    let renderer = Renderer::new(&state.settings.public_url);
+    let items: Vec<_> = page.items.iter().map(|a| renderer.account(a)).collect();
+    Ok(paging::paged(&state.settings.public_url, uri, &request, page, items))
+}
+
+enum FollowList {
+    Followers,
+    Following,
+}
+
+async fn followers(
+    State(state): State<AppState>,
+    auth: MaybeAuth,
+    OriginalUri(uri): OriginalUri,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Response> {
+    auth.require("read:accounts")?;
+    follow_list(&state, &uri, &params, FollowList::Followers, id).await
+}
+
+async fn following(
+    State(state): State<AppState>,
+    auth: MaybeAuth,
+    OriginalUri(uri): OriginalUri,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Response> {
+    auth.require("read:accounts")?;
+    follow_list(&state, &uri, &params, FollowList::Following, id).await
+}
+
+async fn relationship_with(state: &AppState, auth: &Auth, id: starling_core::Id) -> ApiResult<Json<Value>> {
+    let rel = state.store.relationships(auth.id(), &[id]).await?.into_iter().next().ok_or(ApiError::NotFound)?;
+    Ok(Json(json!(Renderer::new(&state.settings.public_url).relationship(&rel))))
+}
+
+async fn follow(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("write:follows")?;
+    if id == auth.id() {
+        return Err(ApiError::Forbidden("You cannot follow yourself".into()));
+    }
+    state.store.account(id).await?;
+    state.store.follow(auth.id(), id).await?;
+    relationship_with(&state, &auth, id).await
+}
+
+async fn unfollow(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("write:follows")?;
+    state.store.account(id).await?;
+    state.store.unfollow(auth.id(), id).await?;
+    relationship_with(&state, &auth, id).await
+}

@@ -1,0 +1,80 @@
+//! `GET /api/v1/instance` and `/api/v2/instance`: who this server is and what it allows.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+pub const MAX_MEDIA_ATTACHMENTS: usize = 4;
+
+pub fn version() -> String {
+    format!("4.3.0 (compatible; Starling {})", env!("CARGO_PKG_VERSION"))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/instance", get(v1)).route("/api/v2/instance", get(v2))
+}
+
+fn statuses_configuration(state: &AppState) -> Value {
+    json!({
+        "max_characters": state.settings.max_characters,
+        "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
+        "characters_reserved_per_url": starling_core::text::URL_WEIGHT,
+    })
+}
+
+fn streaming_url(state: &AppState) -> String {
+    state.settings.public_url.replacen("http", "ws", 1)
+}
+
+async fn v1(State(state): State<AppState>) -> Json<Value> {
+    let s = &state.settings;
+    Json(json!({
+        "uri": s.domain(),
+        "title": s.title,
+        "short_description": "A real-time microblogging server.",
+        "description": "A real-time microblogging server.",
+        "email": "",
+        "version": version(),
+        "urls": { "streaming_api": streaming_url(&state) },
+        "thumbnail": Value::Null,
+        "languages": ["en"],
+        "registrations": s.registrations_open,
+        "approval_required": false,
+        "invites_enabled": false,
+        "configuration": {
+            "accounts": { "max_featured_tags": 0 },
+            "statuses": statuses_configuration(&state),
+            "media_attachments": { "supported_mime_types": [] },
+            "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
+        },
+        "contact_account": Value::Null,
+        "rules": [],
+    }))
+}
+
+async fn v2(State(state): State<AppState>) -> Json<Value> {
+    let s = &state.settings;
+    Json(json!({
+        "domain": s.domain(),
+        "title": s.title,
+        "version": version(),
+        "source_url": "https://example.invalid/starling",
+        "description": "A real-time microblogging server.",
+        "thumbnail": { "url": format!("{}/avatars/original/missing.png", s.public_url) },
+        "languages": ["en"],
+        "configuration": {
+            "urls": { "streaming": streaming_url(&state) },
+            "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
+            "statuses": statuses_configuration(&state),
+            "media_attachments": { "supported_mime_types": [] },
+            "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
+            "translation": { "enabled": false },
+        },
+        "registrations": { "enabled": s.registrations_open, "approval_required": false, "message": Value::Null },
+        "contact": { "email": "", "account": Value::Null },
+        "rules": [],
+    }))
+}

@@ -1,0 +1,23 @@
+//! The HTTP API: one module per resource, each owning its routes; this file only merges them.
+
+mod accounts;
+mod apps;
+pub use instance::version;
+mod instance;
+mod oauth;
+mod statuses;
+mod timelines;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(instance::router())
+        .merge(apps::router())
+        .merge(oauth::router())
+        .merge(accounts::router())
+        .merge(statuses::router())
+        .merge(timelines::router())
+}

@@ -1,0 +1,133 @@
+//! Settings the server runs with. The CLI fills them from flags and `STARLING_*` variables;
+//! tests build them directly. Nothing here reads the environment itself.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// How expensive password hashing is. Production follows OWASP's minimum for argon2id
+/// (19 MiB, 2 passes, 1 lane); tests use the cheapest parameters so that sign-ups do not
+/// dominate the suite's run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCost {
+    Owasp,
+    /// Only for tests: trivially brute-forced.
+    Insecure,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// The public base URL, without a trailing slash: links in HTML, `Link` headers, `url`s.
+    pub public_url: String,
+    pub jwt_secret: Vec<u8>,
+    pub registrations_open: bool,
+    pub max_characters: usize,
+    /// Lifetime of issued access tokens in seconds; `None` means they last until revoked, as
+    /// Mastodon's do.
+    pub token_ttl_secs: Option<i64>,
+    pub password_cost: PasswordCost,
+    pub node_id: u16,
+    pub title: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("public_url", &self.public_url)
+            .field("jwt_secret", &"***")
+            .field("registrations_open", &self.registrations_open)
+            .field("max_characters", &self.max_characters)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("node_id", &self.node_id)
+            .finish()
+    }
+}
+
+/// Hides a password in a database URL before it reaches a log line.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Settings {
+    /// Defaults for a server whose data lives in `data_dir`: SQLite there, open sign-up,
+    /// Mastodon's 500-character limit.
+    pub fn with_defaults(bind: SocketAddr, data_dir: &Path, jwt_secret: Vec<u8>) -> Settings {
+        Settings {
+            bind,
+            data_dir: data_dir.to_path_buf(),
+            database_url: default_database_url(data_dir),
+            public_url: format!("http://{bind}"),
+            jwt_secret,
+            registrations_open: true,
+            max_characters: 500,
+            token_ttl_secs: None,
+            password_cost: PasswordCost::Owasp,
+            node_id: 0,
+            title: "Starling".to_string(),
+        }
+    }
+
+    /// The host (and port) part of the public URL, which Mastodon calls the domain.
+    pub fn domain(&self) -> &str {
+        let rest = self.public_url.split_once("://").map_or(self.public_url.as_str(), |(_, r)| r);
+        rest.split('/').next().unwrap_or(rest)
+    }
+}
+
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("starling.db").display())
+}
+
+/// The signing secret kept in the data directory, created on first start so that tokens stay
+/// valid across restarts without any configuration.
+pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let path = data_dir.join("jwt_secret");
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+        Ok(_) => return Err(std::io::Error::other(format!("{} is shorter than 32 bytes", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret: [u8; 64] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path)?;
+    file.write_all(&secret)?;
+    file.sync_all()?;
+    Ok(secret.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+
+    #[test]
+    fn the_domain_is_the_host_and_port_of_the_public_url() {
+        let s = Settings::with_defaults(([127, 0, 0, 1], 8080).into(), Path::new("/tmp"), vec![0; 32]);
+        assert_eq!(s.domain(), "127.0.0.1:8080");
+    }
+}

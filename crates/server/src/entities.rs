@@ -1,0 +1,333 @@
+//! Mastodon's JSON entities, built from the domain's values. Field names and shapes follow the
+//! Mastodon documentation exactly; what Starling does not have (custom emojis, polls, cards,
+//! media until uploads exist) is present with its empty value so that clients that expect the
+//! field keep working.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::Value;
+use starling_core::Id;
+use starling_core::model::{Account, Relationship, Status, StatusVersion};
+
+/// Renders entities with links under the server's public URL.
+#[derive(Clone, Copy)]
+pub struct Renderer<'a> {
+    pub base: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct AccountJson {
+    pub id: Id,
+    pub username: String,
+    pub acct: String,
+    pub display_name: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub group: bool,
+    pub created_at: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<String>,
+    pub hide_collections: bool,
+    pub noindex: bool,
+    pub emojis: [Value; 0],
+    pub roles: [Value; 0],
+    pub fields: [Value; 0],
+}
+
+#[derive(Serialize)]
+pub struct CredentialAccountJson {
+    #[serde(flatten)]
+    pub account: AccountJson,
+    pub source: SourceJson,
+    pub role: RoleJson,
+}
+
+#[derive(Serialize)]
+pub struct SourceJson {
+    pub privacy: &'static str,
+    pub sensitive: bool,
+    pub language: &'static str,
+    pub note: String,
+    pub fields: [Value; 0],
+    pub follow_requests_count: i64,
+}
+
+#[derive(Serialize)]
+pub struct RoleJson {
+    pub id: String,
+    pub name: String,
+    pub permissions: String,
+    pub color: &'static str,
+    pub highlighted: bool,
+}
+
+#[derive(Serialize)]
+pub struct MentionJson {
+    pub id: Id,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Serialize)]
+pub struct TagJson {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct ApplicationJson {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct StatusJson {
+    pub id: Id,
+    pub created_at: String,
+    pub in_reply_to_id: Option<Id>,
+    pub in_reply_to_account_id: Option<Id>,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub visibility: &'static str,
+    pub language: Option<String>,
+    pub uri: String,
+    pub url: String,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub edited_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    pub content: String,
+    /// Only in the answer to a delete, for delete-and-redraft.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub filtered: [Value; 0],
+    pub reblog: Option<Box<StatusJson>>,
+    pub application: Option<ApplicationJson>,
+    pub account: AccountJson,
+    pub media_attachments: [Value; 0],
+    pub mentions: Vec<MentionJson>,
+    pub tags: Vec<TagJson>,
+    pub emojis: [Value; 0],
+    pub card: Option<Value>,
+    pub poll: Option<Value>,
+}
+
+#[derive(Serialize)]
+pub struct StatusEditJson {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: String,
+    pub account: AccountJson,
+    pub poll: Option<Value>,
+    pub media_attachments: [Value; 0],
+    pub emojis: [Value; 0],
+}
+
+#[derive(Serialize)]
+pub struct RelationshipJson {
+    pub id: Id,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}
+
+/// What the viewer has done to the statuses being rendered; `None` for anonymous readers,
+/// whose answers omit the per-viewer fields as Mastodon's do.
+#[derive(Default)]
+pub struct ViewerState {
+    pub favourited: HashSet<Id>,
+    pub reblogged: HashSet<Id>,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(base: &'a str) -> Renderer<'a> {
+        Renderer { base }
+    }
+
+    pub fn profile_url(&self, username: &str) -> String {
+        format!("{}/@{username}", self.base)
+    }
+
+    pub fn account(&self, a: &Account) -> AccountJson {
+        AccountJson {
+            id: a.id,
+            username: a.username.clone(),
+            acct: a.username.clone(),
+            display_name: a.display_name.clone(),
+            locked: a.locked,
+            bot: a.bot,
+            discoverable: true,
+            indexable: true,
+            group: false,
+            created_at: a.created_at.to_rfc3339(),
+            note: a.note.clone(),
+            url: self.profile_url(&a.username),
+            uri: format!("{}/users/{}", self.base, a.username),
+            avatar: format!("{}/avatars/original/missing.png", self.base),
+            avatar_static: format!("{}/avatars/original/missing.png", self.base),
+            header: format!("{}/headers/original/missing.png", self.base),
+            header_static: format!("{}/headers/original/missing.png", self.base),
+            followers_count: a.followers_count,
+            following_count: a.following_count,
+            statuses_count: a.statuses_count,
+            last_status_at: a.last_status_at.map(|t| t.to_date_string()),
+            hide_collections: false,
+            noindex: false,
+            emojis: [],
+            roles: [],
+            fields: [],
+        }
+    }
+
+    pub fn credential_account(&self, a: &Account) -> CredentialAccountJson {
+        let (id, permissions) = match a.role {
+            starling_core::model::Role::User => ("-99", "0"),
+            starling_core::model::Role::Moderator => ("1", "1308"),
+            starling_core::model::Role::Admin => ("2", "983036"),
+            starling_core::model::Role::Owner => ("3", "1048575"),
+        };
+        CredentialAccountJson {
+            account: self.account(a),
+            source: SourceJson {
+                privacy: "public",
+                sensitive: false,
+                language: "",
+                note: a.note_source.clone(),
+                fields: [],
+                follow_requests_count: 0,
+            },
+            role: RoleJson {
+                id: id.to_string(),
+                name: if a.role == starling_core::model::Role::User {
+                    String::new()
+                } else {
+                    a.role.as_str().to_string()
+                },
+                permissions: permissions.to_string(),
+                color: "",
+                highlighted: a.role != starling_core::model::Role::User,
+            },
+        }
+    }
+
+    pub fn status_url(&self, s: &Status) -> String {
+        format!("{}/@{}/{}", self.base, s.account.username, s.id)
+    }
+
+    pub fn status(&self, s: &Status, viewer: Option<&ViewerState>) -> StatusJson {
+        let reblog = s.reblog.as_deref().map(|r| Box::new(self.status(r, viewer)));
+        StatusJson {
+            id: s.id,
+            created_at: s.created_at.to_rfc3339(),
+            in_reply_to_id: s.in_reply_to_id,
+            in_reply_to_account_id: s.in_reply_to_account_id,
+            sensitive: s.sensitive,
+            spoiler_text: s.spoiler_text.clone(),
+            visibility: s.visibility.as_str(),
+            language: s.language.clone(),
+            uri: format!("{}/users/{}/statuses/{}", self.base, s.account.username, s.id),
+            url: self.status_url(s),
+            replies_count: s.replies_count,
+            reblogs_count: s.reblogs_count,
+            favourites_count: s.favourites_count,
+            edited_at: s.edited_at.map(|t| t.to_rfc3339()),
+            favourited: viewer.map(|v| v.favourited.contains(&s.id)),
+            reblogged: viewer.map(|v| v.reblogged.contains(&s.id)),
+            muted: viewer.map(|_| false),
+            bookmarked: viewer.map(|_| false),
+            pinned: viewer.map(|_| false),
+            content: s.content.clone(),
+            text: None,
+            filtered: [],
+            reblog,
+            application: s
+                .application
+                .as_ref()
+                .map(|a| ApplicationJson { name: a.name.clone(), website: a.website.clone() }),
+            account: self.account(&s.account),
+            media_attachments: [],
+            mentions: s
+                .mentions
+                .iter()
+                .map(|m| MentionJson {
+                    id: m.id,
+                    username: m.username.clone(),
+                    url: self.profile_url(&m.username),
+                    acct: m.username.clone(),
+                })
+                .collect(),
+            tags: s.tags.iter().map(|t| TagJson { name: t.clone(), url: format!("{}/tags/{t}", self.base) }).collect(),
+            emojis: [],
+            card: None,
+            poll: None,
+        }
+    }
+
+    pub fn status_edit(&self, v: &StatusVersion, author: &Account) -> StatusEditJson {
+        StatusEditJson {
+            content: v.content.clone(),
+            spoiler_text: v.spoiler_text.clone(),
+            sensitive: v.sensitive,
+            created_at: v.created_at.to_rfc3339(),
+            account: self.account(author),
+            poll: None,
+            media_attachments: [],
+            emojis: [],
+        }
+    }
+
+    pub fn relationship(&self, r: &Relationship) -> RelationshipJson {
+        RelationshipJson {
+            id: r.id,
+            following: r.following,
+            showing_reblogs: r.following,
+            notifying: false,
+            languages: None,
+            followed_by: r.followed_by,
+            blocking: false,
+            blocked_by: false,
+            muting: false,
+            muting_notifications: false,
+            requested: false,
+            requested_by: false,
+            domain_blocking: false,
+            endorsed: false,
+            note: String::new(),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Reading statuses on behalf of someone: who may see what, and rendering with the viewer's
+//! own flags. Every handler that shows a status goes through here, so visibility is decided
+//! in one place.
+
+use std::collections::HashSet;
+
+use starling_core::Id;
+use starling_core::model::{Status, Visibility};
+
+use crate::auth::Auth;
+use crate::entities::{Renderer, StatusJson, ViewerState};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The status that decides visibility: for a reblog, the reblogged one.
+fn target(s: &Status) -> &Status {
+    s.reblog.as_deref().unwrap_or(s)
+}
+
+fn needs_follow_check(s: &Status, viewer: Option<Id>) -> bool {
+    let t = target(s);
+    match viewer {
+        Some(v) => t.visibility == Visibility::Private && !t.visible_to(Some(v), false),
+        None => false,
+    }
+}
+
+/// Whether `viewer` may read `status`.
+pub async fn can_see(state: &AppState, viewer: Option<Id>, status: &Status) -> ApiResult<bool> {
+    let t = target(status);
+    let follows = match viewer {
+        Some(v) if needs_follow_check(status, viewer) => state.store.is_following(v, t.account.id).await?,
+        _ => false,
+    };
+    Ok(t.visible_to(viewer, follows))
+}
+
+/// The status, or 404 when it does not exist or the viewer may not see it.
+pub async fn visible_status(state: &AppState, viewer: Option<Id>, id: Id) -> ApiResult<Status> {
+    let status = state.store.status(id).await?;
+    if can_see(state, viewer, &status).await? { Ok(status) } else { Err(ApiError::NotFound) }
+}
+
+/// Keeps the statuses the viewer may see, in order, with one relationship lookup in all.
+pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<Status>) -> ApiResult<Vec<Status>> {
+    let authors: Vec<Id> = statuses
+        .iter()
+        .filter(|s| needs_follow_check(s, viewer))
+        .map(|s| target(s).account.id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let followed: HashSet<Id> = match viewer {
+        Some(v) if !authors.is_empty() => {
+            state.store.relationships(v, &authors).await?.into_iter().filter(|r| r.following).map(|r| r.id).collect()
+        }
+        _ => HashSet::new(),
+    };
+    Ok(statuses
+        .into_iter()
+        .filter(|s| {
+            let t = target(s);
+            t.visible_to(viewer, followed.contains(&t.account.id))
+        })
+        .collect())
+}
+
+/// Renders statuses for the viewer, with `favourited`/`reblogged` filled from one query.
+pub async fn render_statuses(
+    state: &AppState,
+    viewer: Option<&Auth>,
+    statuses: &[Status],
+) -> ApiResult<Vec<StatusJson>> {
+    let renderer = Renderer::new(&state.settings.public_url);
+    let viewer_state = match viewer {
+        Some(auth) => {
+            let mut ids: Vec<Id> = statuses.iter().map(|s| s.id).collect();
+            ids.extend(statuses.iter().filter_map(|s| s.reblog.as_ref().map(|r| r.id)));
+            let flags =
+                if ids.is_empty() { Default::default() } else { state.store.viewer_flags(auth.id(), &ids).await? };
+            Some(ViewerState {
+                favourited: flags.favourited.into_iter().collect(),
+                reblogged: flags.reblogged.into_iter().collect(),
+            })
+        }
+        None => None,
+    };
+    Ok(statuses.iter().map(|s| renderer.status(s, viewer_state.as_ref())).collect())
+}
+
+pub async fn render_status(state: &AppState, viewer: Option<&Auth>, status: &Status) -> ApiResult<StatusJson> {
+    let mut list = render_statuses(state, viewer, std::slice::from_ref(status)).await?;
+    list.pop().ok_or_else(|| ApiError::Internal("rendering produced no status".into()))
+}

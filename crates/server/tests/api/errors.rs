@@ -1,0 +1,83 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn requests_without_a_token_get_401_with_a_json_error() -> TestResult {
+    let app = spawn_app().await;
+    for path in ["/api/v1/accounts/verify_credentials", "/api/v1/timelines/home", "/api/v1/favourites"] {
+        let (status, body) = app.get(path, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(body["error"], "The access token is invalid");
+    }
+    let (status, _) = app.post("/api/v1/statuses", None, json!({"status": "hi"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_app_token_cannot_act_as_a_user() -> TestResult {
+    let app = spawn_app().await;
+    let client = app.register_app("read write").await;
+    let token = app.app_token(&client, "read write").await;
+    let (status, body) = app.post("/api/v1/statuses", Some(&token), json!({"status": "hi"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"], "This method requires an authenticated user");
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_input_is_a_clear_client_error() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bad_json = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&alice.token)
+        .header("content-type", "application/json")
+        .body("{\"status\": ")
+        .send()
+        .await?;
+    assert_eq!(bad_json.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = bad_json.json().await?;
+    assert!(body["error"].as_str().unwrap_or_default().contains("JSON"), "{body}");
+
+    let (status, _) =
+        app.post("/api/v1/statuses", Some(&alice.token), json!({"status": "x", "sensitive": "perhaps"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) =
+        app.post("/api/v1/statuses", Some(&alice.token), json!({"status": "x", "in_reply_to_id": "not-an-id"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for path in ["/api/v1/statuses/abc", "/api/v1/statuses/-1", "/api/v1/accounts/99999999999999999999", "/api/v1/nope"]
+    {
+        let (status, body) = app.get(path, Some(&alice.token)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"], "Record not found");
+    }
+    let huge = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&alice.token)
+        .json(&json!({"status": "x".repeat(2 * 1024 * 1024)}))
+        .send()
+        .await?;
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.account(&alice).await["statuses_count"], 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_instance_describes_itself_as_mastodon_compatible() -> TestResult {
+    let app = spawn_app().await;
+    for path in ["/api/v1/instance", "/api/v2/instance"] {
+        let (status, body) = app.get(path, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let version = body["version"].as_str().unwrap_or_default();
+        assert!(version.starts_with("4.3.0 (compatible; Starling "), "{version}");
+        let limits =
+            if path.contains("v2") { &body["configuration"]["statuses"] } else { &body["configuration"]["statuses"] };
+        assert_eq!(limits["max_characters"], 500);
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Starting a server per test and speaking to it as a client would.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use starling_server::config::{PasswordCost, Settings};
+use starling_server::{AppState, open_store, serve};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    std::env::temp_dir().join(format!("starling-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server whose settings `configure` may adjust.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = temp_dir();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let mut settings = Settings::with_defaults(addr, &dir, vec![7; 32]);
+    settings.password_cost = PasswordCost::Insecure;
+    configure(&mut settings);
+    let store = open_store(&settings).await.expect("open store");
+    let state = AppState::new(store, settings);
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(serve(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+    TestApp { base: format!("http://{addr}"), client: Client::new(), state, shutdown: Some(tx), dir }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+}
+
+pub struct RegisteredApp {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Sends a request and returns status and JSON body (`Null` when the body is not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let resp = self.request(method, path, token, body).await;
+        let status = resp.status();
+        let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn register_app(&self, scopes: &str) -> RegisteredApp {
+        let (status, app) = self
+            .post(
+                "/api/v1/apps",
+                None,
+                json!({"client_name": "tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{app}");
+        RegisteredApp {
+            client_id: app["client_id"].as_str().expect("client_id").to_string(),
+            client_secret: app["client_secret"].as_str().expect("client_secret").to_string(),
+        }
+    }
+
+    pub async fn app_token(&self, app: &RegisteredApp, scopes: &str) -> String {
+        let (status, token) = self
+            .post(
+                "/oauth/token",
+                None,
+                json!({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": app.client_secret, "scope": scopes}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        token["access_token"].as_str().expect("access_token").to_string()
+    }
+
+    /// Signs up `username` (password `password-<username>`) through the API.
+    pub async fn sign_up(&self, username: &str) -> User {
+        let app = self.register_app("read write follow").await;
+        let app_token = self.app_token(&app, "read write follow").await;
+        let (status, token) = self
+            .post(
+                "/api/v1/accounts",
+                Some(&app_token),
+                json!({"username": username, "email": format!("{username}@example.org"), "password": format!("password-{username}"), "agreement": true, "locale": "en"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        let token = token["access_token"].as_str().expect("access_token").to_string();
+        let (status, me) = self.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        User { id: me["id"].as_str().expect("id").to_string(), token }
+    }
+
+    pub async fn post_status(&self, user: &User, body: Value) -> Value {
+        let (status, created) = self.post("/api/v1/statuses", Some(&user.token), body).await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        created
+    }
+
+    pub async fn say(&self, user: &User, text: &str) -> String {
+        self.post_status(user, json!({ "status": text })).await["id"].as_str().expect("status id").to_string()
+    }
+
+    pub async fn follow(&self, follower: &User, followee: &User) {
+        let (status, rel) =
+            self.post(&format!("/api/v1/accounts/{}/follow", followee.id), Some(&follower.token), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{rel}");
+        assert_eq!(rel["following"], true);
+    }
+
+    pub async fn account(&self, user: &User) -> Value {
+        let (status, account) = self.get(&format!("/api/v1/accounts/{}", user.id), None).await;
+        assert_eq!(status, StatusCode::OK, "{account}");
+        account
+    }
+}
+
+/// The ids in a JSON list of statuses or accounts.
+pub fn ids(list: &Value) -> Vec<String> {
+    list.as_array().map(|a| a.iter().filter_map(|v| v["id"].as_str().map(String::from)).collect()).unwrap_or_default()
+}

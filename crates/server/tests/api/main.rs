@@ -1,0 +1,10 @@
+//! End-to-end tests of the HTTP API: each test starts a real server on port 0 with its own
+//! database and talks to it over HTTP.
+
+mod helpers;
+
+mod accounts;
+mod errors;
+mod oauth;
+mod statuses;
+mod timelines;
