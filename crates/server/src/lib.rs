@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod pages;
 pub mod paging;
 pub mod params;
 pub mod passwords;
@@ -38,6 +39,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(pages::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
         // Browser clients on other origins use the API with bearer tokens, never cookies,

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod errors;
+mod mastodon_py;
 mod oauth;
 mod statuses;
 mod timelines;
