@@ -14,7 +14,12 @@ pub fn version() -> String {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/instance", get(v1)).route("/api/v2/instance", get(v2))
+    // Mastodon.py asks for these with a trailing slash; Rails routes answer both spellings.
+    Router::new()
+        .route("/api/v1/instance", get(v1))
+        .route("/api/v1/instance/", get(v1))
+        .route("/api/v2/instance", get(v2))
+        .route("/api/v2/instance/", get(v2))
 }
 
 fn statuses_configuration(state: &AppState) -> Value {
@@ -61,6 +66,7 @@ async fn v2(State(state): State<AppState>) -> Json<Value> {
         "domain": s.domain(),
         "title": s.title,
         "version": version(),
+        "api_versions": { "mastodon": 2 },
         "source_url": "https://example.invalid/starling",
         "description": "A real-time microblogging server.",
         "thumbnail": { "url": format!("{}/avatars/original/missing.png", s.public_url) },
