@@ -83,7 +83,11 @@ async fn serve_starts_with_no_configuration_and_stops_gracefully_on_sigterm() ->
 #[test]
 fn migrate_applies_migrations_and_exits() -> TestResult {
     let dir = fresh_dir("migrate");
-    let out = Command::new(env!("CARGO_BIN_EXE_starling")).arg("migrate").env_clear().env("STARLING_DATA_DIR", &dir).output()?;
+    let out = Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("migrate")
+        .env_clear()
+        .env("STARLING_DATA_DIR", &dir)
+        .output()?;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("starling.db").exists());
     let _ = std::fs::remove_dir_all(&dir);

@@ -105,8 +105,7 @@ fn link_len(s: &str) -> Option<usize> {
     }
     // Trailing punctuation belongs to the sentence, not the URL; a closing parenthesis
     // belongs to the URL only when it closes one opened inside it (Wikipedia links).
-    loop {
-        let Some(last) = s[..end].chars().last() else { break };
+    while let Some(last) = s[..end].chars().last() {
         let trim = match last {
             '.' | ',' | ':' | ';' | '!' | '?' | '\'' | '*' => true,
             ')' => s[..end].matches('(').count() < s[..end].matches(')').count(),

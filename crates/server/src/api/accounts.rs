@@ -2,7 +2,7 @@
 //! account's statuses.
 
 use axum::extract::{OriginalUri, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -78,13 +78,7 @@ async fn sign_up(State(state): State<AppState>, AnyAuth(caller): AnyAuth, params
         .await?;
     let app = state.store.app(caller.token.app_id).await?;
     let (record, jwt) = issue_token(&state, &app, Some(account.id), &caller.scopes, "sign_up").await?;
-    Ok(Json(json!({
-        "access_token": jwt,
-        "token_type": "Bearer",
-        "scope": record.scopes,
-        "created_at": record.created_at.as_seconds(),
-    }))
-    .into_response())
+    Ok(super::oauth::token_response(&record, jwt))
 }
 
 async fn verify_credentials(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {

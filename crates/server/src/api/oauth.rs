@@ -98,14 +98,17 @@ fn invalid_scope() -> ApiError {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
 }
 
-fn token_response(record: &starling_core::model::TokenRecord, jwt: String) -> Response {
-    let mut response = Json(json!({
+pub fn token_response(record: &starling_core::model::TokenRecord, jwt: String) -> Response {
+    let mut body = json!({
         "access_token": jwt,
         "token_type": "Bearer",
         "scope": record.scopes,
         "created_at": record.created_at.as_seconds(),
-    }))
-    .into_response();
+    });
+    if let Some(expires_at) = record.expires_at {
+        body["expires_in"] = json!((expires_at.0 - record.created_at.0).div_euclid(1000).max(0));
+    }
+    let mut response = Json(body).into_response();
     response.headers_mut().insert(CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     response
 }

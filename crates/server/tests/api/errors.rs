@@ -75,8 +75,7 @@ async fn the_instance_describes_itself_as_mastodon_compatible() -> TestResult {
         assert_eq!(status, StatusCode::OK);
         let version = body["version"].as_str().unwrap_or_default();
         assert!(version.starts_with("4.3.0 (compatible; Starling "), "{version}");
-        let limits =
-            if path.contains("v2") { &body["configuration"]["statuses"] } else { &body["configuration"]["statuses"] };
+        let limits = &body["configuration"]["statuses"];
         assert_eq!(limits["max_characters"], 500);
     }
     Ok(())

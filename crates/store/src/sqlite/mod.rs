@@ -12,6 +12,7 @@ mod events;
 mod hydrate;
 mod interactions;
 mod migrations;
+mod page;
 mod rows;
 mod statuses;
 mod store;
@@ -94,11 +95,8 @@ impl SqliteStore {
 
         // WAL mode is a property of the file, set above; readers need not (and, read-only,
         // cannot) set it again.
-        let read_options = base
-            .read_only(true)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(SqliteSynchronous::Normal);
+        let read_options =
+            base.read_only(true).foreign_keys(true).busy_timeout(BUSY_TIMEOUT).synchronous(SqliteSynchronous::Normal);
         let reader =
             SqlitePoolOptions::new().max_connections(READERS).connect_with(read_options).await.map_err(db_error)?;
         Ok(SqliteStore { writer, reader, ids })
@@ -127,13 +125,7 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            let what = d
-                .message()
-                .rsplit(['.', ' '])
-                .next()
-                .filter(|s| !s.is_empty())
-                .unwrap_or("value")
-                .to_string();
+            let what = d.message().rsplit(['.', ' ']).next().filter(|s| !s.is_empty()).unwrap_or("value").to_string();
             StoreError::Conflict(what)
         }
         sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,

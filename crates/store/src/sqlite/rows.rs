@@ -1,0 +1,238 @@
+//! Rows as SQLite returns them, and their conversion into the domain's types. The column lists
+//! live next to the structs that read them so that the two cannot drift apart.
+
+use starling_core::Id;
+use starling_core::model::*;
+use starling_core::{StoreError, StoreResult};
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Other(format!("corrupt row: unknown {what} {value:?}"))
+}
+
+pub(crate) fn visibility(s: &str) -> StoreResult<Visibility> {
+    s.parse().map_err(|()| corrupt("visibility", s))
+}
+
+/// The columns `AccountRow` reads, from `accounts a`. A macro so that `concat!` can build
+/// `&'static str` queries from it.
+macro_rules! account_columns {
+    () => {
+        "a.id, a.username, a.display_name, a.note, a.note_source, a.locked, a.bot, a.role, a.created_at, \
+         a.followers_count, a.following_count, a.statuses_count, a.last_status_at"
+    };
+}
+pub(crate) use account_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub note: String,
+    pub note_source: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub role: String,
+    pub created_at: i64,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<i64>,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(r: AccountRow) -> StoreResult<Account> {
+        Ok(Account {
+            id: Id(r.id),
+            role: r.role.parse().map_err(|()| corrupt("role", &r.role))?,
+            username: r.username,
+            display_name: r.display_name,
+            note: r.note,
+            note_source: r.note_source,
+            locked: r.locked,
+            bot: r.bot,
+            created_at: Timestamp(r.created_at),
+            followers_count: r.followers_count,
+            following_count: r.following_count,
+            statuses_count: r.statuses_count,
+            last_status_at: r.last_status_at.map(Timestamp),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CredentialsRow {
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+    pub email: String,
+    pub password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppRow {
+    pub id: i64,
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uris: String,
+    pub scopes: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub created_at: i64,
+}
+
+impl TryFrom<AppRow> for App {
+    type Error = StoreError;
+    fn try_from(r: AppRow) -> StoreResult<App> {
+        Ok(App {
+            id: Id(r.id),
+            redirect_uris: serde_json::from_str(&r.redirect_uris)
+                .map_err(|_| corrupt("redirect_uris", &r.redirect_uris))?,
+            name: r.name,
+            website: r.website,
+            scopes: r.scopes,
+            client_id: r.client_id,
+            client_secret: r.client_secret,
+            created_at: Timestamp(r.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub id: i64,
+    pub app_id: i64,
+    pub account_id: Option<i64>,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+}
+
+impl From<TokenRow> for TokenRecord {
+    fn from(r: TokenRow) -> TokenRecord {
+        TokenRecord {
+            id: Id(r.id),
+            app_id: Id(r.app_id),
+            account_id: r.account_id.map(Id),
+            scopes: r.scopes,
+            created_at: Timestamp(r.created_at),
+            expires_at: r.expires_at.map(Timestamp),
+            revoked: r.revoked,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuthCodeRow {
+    pub code_hash: String,
+    pub app_id: i64,
+    pub account_id: i64,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub expires_at: i64,
+}
+
+impl From<AuthCodeRow> for AuthCode {
+    fn from(r: AuthCodeRow) -> AuthCode {
+        AuthCode {
+            code_hash: r.code_hash,
+            app_id: Id(r.app_id),
+            account_id: Id(r.account_id),
+            redirect_uri: r.redirect_uri,
+            scopes: r.scopes,
+            code_challenge: r.code_challenge,
+            code_challenge_method: r.code_challenge_method,
+            expires_at: Timestamp(r.expires_at),
+        }
+    }
+}
+
+/// The columns `StatusRow` reads, from `statuses s LEFT JOIN apps p ON p.id = s.app_id`.
+macro_rules! status_columns {
+    () => {
+        "s.id, s.account_id, s.reblog_of_id, s.in_reply_to_id, s.in_reply_to_account_id, s.text, s.content, \
+         s.spoiler_text, s.sensitive, s.visibility, s.language, s.created_at, s.edited_at, s.replies_count, \
+         s.reblogs_count, s.favourites_count, p.name AS app_name, p.website AS app_website"
+    };
+}
+pub(crate) use status_columns;
+
+/// A status row with its application joined in (`LEFT JOIN apps p ON p.id = s.app_id`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct StatusRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub reblog_of_id: Option<i64>,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: String,
+    pub language: Option<String>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub app_name: Option<String>,
+    pub app_website: Option<String>,
+}
+
+impl StatusRow {
+    /// The status without its reblogged original, mentions and tags (hydration adds those).
+    pub(crate) fn into_status(self, account: Account) -> StoreResult<Status> {
+        Ok(Status {
+            id: Id(self.id),
+            account,
+            in_reply_to_id: self.in_reply_to_id.map(Id),
+            in_reply_to_account_id: self.in_reply_to_account_id.map(Id),
+            reblog: None,
+            content: self.content,
+            text: self.text,
+            spoiler_text: self.spoiler_text,
+            sensitive: self.sensitive,
+            visibility: visibility(&self.visibility)?,
+            language: self.language,
+            created_at: Timestamp(self.created_at),
+            edited_at: self.edited_at.map(Timestamp),
+            replies_count: self.replies_count,
+            reblogs_count: self.reblogs_count,
+            favourites_count: self.favourites_count,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            application: self.app_name.map(|name| AppRef { name, website: self.app_website }),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    pub status_id: i64,
+    pub version: i32,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub created_at: i64,
+}
+
+impl From<VersionRow> for StatusVersion {
+    fn from(r: VersionRow) -> StatusVersion {
+        StatusVersion {
+            status_id: Id(r.status_id),
+            version: r.version,
+            content: r.content,
+            text: r.text,
+            spoiler_text: r.spoiler_text,
+            sensitive: r.sensitive,
+            language: r.language,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}

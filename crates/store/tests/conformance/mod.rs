@@ -1,0 +1,200 @@
+//! The conformance suite every `Store` backend must pass, written once against `&dyn Store`.
+//!
+//! Each check is a small async function that starts from an empty store. A backend's test file
+//! provides a `Fixture` (a fresh, empty store and a way to clean it up) and invokes
+//! `conformance_tests!(fresh)`, which generates one named `#[tokio::test]` per check, so a
+//! failure names the behaviour that broke and the backend it broke on.
+
+#![allow(clippy::unwrap_used, dead_code)]
+
+mod accounts;
+mod events;
+mod statuses;
+mod timelines;
+
+use std::sync::LazyLock;
+
+use starling_core::event::{Event, EventKind};
+use starling_core::model::*;
+use starling_core::page::Page;
+use starling_core::{Id, IdGenerator, Store};
+
+pub use accounts::*;
+pub use events::*;
+pub use statuses::*;
+pub use timelines::*;
+
+/// A fresh, empty store for one check.
+pub trait Fixture {
+    fn store(&self) -> &dyn Store;
+    /// Closes the store and removes whatever it left behind.
+    fn finish(self) -> impl std::future::Future<Output = ()>;
+}
+
+/// Generates one `#[tokio::test]` per check, each with its own store from `$fresh().await`.
+macro_rules! conformance_tests {
+    ($fresh:path) => {
+        $crate::conformance::conformance_tests!(@each $fresh;
+            // accounts, apps, tokens, follows
+            accounts_are_created_and_found_by_id_and_username,
+            usernames_and_emails_are_unique_case_insensitively,
+            credentials_are_found_by_username_or_email_in_any_case,
+            account_updates_change_only_what_is_given,
+            apps_are_found_by_id_and_client_id_which_is_unique,
+            tokens_are_issued_and_revoking_twice_logs_once,
+            an_authorization_code_works_once,
+            follows_keep_counters_exact_and_log_one_event_each,
+            following_a_missing_account_is_not_found_and_changes_nothing,
+            relationships_report_both_directions_in_the_order_asked,
+            followers_and_following_are_paged_by_follow_id,
+            // statuses
+            a_status_is_created_with_its_mentions_tags_version_and_event,
+            a_failed_write_leaves_no_trace,
+            an_idempotency_key_returns_the_first_status_and_writes_once,
+            replies_move_the_parents_replies_count,
+            a_reply_to_a_missing_status_is_not_found,
+            direct_statuses_do_not_count_towards_statuses_count,
+            edits_keep_the_full_history_oldest_first,
+            reblogs_cannot_be_edited,
+            deleting_a_status_removes_its_reblogs_and_fixes_every_counter,
+            deleting_a_reblog_lowers_the_originals_reblogs_count,
+            statuses_come_back_in_the_order_asked,
+            favourites_are_counted_once_and_flagged_for_the_viewer,
+            reblogging_twice_returns_the_same_reblog_and_unreblog_undoes_it,
+            favourites_and_favourited_by_are_paged_by_favourite_id,
+            reblogged_by_is_paged_by_reblog_id,
+            // timelines
+            the_home_timeline_shows_the_viewer_and_followed_accounts_only,
+            the_home_timeline_hides_replies_to_accounts_the_viewer_does_not_follow,
+            the_public_timeline_shows_public_originals_without_replies_to_others,
+            the_tag_timeline_shows_public_statuses_with_the_tag,
+            account_statuses_depend_on_who_is_looking,
+            account_statuses_can_exclude_replies_and_reblogs,
+            timelines_are_paged_by_status_id,
+            context_lists_ancestors_oldest_first_and_descendants_in_thread_order,
+            // the event log
+            every_mutation_appends_its_event_in_order,
+            events_after_pages_through_the_log,
+        );
+    };
+    (@each $fresh:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                use $crate::conformance::Fixture as _;
+                let fixture = $fresh().await;
+                $crate::conformance::$check(fixture.store()).await;
+                fixture.finish().await;
+            }
+        )*
+    };
+}
+pub(crate) use conformance_tests;
+
+// ---- helpers shared by the checks ---------------------------------------------------------------
+
+static IDS: LazyLock<IdGenerator> = LazyLock::new(|| IdGenerator::new(7));
+
+/// A fresh, time-ordered id: later calls give larger ids, as the server's generator does.
+pub fn id() -> Id {
+    IDS.next()
+}
+
+pub fn new_account(username: &str) -> NewAccount {
+    NewAccount {
+        id: id(),
+        username: username.to_string(),
+        email: format!("{}@example.org", username.to_lowercase()),
+        password_hash: format!("$argon2id$hash-of-{username}"),
+        display_name: String::new(),
+        locale: "en".into(),
+        role: Role::User,
+        created_at: Timestamp::now(),
+    }
+}
+
+pub async fn account(store: &dyn Store, username: &str) -> Account {
+    store.create_account(new_account(username)).await.unwrap()
+}
+
+/// A public, top-level status by `author`; change fields with `NewStatus { .., ..draft() }`.
+pub fn draft(author: &Account, text: &str) -> NewStatus {
+    NewStatus {
+        id: id(),
+        account_id: author.id,
+        app_id: None,
+        text: text.to_string(),
+        content: format!("<p>{text}</p>"),
+        spoiler_text: String::new(),
+        sensitive: false,
+        visibility: Visibility::Public,
+        language: Some("en".into()),
+        in_reply_to_id: None,
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        idempotency_key: None,
+        created_at: Timestamp::now(),
+    }
+}
+
+pub async fn post(store: &dyn Store, author: &Account, text: &str) -> Status {
+    store.create_status(draft(author, text)).await.unwrap()
+}
+
+pub async fn post_as(store: &dyn Store, author: &Account, text: &str, visibility: Visibility) -> Status {
+    store.create_status(NewStatus { visibility, ..draft(author, text) }).await.unwrap()
+}
+
+pub async fn reply(store: &dyn Store, author: &Account, parent: &Status, text: &str) -> Status {
+    store.create_status(NewStatus { in_reply_to_id: Some(parent.id), ..draft(author, text) }).await.unwrap()
+}
+
+pub async fn reblog(store: &dyn Store, account: &Account, original: &Status) -> Status {
+    store.reblog(account.id, original.id, id(), Visibility::Public, Timestamp::now()).await.unwrap()
+}
+
+pub async fn fetch_account(store: &dyn Store, account: &Account) -> Account {
+    store.account(account.id).await.unwrap()
+}
+
+pub async fn fetch_status(store: &dyn Store, status: &Status) -> Status {
+    store.status(status.id).await.unwrap()
+}
+
+/// The ids of a page's items, newest first.
+pub fn ids<T: HasId>(page: &Page<T>) -> Vec<Id> {
+    page.items.iter().map(HasId::id).collect()
+}
+
+pub fn ids_of<T: HasId>(items: &[T]) -> Vec<Id> {
+    items.iter().map(HasId::id).collect()
+}
+
+pub trait HasId {
+    fn id(&self) -> Id;
+}
+
+impl HasId for Status {
+    fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl HasId for Account {
+    fn id(&self) -> Id {
+        self.id
+    }
+}
+
+pub async fn all_events(store: &dyn Store) -> Vec<Event> {
+    store.events_after(0, 10_000).await.unwrap()
+}
+
+pub async fn last_seq(store: &dyn Store) -> i64 {
+    all_events(store).await.last().map_or(0, |e| e.seq)
+}
+
+/// The kinds of the events appended after `seq`, in order.
+pub async fn kinds_after(store: &dyn Store, seq: i64) -> Vec<EventKind> {
+    store.events_after(seq, 10_000).await.unwrap().into_iter().map(|e| e.kind).collect()
+}
