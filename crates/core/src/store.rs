@@ -35,6 +35,14 @@ pub struct AccountStatusesFilter {
     pub only_media: bool,
 }
 
+/// What `/api/v1/instance` reports about the server's size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InstanceCounts {
+    pub users: i64,
+    /// Statuses written here, not counting reblogs.
+    pub statuses: i64,
+}
+
 /// The per-viewer flags of a set of statuses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ViewerFlags {
@@ -115,9 +123,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every version, oldest first (the original is version 0).
     async fn status_versions(&self, id: Id) -> StoreResult<Vec<StatusVersion>>;
     /// Deletes the status with its reblogs, favourites, mentions, tags and versions, keeps every
-    /// counter exact, and appends `status.deleted` (and `status.unreblogged` for nothing: the
-    /// reblogs simply go with it). Replies keep their `in_reply_to_id`. Returns the status as it
-    /// was, for delete-and-redraft.
+    /// counter exact, and appends one `status.deleted` per reblog that goes with it, then one for
+    /// the status itself (consumers learn the reblog ids from those events). Replies keep their
+    /// `in_reply_to_id`. Returns the status as it was, for delete-and-redraft.
     async fn delete_status(&self, id: Id, actor: Id, at: Timestamp) -> StoreResult<Status>;
 
     /// Ancestors oldest first and descendants in thread order (depth-first, oldest first),
@@ -168,6 +176,8 @@ pub trait Store: Send + Sync + 'static {
         filter: AccountStatusesFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Status>>;
+
+    async fn instance_counts(&self) -> StoreResult<InstanceCounts>;
 
     // ---- event log --------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub const MAX_MEDIA_ATTACHMENTS: usize = 4;
@@ -34,9 +35,10 @@ fn streaming_url(state: &AppState) -> String {
     state.settings.public_url.replacen("http", "ws", 1)
 }
 
-async fn v1(State(state): State<AppState>) -> Json<Value> {
+async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let s = &state.settings;
-    Json(json!({
+    let counts = state.store.instance_counts().await?;
+    Ok(Json(json!({
         "uri": s.domain(),
         "title": s.title,
         "short_description": "A real-time microblogging server.",
@@ -49,6 +51,7 @@ async fn v1(State(state): State<AppState>) -> Json<Value> {
         "registrations": s.registrations_open,
         "approval_required": false,
         "invites_enabled": false,
+        "stats": { "user_count": counts.users, "status_count": counts.statuses, "domain_count": 0 },
         "configuration": {
             "accounts": { "max_featured_tags": 0 },
             "statuses": statuses_configuration(&state),
@@ -57,18 +60,20 @@ async fn v1(State(state): State<AppState>) -> Json<Value> {
         },
         "contact_account": Value::Null,
         "rules": [],
-    }))
+    })))
 }
 
-async fn v2(State(state): State<AppState>) -> Json<Value> {
+async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let s = &state.settings;
-    Json(json!({
+    let counts = state.store.instance_counts().await?;
+    Ok(Json(json!({
         "domain": s.domain(),
         "title": s.title,
         "version": version(),
         "api_versions": { "mastodon": 2 },
         "source_url": "https://example.invalid/starling",
         "description": "A real-time microblogging server.",
+        "usage": { "users": { "active_month": counts.users } },
         "thumbnail": { "url": format!("{}/avatars/original/missing.png", s.public_url) },
         "languages": ["en"],
         "configuration": {
@@ -82,5 +87,5 @@ async fn v2(State(state): State<AppState>) -> Json<Value> {
         "registrations": { "enabled": s.registrations_open, "approval_required": false, "message": Value::Null },
         "contact": { "email": "", "account": Value::Null },
         "rules": [],
-    }))
+    })))
 }

@@ -70,6 +70,8 @@ async fn malformed_input_is_a_clear_client_error() -> TestResult {
 #[tokio::test]
 async fn the_instance_describes_itself_as_mastodon_compatible() -> TestResult {
     let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    app.say(&alice, "one").await;
     for path in ["/api/v1/instance", "/api/v2/instance"] {
         let (status, body) = app.get(path, None).await;
         assert_eq!(status, StatusCode::OK);
@@ -77,6 +79,13 @@ async fn the_instance_describes_itself_as_mastodon_compatible() -> TestResult {
         assert!(version.starts_with("4.3.0 (compatible; Starling "), "{version}");
         let limits = &body["configuration"]["statuses"];
         assert_eq!(limits["max_characters"], 500);
+        if path.contains("v1") {
+            assert_eq!(body["stats"]["user_count"], 1);
+            assert_eq!(body["stats"]["status_count"], 1);
+        } else {
+            assert_eq!(body["usage"]["users"]["active_month"], 1);
+            assert_eq!(body["api_versions"]["mastodon"], 2);
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use starling_core::event;
 use starling_core::model::*;
 use starling_core::page::{Page, PageRequest};
+use starling_core::store::InstanceCounts;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::rows::{AccountRow, AppRow, AuthCodeRow, CredentialsRow, TokenRow, account_columns};
@@ -336,4 +337,14 @@ pub(crate) async fn follow_list(
     page::push_bounds(&mut qb, "f.id", &req);
     let pairs = page::fetch_pairs(c, qb).await?;
     page::accounts(c, &req, pairs).await
+}
+
+pub(crate) async fn instance_counts(c: &mut SqliteConnection) -> StoreResult<InstanceCounts> {
+    let (users, statuses): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM statuses WHERE reblog_of_id IS NULL)",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .db()?;
+    Ok(InstanceCounts { users, statuses })
 }

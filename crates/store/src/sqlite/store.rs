@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use starling_core::event::Event;
 use starling_core::model::*;
 use starling_core::page::{Page, PageRequest};
-use starling_core::store::{AccountStatusesFilter, Store, ViewerFlags};
+use starling_core::store::{AccountStatusesFilter, InstanceCounts, Store, ViewerFlags};
 use starling_core::{Id, StoreResult};
 
 use super::accounts::{self, FollowList};
@@ -226,6 +226,10 @@ impl Store for SqliteStore {
         page: PageRequest,
     ) -> StoreResult<Page<Status>> {
         read_conn!(self, |c| timelines::account(c, account, viewer, filter, page))
+    }
+
+    async fn instance_counts(&self) -> StoreResult<InstanceCounts> {
+        read_conn!(self, |c| accounts::instance_counts(c))
     }
 
     // ---- event log ------------------------------------------------------------------------------

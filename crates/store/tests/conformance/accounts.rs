@@ -3,6 +3,7 @@
 use starling_core::event::EventKind;
 use starling_core::model::*;
 use starling_core::page::PageRequest;
+use starling_core::store::InstanceCounts;
 use starling_core::{Id, Store, StoreError};
 
 use super::*;
@@ -299,4 +300,14 @@ pub async fn followers_and_following_are_paged_by_follow_id(store: &dyn Store) {
     assert_eq!(ids(&following.await.unwrap()), newest_first[2..]);
     assert_eq!(ids(&store.following(fans[0], PageRequest::first(10)).await.unwrap()), vec![star.id]);
     assert!(store.followers(Id(42), PageRequest::first(10)).await.unwrap().items.is_empty());
+}
+
+pub async fn instance_counts_count_accounts_and_original_statuses(store: &dyn Store) {
+    assert_eq!(store.instance_counts().await.unwrap(), InstanceCounts { users: 0, statuses: 0 });
+    let alice = account(store, "alice").await;
+    let bob = account(store, "bob").await;
+    let first = post(store, &alice, "one").await;
+    post(store, &bob, "two").await;
+    store.reblog(bob.id, first.id, id(), Visibility::Public, Timestamp::now()).await.unwrap();
+    assert_eq!(store.instance_counts().await.unwrap(), InstanceCounts { users: 2, statuses: 2 });
 }
