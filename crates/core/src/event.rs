@@ -43,10 +43,16 @@ pub enum EventKind {
     Followed,
     #[serde(rename = "account.unfollowed")]
     Unfollowed,
+    #[serde(rename = "notification.dismissed")]
+    NotificationDismissed,
+    #[serde(rename = "notifications.cleared")]
+    NotificationsCleared,
+    #[serde(rename = "marker.updated")]
+    MarkerUpdated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -61,6 +67,9 @@ impl EventKind {
         EventKind::Unreblogged,
         EventKind::Followed,
         EventKind::Unfollowed,
+        EventKind::NotificationDismissed,
+        EventKind::NotificationsCleared,
+        EventKind::MarkerUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +88,9 @@ impl EventKind {
             EventKind::Unreblogged => "status.unreblogged",
             EventKind::Followed => "account.followed",
             EventKind::Unfollowed => "account.unfollowed",
+            EventKind::NotificationDismissed => "notification.dismissed",
+            EventKind::NotificationsCleared => "notifications.cleared",
+            EventKind::MarkerUpdated => "marker.updated",
         }
     }
 
@@ -182,13 +194,15 @@ pub fn status_created(status: &Status) -> NewEvent {
     )
 }
 
-pub fn status_edited(status: &Status, version: i32) -> NewEvent {
+/// `rebloggers`: who had reblogged the status when it was edited; they are told of the edit.
+pub fn status_edited(status: &Status, version: i32, rebloggers: &[Id]) -> NewEvent {
     event(
         EventKind::StatusEdited,
         Some(status.account.id),
         Some(status.id),
         json!({
             "version": version,
+            "rebloggers": rebloggers,
             "mentions": status.mentions.iter().map(|m| m.id).collect::<Vec<_>>(),
             "tags": status.tags,
             "text": status.text,
@@ -208,6 +222,8 @@ pub fn status_deleted(status: &Status, actor: Id, at: Timestamp) -> NewEvent {
             "visibility": status.visibility,
             "reblog_of_id": status.reblog.as_ref().map(|r| r.id),
             "in_reply_to_id": status.in_reply_to_id,
+            "mentions": status.mentions.iter().map(|m| m.id).collect::<Vec<_>>(),
+            "tags": status.tags,
         }),
         at,
     )
@@ -246,6 +262,26 @@ pub fn followed(follower: Id, followee: Id, at: Timestamp) -> NewEvent {
 
 pub fn unfollowed(follower: Id, followee: Id, at: Timestamp) -> NewEvent {
     event(EventKind::Unfollowed, Some(follower), Some(followee), json!({}), at)
+}
+
+/// `event_seq`: the event that caused the dismissed notification (replays find it by that).
+pub fn notification_dismissed(recipient: Id, notification: Id, event_seq: i64, at: Timestamp) -> NewEvent {
+    event(EventKind::NotificationDismissed, Some(recipient), Some(notification), json!({ "event_seq": event_seq }), at)
+}
+
+/// `upto_seq`: the newest event whose notifications were cleared.
+pub fn notifications_cleared(recipient: Id, upto_seq: i64, at: Timestamp) -> NewEvent {
+    event(EventKind::NotificationsCleared, Some(recipient), Some(recipient), json!({ "upto_seq": upto_seq }), at)
+}
+
+pub fn marker_updated(account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> NewEvent {
+    event(
+        EventKind::MarkerUpdated,
+        Some(account),
+        Some(account),
+        json!({ "timeline": timeline, "last_read_id": last_read_id }),
+        at,
+    )
 }
 
 #[cfg(test)]

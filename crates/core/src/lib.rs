@@ -7,6 +7,7 @@
 pub mod event;
 pub mod id;
 pub mod model;
+pub mod notify;
 pub mod page;
 pub mod scope;
 pub mod store;

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use crate::event::Event;
 use crate::id::Id;
 use crate::model::*;
+use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,24 @@ pub struct InstanceCounts {
     pub users: i64,
     /// Statuses written here, not counting reblogs.
     pub statuses: i64,
+}
+
+/// Which notifications a list shows: only `types` when given, never `exclude_types`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotificationFilter {
+    pub types: Vec<NotificationKind>,
+    pub exclude_types: Vec<NotificationKind>,
+}
+
+/// A reading position (`GET /api/v1/markers`): the last item a user has seen in a timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    /// `home` or `notifications`.
+    pub timeline: String,
+    pub last_read_id: Id,
+    /// Bumped on every update, so clients can detect concurrent changes.
+    pub version: i64,
+    pub updated_at: Timestamp,
 }
 
 /// The per-viewer flags of a set of statuses.
@@ -179,8 +198,53 @@ pub trait Store: Send + Sync + 'static {
 
     async fn instance_counts(&self) -> StoreResult<InstanceCounts>;
 
+    // ---- notifications (a projection of the log, kept by the notifier) ---------------------
+
+    /// The last event sequence `consumer` has applied; 0 when it never ran.
+    async fn consumer_offset(&self, consumer: &str) -> StoreResult<i64>;
+    /// In one transaction: stores the notifications in `derived` (one per event and recipient:
+    /// applying the same event twice stores nothing new), applies its retractions, and moves
+    /// `consumer`'s offset forward to `upto` (never backwards). Returns the notifications that
+    /// were newly stored, in order, ready to be pushed to their recipients.
+    async fn apply_notifications(
+        &self,
+        consumer: &str,
+        upto: i64,
+        derived: Vec<Derived>,
+    ) -> StoreResult<Vec<Notification>>;
+    /// The recipient's notifications, newest first, paged by notification id.
+    async fn notifications(
+        &self,
+        recipient: Id,
+        filter: &NotificationFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Notification>>;
+    /// One of the recipient's notifications; someone else's is `NotFound`.
+    async fn notification(&self, recipient: Id, id: Id) -> StoreResult<Notification>;
+    /// Notifications caused by events with `after < seq <= upto`, for `recipient`, oldest first
+    /// (what a reconnecting stream missed).
+    async fn notifications_between(&self, recipient: Id, after: i64, upto: i64) -> StoreResult<Vec<Notification>>;
+    /// Deletes one notification and appends `notification.dismissed`; `NotFound` if it is not
+    /// the recipient's.
+    async fn dismiss_notification(&self, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()>;
+    /// Deletes all of the recipient's notifications and appends `notifications.cleared`.
+    async fn clear_notifications(&self, recipient: Id, at: Timestamp) -> StoreResult<()>;
+    /// How many of the recipient's notifications are newer than their `notifications` marker.
+    async fn unread_notifications(&self, recipient: Id) -> StoreResult<i64>;
+
+    // ---- markers ------------------------------------------------------------------------
+
+    /// The account's markers for the given timelines (`home`, `notifications`) that are set.
+    async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>>;
+    /// Sets a marker, bumping its version, and appends `marker.updated`.
+    async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker>;
+
     // ---- event log --------------------------------------------------------------------------
 
     /// Events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+    /// The sequence of the newest event; 0 for an empty log.
+    async fn last_event_seq(&self) -> StoreResult<i64>;
+    /// The events `actor` caused, newest first, paged by sequence (the cursors are `Id(seq)`).
+    async fn events_by_actor(&self, actor: Id, page: PageRequest) -> StoreResult<Page<Event>>;
 }

@@ -30,6 +30,10 @@ pub struct Settings {
     pub password_cost: PasswordCost,
     pub node_id: u16,
     pub title: String,
+    /// How often streams are pinged; a peer that misses two pings in a row is dropped.
+    pub stream_ping: std::time::Duration,
+    /// How many messages may wait for one stream connection before it counts as too slow.
+    pub stream_queue: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -78,6 +82,8 @@ impl Settings {
             password_cost: PasswordCost::Owasp,
             node_id: 0,
             title: "Starling".to_string(),
+            stream_ping: std::time::Duration::from_secs(30),
+            stream_queue: 1024,
         }
     }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use starling_core::Id;
 use starling_core::model::{Account, Relationship, Status, StatusVersion};
+use starling_core::notify::Notification;
 
 /// Renders entities with links under the server's public URL.
 #[derive(Clone, Copy)]
@@ -166,6 +167,18 @@ pub struct RelationshipJson {
     pub note: String,
 }
 
+#[derive(Serialize)]
+pub struct NotificationJson {
+    pub id: Id,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub group_key: String,
+    pub created_at: String,
+    pub account: AccountJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusJson>,
+}
+
 /// What the viewer has done to the statuses being rendered; `None` for anonymous readers,
 /// whose answers omit the per-viewer fields as Mastodon's do.
 #[derive(Default)]
@@ -309,6 +322,23 @@ impl<'a> Renderer<'a> {
             media_attachments: [],
             emojis: [],
         }
+    }
+
+    /// A notification as its recipient sees it; the status's per-viewer flags come from
+    /// `viewer` when the caller looked them up.
+    pub fn notification_for(&self, n: &Notification, viewer: Option<&ViewerState>) -> NotificationJson {
+        NotificationJson {
+            id: n.id,
+            kind: n.kind.as_str(),
+            group_key: format!("ungrouped-{}", n.id),
+            created_at: n.created_at.to_rfc3339(),
+            account: self.account(&n.from_account),
+            status: n.status.as_ref().map(|s| self.status(s, Some(viewer.unwrap_or(&ViewerState::default())))),
+        }
+    }
+
+    pub fn notification(&self, n: &Notification) -> NotificationJson {
+        self.notification_for(n, None)
     }
 
     pub fn relationship(&self, r: &Relationship) -> RelationshipJson {

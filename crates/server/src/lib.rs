@@ -11,6 +11,7 @@ pub mod pages;
 pub mod paging;
 pub mod params;
 pub mod passwords;
+pub mod realtime;
 pub mod state;
 pub mod views;
 
@@ -40,7 +41,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .route("/api/v1/streaming", axum::routing::get(realtime::ws::handler))
+        .route("/api/v1/streaming/", axum::routing::get(realtime::ws::handler))
+        .route("/api/v1/streaming/health", axum::routing::get(|| async { "OK" }))
+        .route("/api/v1/streaming/{*stream}", axum::routing::get(realtime::sse::handler))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes))
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
         // Browser clients on other origins use the API with bearer tokens, never cookies,
         // so allowing every origin exposes nothing a script could not already fetch.
@@ -50,6 +56,22 @@ pub fn app(state: AppState) -> Router {
             |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
         ))
         .with_state(state)
+}
+
+/// After a request that may have written something, tells the event pipeline to look at the
+/// log. The announcement carries no data: the log is read from the pipeline's cursor.
+async fn announce_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let writes =
+        !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    let response = next.run(req).await;
+    if writes && response.status().is_success() {
+        state.bus.announce(0);
+    }
+    response
 }
 
 async fn not_found() -> Response {
@@ -62,13 +84,26 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_
     Ok(starling_store::connect(&settings.database_url, settings.node_id).await?)
 }
 
-/// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish.
+/// Serves until `shutdown` resolves, then stops accepting, closes streams with a close frame,
+/// lets requests in flight finish, and stops the event pipeline.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    // Live delivery starts where the notifier stopped, before the first connection is accepted,
+    // so that a client resuming right after a restart misses nothing.
+    let cursor = state.store.consumer_offset(realtime::pipeline::CONSUMER).await?;
+    state.hub.start_at(cursor).await;
+    let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, state.shutdown.clone()));
+    let stopping = state.clone();
+    let signal = async move {
+        shutdown.await;
+        stopping.begin_shutdown();
+    };
+    axum::serve(listener, app(state.clone())).with_graceful_shutdown(signal).await?;
+    state.begin_shutdown();
+    let _ = pipeline.await;
     Ok(())
 }
 

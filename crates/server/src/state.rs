@@ -2,25 +2,48 @@
 
 use std::sync::Arc;
 
+use starling_bus::{Bus, LocalBus};
 use starling_core::{IdGenerator, Store};
+use tokio::sync::watch;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
+use crate::realtime::Hub;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub hub: Hub,
     pub ids: IdGenerator,
     pub settings: Settings,
     pub jwt: JwtKeys,
+    /// Becomes `true` when the server starts shutting down: streams close with a close frame.
+    pub shutdown: watch::Receiver<bool>,
+    shutdown_tx: watch::Sender<bool>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> AppState {
         let jwt = JwtKeys::new(&settings.jwt_secret, &settings.public_url);
-        AppState(Arc::new(Inner { store, ids: IdGenerator::new(settings.node_id), jwt, settings }))
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        AppState(Arc::new(Inner {
+            store,
+            bus: Arc::new(LocalBus::new()),
+            hub: Hub::new(settings.stream_queue),
+            ids: IdGenerator::new(settings.node_id),
+            jwt,
+            settings,
+            shutdown,
+            shutdown_tx,
+        }))
+    }
+
+    /// Tells every stream and worker that the server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.shutdown_tx.send_replace(true);
     }
 }
 

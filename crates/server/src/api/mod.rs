@@ -2,8 +2,10 @@
 
 mod accounts;
 mod apps;
+mod audit;
 pub use instance::version;
 mod instance;
+mod notifications;
 mod oauth;
 mod statuses;
 mod timelines;
@@ -20,4 +22,6 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(statuses::router())
         .merge(timelines::router())
+        .merge(notifications::router())
+        .merge(audit::router())
 }

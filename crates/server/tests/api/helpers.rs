@@ -17,7 +17,9 @@ pub struct TestApp {
     pub client: Client,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
-    dir: PathBuf,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub dir: PathBuf,
+    keep_dir: bool,
 }
 
 impl Drop for TestApp {
@@ -25,11 +27,13 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
-fn temp_dir() -> PathBuf {
+pub fn temp_dir() -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
     std::env::temp_dir().join(format!("starling-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
 }
@@ -40,7 +44,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server whose settings `configure` may adjust.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = temp_dir();
+    spawn_app_in(temp_dir(), configure).await
+}
+
+/// Starts a server on the data in `dir` (which it removes when dropped).
+pub async fn spawn_app_in(dir: PathBuf, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let mut settings = Settings::with_defaults(addr, &dir, vec![7; 32]);
@@ -49,10 +57,18 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let store = open_store(&settings).await.expect("open store");
     let state = AppState::new(store, settings);
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(serve(listener, state.clone(), async {
+    let server = tokio::spawn(serve(listener, state.clone(), async {
         let _ = rx.await;
     }));
-    TestApp { base: format!("http://{addr}"), client: Client::new(), state, shutdown: Some(tx), dir }
+    TestApp {
+        base: format!("http://{addr}"),
+        client: Client::new(),
+        state,
+        shutdown: Some(tx),
+        server: Some(server),
+        dir,
+        keep_dir: false,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +83,44 @@ pub struct RegisteredApp {
 }
 
 impl TestApp {
+    /// Stops the server gracefully and waits for it, keeping its data for a restart.
+    pub async fn stop(mut self) -> PathBuf {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.keep_dir = true;
+        self.dir.clone()
+    }
+
+    /// Waits until every event committed so far has been through the pipeline: notifications
+    /// stored and live messages queued for their connections.
+    pub async fn settle(&self) {
+        let last = self.state.store.last_event_seq().await.expect("last event seq");
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.state.hub.wait_processed(last))
+            .await
+            .expect("the pipeline caught up");
+    }
+
+    pub fn ws_url(&self, query: &str) -> String {
+        format!("{}/api/v1/streaming?{query}", self.base.replacen("http", "ws", 1))
+    }
+
+    /// Opens a WebSocket stream with `query` (e.g. `stream=user&access_token=…`) and waits
+    /// until the server has registered it, so that nothing written afterwards can miss it.
+    pub async fn stream(&self, query: &str) -> WsClient {
+        // Events already committed are delivered (or not) before this stream exists.
+        self.settle().await;
+        let before = self.state.hub.connections();
+        let (socket, _) = tokio_tungstenite::connect_async(self.ws_url(query)).await.expect("websocket connects");
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.state.hub.wait_connections(|n| *n > before))
+            .await
+            .expect("the stream registered");
+        WsClient { socket }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -176,4 +230,54 @@ impl TestApp {
 /// The ids in a JSON list of statuses or accounts.
 pub fn ids(list: &Value) -> Vec<String> {
     list.as_array().map(|a| a.iter().filter_map(|v| v["id"].as_str().map(String::from)).collect()).unwrap_or_default()
+}
+
+pub struct WsClient {
+    pub socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// One message from a stream.
+#[derive(Debug, Clone)]
+pub struct StreamMessage {
+    pub stream: Vec<String>,
+    pub event: String,
+    pub payload: String,
+    pub event_id: i64,
+}
+
+impl StreamMessage {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+}
+
+impl WsClient {
+    /// The next message, skipping pings; panics after 10 s without one.
+    pub async fn next(&mut self) -> StreamMessage {
+        use futures_util::StreamExt;
+        loop {
+            let msg = tokio::time::timeout(std::time::Duration::from_secs(10), self.socket.next())
+                .await
+                .expect("a stream message within 10 s")
+                .expect("the stream is open")
+                .expect("a valid frame");
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+                let v: Value = serde_json::from_str(text.as_str()).expect("JSON message");
+                return StreamMessage {
+                    stream: serde_json::from_value(v["stream"].clone()).unwrap_or_default(),
+                    event: v["event"].as_str().unwrap_or_default().to_string(),
+                    payload: v["payload"].as_str().unwrap_or_default().to_string(),
+                    event_id: v["event_id"].as_str().and_then(|s| s.parse().ok()).unwrap_or(-1),
+                };
+            }
+        }
+    }
+
+    pub async fn send_json(&mut self, v: Value) {
+        use futures_util::SinkExt;
+        self.socket
+            .send(tokio_tungstenite::tungstenite::Message::Text(v.to_string().into()))
+            .await
+            .expect("send on the stream");
+    }
 }

@@ -6,6 +6,8 @@ mod helpers;
 mod accounts;
 mod errors;
 mod mastodon_py;
+mod notifications;
 mod oauth;
 mod statuses;
+mod streaming;
 mod timelines;

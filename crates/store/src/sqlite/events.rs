@@ -1,12 +1,13 @@
 //! The append-only event log: appended to inside every write transaction, read in order by
 //! consumers catching up.
 
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use starling_core::event::{Event, EventKind, NewEvent, SCHEMA_VERSION};
 use starling_core::model::Timestamp;
+use starling_core::page::{Page, PageRequest};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::Db;
+use super::{Db, page};
 
 /// Appends `event` within the caller's transaction and returns its sequence number.
 pub(crate) async fn append(c: &mut SqliteConnection, event: NewEvent) -> StoreResult<i64> {
@@ -24,6 +25,13 @@ pub(crate) async fn append(c: &mut SqliteConnection, event: NewEvent) -> StoreRe
     .fetch_one(&mut *c)
     .await
     .db()
+}
+
+/// The columns `EventRow` reads, from `events e`.
+macro_rules! event_columns {
+    () => {
+        "e.seq, e.kind, e.actor_id, e.subject_id, e.schema_version, e.payload, e.created_at"
+    };
 }
 
 #[derive(sqlx::FromRow)]
@@ -57,14 +65,24 @@ impl TryFrom<EventRow> for Event {
 }
 
 pub(crate) async fn after(c: &mut SqliteConnection, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT seq, kind, actor_id, subject_id, schema_version, payload, created_at \
-         FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-    )
-    .bind(after)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
+    const SQL: &str = concat!("SELECT ", event_columns!(), " FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?");
+    let rows: Vec<EventRow> = sqlx::query_as(SQL).bind(after).bind(i64::from(limit)).fetch_all(&mut *c).await.db()?;
     rows.into_iter().map(Event::try_from).collect()
+}
+
+/// The newest sequence number in the log, 0 when it is empty. Events are never deleted, so the
+/// newest row holds the highest number ever handed out.
+pub(crate) async fn last_seq(c: &mut SqliteConnection) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *c).await.db()
+}
+
+/// What `actor` did, newest first, paged by sequence number (walks `events_actor`).
+pub(crate) async fn by_actor(c: &mut SqliteConnection, actor: Id, req: PageRequest) -> StoreResult<Page<Event>> {
+    let mut qb =
+        QueryBuilder::<Sqlite>::new(concat!("SELECT ", event_columns!(), " FROM events e WHERE e.actor_id = "));
+    qb.push_bind(actor.0);
+    page::push_bounds(&mut qb, "e.seq", &req);
+    let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
+    let events = rows.into_iter().map(|r| Ok((Id(r.seq), Event::try_from(r)?))).collect::<StoreResult<_>>()?;
+    Ok(Page::from_fetched(&req, events))
 }

@@ -3,15 +3,16 @@
 //!
 //! A page of statuses costs at most six queries: the status rows (with their application),
 //! the reblogged originals not already among them, then the authors, mentions and tags of all
-//! of them at once.
+//! of them at once. A page of notifications adds one for the accounts they are from.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::SqliteConnection;
 use starling_core::model::{Account, MentionRef, Status};
+use starling_core::notify::Notification;
 use starling_core::{Id, StoreResult};
 
-use super::rows::{AccountRow, StatusRow, account_columns, status_columns};
+use super::rows::{AccountRow, NotificationRow, StatusRow, account_columns, status_columns};
 use super::{Db, id_list};
 
 pub(crate) async fn accounts_by_ids(c: &mut SqliteConnection, ids: &[i64]) -> StoreResult<HashMap<i64, Account>> {
@@ -140,4 +141,43 @@ pub(crate) async fn status(c: &mut SqliteConnection, id: i64) -> StoreResult<Sta
 
 pub(crate) async fn account(c: &mut SqliteConnection, id: i64) -> StoreResult<Account> {
     accounts_by_ids(c, &[id]).await?.remove(&id).ok_or(starling_core::StoreError::NotFound)
+}
+
+/// What to do with a notification about a status that no longer exists. Lists skip it: the
+/// `status.deleted` event that retracts it has not been applied yet, and will be soon.
+/// A notification asked for by id, or just stored, is shown without its status.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GoneStatus {
+    Skip,
+    ShowWithout,
+}
+
+/// The notifications of `rows`, in the order of `rows`, with the accounts they are from and the
+/// statuses they are about. A row whose account is missing is skipped: accounts are never
+/// deleted today, but the table has no foreign keys (it is a projection of the log), so a
+/// backend that deletes accounts must not fail here.
+pub(crate) async fn notifications(
+    c: &mut SqliteConnection,
+    rows: Vec<NotificationRow>,
+    gone: GoneStatus,
+) -> StoreResult<Vec<Notification>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let from: Vec<i64> = rows.iter().map(|r| r.from_account_id).collect::<HashSet<_>>().into_iter().collect();
+    let about: Vec<i64> = rows.iter().filter_map(|r| r.status_id).collect::<HashSet<_>>().into_iter().collect();
+    let accounts = accounts_by_ids(c, &from).await?;
+    let statuses = statuses_by_ids(c, &about).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(from_account) = accounts.get(&row.from_account_id).cloned() else { continue };
+        let status = match row.status_id.map(|id| statuses.get(&id)) {
+            None => None,
+            Some(Some(status)) => Some(status.clone()),
+            Some(None) if gone == GoneStatus::ShowWithout => None,
+            Some(None) => continue,
+        };
+        out.push(row.into_notification(from_account, status)?);
+    }
+    Ok(out)
 }

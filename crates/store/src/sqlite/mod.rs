@@ -11,7 +11,9 @@ mod accounts;
 mod events;
 mod hydrate;
 mod interactions;
+mod markers;
 mod migrations;
+mod notifications;
 mod page;
 mod rows;
 mod statuses;
@@ -36,7 +38,8 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    /// Ids of rows the store creates on its own: follows and favourites (their paging cursors).
+    /// Ids of rows the store creates on its own: follows, favourites and notifications (their
+    /// paging cursors).
     ids: IdGenerator,
 }
 

@@ -3,6 +3,8 @@
 
 use starling_core::Id;
 use starling_core::model::*;
+use starling_core::notify::{Notification, NotificationKind};
+use starling_core::store::Marker;
 use starling_core::{StoreError, StoreResult};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -11,6 +13,10 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 
 pub(crate) fn visibility(s: &str) -> StoreResult<Visibility> {
     s.parse().map_err(|()| corrupt("visibility", s))
+}
+
+fn notification_kind(s: &str) -> StoreResult<NotificationKind> {
+    s.parse().map_err(|()| corrupt("notification kind", s))
 }
 
 /// The columns `AccountRow` reads, from `accounts a`. A macro so that `concat!` can build
@@ -233,6 +239,59 @@ impl From<VersionRow> for StatusVersion {
             sensitive: r.sensitive,
             language: r.language,
             created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+/// The columns `NotificationRow` reads, from `notifications n`.
+macro_rules! notification_columns {
+    () => {
+        "n.id, n.recipient_id, n.kind, n.from_account_id, n.status_id, n.event_seq, n.created_at"
+    };
+}
+pub(crate) use notification_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    pub id: i64,
+    pub recipient_id: i64,
+    pub kind: String,
+    pub from_account_id: i64,
+    pub status_id: Option<i64>,
+    pub event_seq: i64,
+    pub created_at: i64,
+}
+
+impl NotificationRow {
+    /// The notification with what hydration found for it.
+    pub(crate) fn into_notification(self, from_account: Account, status: Option<Status>) -> StoreResult<Notification> {
+        Ok(Notification {
+            id: Id(self.id),
+            recipient: Id(self.recipient_id),
+            kind: notification_kind(&self.kind)?,
+            from_account,
+            status,
+            event_seq: self.event_seq,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MarkerRow {
+    pub timeline: String,
+    pub last_read_id: i64,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
+impl From<MarkerRow> for Marker {
+    fn from(r: MarkerRow) -> Marker {
+        Marker {
+            timeline: r.timeline,
+            last_read_id: Id(r.last_read_id),
+            version: r.version,
+            updated_at: Timestamp(r.updated_at),
         }
     }
 }

@@ -232,7 +232,13 @@ pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit)
     .await?;
 
     let status = hydrate::status(c, id.0).await?;
-    events::append(c, event::status_edited(&status, version)).await?;
+    let rebloggers: Vec<i64> = sqlx::query_scalar("SELECT account_id FROM statuses WHERE reblog_of_id = ? ORDER BY id")
+        .bind(id.0)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    let rebloggers: Vec<Id> = rebloggers.into_iter().map(Id).collect();
+    events::append(c, event::status_edited(&status, version, &rebloggers)).await?;
     Ok(status)
 }
 

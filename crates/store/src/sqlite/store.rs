@@ -6,12 +6,13 @@
 use async_trait::async_trait;
 use starling_core::event::Event;
 use starling_core::model::*;
+use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
-use starling_core::store::{AccountStatusesFilter, InstanceCounts, Store, ViewerFlags};
+use starling_core::store::{AccountStatusesFilter, InstanceCounts, Marker, NotificationFilter, Store, ViewerFlags};
 use starling_core::{Id, StoreResult};
 
 use super::accounts::{self, FollowList};
-use super::{Db, SqliteStore, events, hydrate, interactions, statuses, timelines};
+use super::{Db, SqliteStore, events, hydrate, interactions, markers, notifications, statuses, timelines};
 
 /// Runs `$body` with `$c` bound to a write transaction and commits it.
 macro_rules! write_tx {
@@ -232,9 +233,74 @@ impl Store for SqliteStore {
         read_conn!(self, |c| accounts::instance_counts(c))
     }
 
+    // ---- notifications --------------------------------------------------------------------------
+
+    async fn consumer_offset(&self, consumer: &str) -> StoreResult<i64> {
+        read_conn!(self, |c| notifications::consumer_offset(c, consumer))
+    }
+
+    async fn apply_notifications(
+        &self,
+        consumer: &str,
+        upto: i64,
+        derived: Vec<Derived>,
+    ) -> StoreResult<Vec<Notification>> {
+        // One id per notification, drawn before the write lock as for follows and favourites;
+        // those of notifications already stored are simply not used.
+        let ids = derived.iter().flat_map(|d| &d.notifications).map(|_| self.ids.next()).collect();
+        write_tx!(self, |c| notifications::apply(c, consumer, upto, derived, ids))
+    }
+
+    async fn notifications(
+        &self,
+        recipient: Id,
+        filter: &NotificationFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Notification>> {
+        read_conn!(self, |c| notifications::list(c, recipient, filter, page))
+    }
+
+    async fn notification(&self, recipient: Id, id: Id) -> StoreResult<Notification> {
+        read_conn!(self, |c| notifications::one(c, recipient, id))
+    }
+
+    async fn notifications_between(&self, recipient: Id, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
+        read_conn!(self, |c| notifications::between(c, recipient, after, upto))
+    }
+
+    async fn dismiss_notification(&self, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
+        write_tx!(self, |c| notifications::dismiss(c, recipient, id, at))
+    }
+
+    async fn clear_notifications(&self, recipient: Id, at: Timestamp) -> StoreResult<()> {
+        write_tx!(self, |c| notifications::clear(c, recipient, at))
+    }
+
+    async fn unread_notifications(&self, recipient: Id) -> StoreResult<i64> {
+        read_conn!(self, |c| notifications::unread(c, recipient))
+    }
+
+    // ---- markers --------------------------------------------------------------------------------
+
+    async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>> {
+        read_conn!(self, |c| markers::markers(c, account, timelines))
+    }
+
+    async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
+        write_tx!(self, |c| markers::set(c, account, timeline, last_read_id, at))
+    }
+
     // ---- event log ------------------------------------------------------------------------------
 
     async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
         read_conn!(self, |c| events::after(c, after, limit))
+    }
+
+    async fn last_event_seq(&self) -> StoreResult<i64> {
+        read_conn!(self, |c| events::last_seq(c))
+    }
+
+    async fn events_by_actor(&self, actor: Id, page: PageRequest) -> StoreResult<Page<Event>> {
+        read_conn!(self, |c| events::by_actor(c, actor, page))
     }
 }

@@ -136,3 +136,46 @@ pub async fn events_after_pages_through_the_log(store: &dyn Store) {
         all.iter().map(|e| e.payload["username"].as_str().unwrap_or_default().to_string()).collect();
     assert_eq!(usernames, ["user0", "user1", "user2", "user3", "user4"]);
 }
+
+pub async fn the_log_knows_its_last_sequence_and_pages_each_actors_events(store: &dyn Store) {
+    assert_eq!(store.last_event_seq().await.unwrap(), 0, "an empty log");
+    let alice = account(store, "alice").await;
+    let bob = account(store, "bob").await;
+    assert_eq!(store.last_event_seq().await.unwrap(), last_seq(store).await);
+    for i in 0..3 {
+        post(store, &alice, &format!("s{i}")).await;
+        post(store, &bob, &format!("b{i}")).await;
+    }
+    store.follow(alice.id, bob.id).await.unwrap();
+    let all = all_events(store).await;
+    assert_eq!(store.last_event_seq().await.unwrap(), all.last().map_or(0, |e| e.seq));
+
+    let mine: Vec<_> = all.iter().filter(|e| e.actor_id == Some(alice.id)).cloned().collect();
+    assert_eq!(mine.len(), 5);
+    let page = store.events_by_actor(alice.id, PageRequest::first(40)).await.unwrap();
+    assert_eq!(page.items, mine.iter().rev().cloned().collect::<Vec<_>>(), "newest first, only the actor's");
+    assert_eq!(page.cursors, mine.iter().rev().map(|e| Id(e.seq)).collect::<Vec<_>>(), "the cursors are sequences");
+
+    let seq = |i: usize| Id(mine[i].seq);
+    let req = |max_id: Option<usize>, since_id: Option<usize>, min_id: Option<usize>, limit: u32| PageRequest {
+        max_id: max_id.map(seq),
+        since_id: since_id.map(seq),
+        min_id: min_id.map(seq),
+        limit,
+    };
+    let cases: Vec<(PageRequest, Vec<Id>)> = vec![
+        (req(None, None, None, 2), vec![seq(4), seq(3)]),
+        (req(Some(3), None, None, 2), vec![seq(2), seq(1)]),
+        (req(Some(0), None, None, 2), vec![]),
+        (req(None, None, Some(1), 2), vec![seq(3), seq(2)]),
+        (req(None, None, Some(4), 5), vec![]),
+        (req(None, Some(1), None, 2), vec![seq(4), seq(3)]),
+        (req(Some(4), Some(1), None, 10), vec![seq(3), seq(2)]),
+    ];
+    for (request, expected) in cases {
+        let page = store.events_by_actor(alice.id, request).await.unwrap();
+        assert_eq!(page.items.iter().map(|e| Id(e.seq)).collect::<Vec<_>>(), expected, "{request:?}");
+        assert_eq!(page.cursors, expected);
+    }
+    assert!(store.events_by_actor(Id(42), PageRequest::first(40)).await.unwrap().items.is_empty());
+}

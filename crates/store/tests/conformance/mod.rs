@@ -9,6 +9,7 @@
 
 mod accounts;
 mod events;
+mod notifications;
 mod statuses;
 mod timelines;
 
@@ -16,11 +17,13 @@ use std::sync::LazyLock;
 
 use starling_core::event::{Event, EventKind};
 use starling_core::model::*;
+use starling_core::notify::Notification;
 use starling_core::page::Page;
 use starling_core::{Id, IdGenerator, Store};
 
 pub use accounts::*;
 pub use events::*;
+pub use notifications::*;
 pub use statuses::*;
 pub use timelines::*;
 
@@ -73,9 +76,19 @@ macro_rules! conformance_tests {
             account_statuses_can_exclude_replies_and_reblogs,
             timelines_are_paged_by_status_id,
             context_lists_ancestors_oldest_first_and_descendants_in_thread_order,
+            // notifications and markers
+            applying_notifications_stores_each_once_and_moves_the_offset_forward_only,
+            notifications_are_listed_newest_first_paged_and_filtered_for_their_recipient,
+            each_retraction_removes_exactly_what_it_should,
+            a_notification_is_its_recipients_and_dismissing_it_logs_its_event,
+            clearing_removes_all_of_the_recipients_notifications_only,
+            markers_are_set_read_and_versioned,
+            unread_notifications_are_those_above_the_notifications_marker,
+            notifications_between_are_the_recipients_in_a_sequence_range_oldest_first,
             // the event log
             every_mutation_appends_its_event_in_order,
             events_after_pages_through_the_log,
+            the_log_knows_its_last_sequence_and_pages_each_actors_events,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {
@@ -182,6 +195,12 @@ impl HasId for Status {
 }
 
 impl HasId for Account {
+    fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl HasId for Notification {
     fn id(&self) -> Id {
         self.id
     }

@@ -1,0 +1,182 @@
+//! The registry of live connections and the fan-out to their queues.
+//!
+//! Each connection owns a bounded queue. Pushing never waits: a connection whose queue is full
+//! is too slow to keep up and is told to close, so one slow client can never delay the others
+//! or make the pipeline buffer without bound.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use starling_core::Id;
+use tokio::sync::{Mutex, Notify, mpsc, watch};
+
+use super::route::{Audience, Delivery};
+use super::stream::Stream;
+
+#[derive(Debug, Clone)]
+pub enum Frame {
+    /// One message, already serialised for the wire.
+    Message { event_id: i64, event: &'static str, stream: Arc<Vec<String>>, payload: Arc<str> },
+    /// The connection must close with this reason.
+    Close(&'static str),
+}
+
+impl Frame {
+    /// Mastodon's WebSocket message, plus the `event_id` clients resume from.
+    pub fn to_ws_text(&self) -> Option<String> {
+        match self {
+            Frame::Message { event_id, event, stream, payload } => Some(
+                serde_json::json!({ "stream": &**stream, "event": event, "payload": &**payload, "event_id": event_id.to_string() })
+                    .to_string(),
+            ),
+            Frame::Close(_) => None,
+        }
+    }
+}
+
+struct Conn {
+    user: Option<Id>,
+    streams: Vec<Stream>,
+    tx: mpsc::Sender<Frame>,
+    kicked: Arc<Notify>,
+}
+
+#[derive(Default)]
+struct Registry {
+    conns: HashMap<u64, Conn>,
+    /// The last event sequence whose deliveries were pushed.
+    processed: i64,
+}
+
+pub struct Hub {
+    registry: Mutex<Registry>,
+    next_id: AtomicU64,
+    processed_tx: watch::Sender<i64>,
+    connections_tx: watch::Sender<usize>,
+    queue_capacity: usize,
+}
+
+/// A registered connection: its id, its queue, and the last sequence already pushed when it
+/// registered (a resuming client needs everything after its own last id up to that one
+/// replayed; everything after arrives through the queue).
+pub struct Registration {
+    pub id: u64,
+    pub rx: mpsc::Receiver<Frame>,
+    pub live_from: i64,
+    /// Signalled when the hub drops the connection for being too slow.
+    pub kicked: Arc<Notify>,
+}
+
+fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
+    match (stream, audience) {
+        (Stream::User, Audience::Users(ids)) => user.is_some_and(|u| ids.contains(&u)),
+        (Stream::User | Stream::UserNotification, Audience::Notify(id)) => user == Some(*id),
+        (Stream::Public | Stream::PublicLocal, Audience::Public) => true,
+        (Stream::Hashtag(t) | Stream::HashtagLocal(t), Audience::Tags(tags)) => tags.iter().any(|x| x == t),
+        (Stream::Direct, Audience::Direct(ids)) => user.is_some_and(|u| ids.contains(&u)),
+        _ => false,
+    }
+}
+
+/// The frames `deliveries` produce for a connection of `user` subscribed to `streams`.
+pub fn frames_for(user: Option<Id>, streams: &[Stream], deliveries: &[Delivery]) -> Vec<Frame> {
+    let mut out = Vec::new();
+    for d in deliveries {
+        for stream in streams {
+            if matches(stream, user, &d.audience) {
+                out.push(Frame::Message {
+                    event_id: d.event_id,
+                    event: d.event,
+                    stream: Arc::new(stream.names()),
+                    payload: d.payload.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+impl Hub {
+    /// `queue_capacity`: how many messages may wait for one connection before it counts as
+    /// too slow.
+    pub fn new(queue_capacity: usize) -> Hub {
+        Hub {
+            registry: Mutex::new(Registry::default()),
+            next_id: AtomicU64::new(1),
+            processed_tx: watch::Sender::new(0),
+            connections_tx: watch::Sender::new(0),
+            queue_capacity: queue_capacity.max(1),
+        }
+    }
+
+    pub async fn register(&self, user: Option<Id>, streams: Vec<Stream>) -> Registration {
+        let (tx, rx) = mpsc::channel(self.queue_capacity);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let kicked = Arc::new(Notify::new());
+        let mut registry = self.registry.lock().await;
+        registry.conns.insert(id, Conn { user, streams, tx, kicked: kicked.clone() });
+        self.connections_tx.send_replace(registry.conns.len());
+        Registration { id, rx, live_from: registry.processed, kicked }
+    }
+
+    pub async fn unregister(&self, id: u64) {
+        let mut registry = self.registry.lock().await;
+        registry.conns.remove(&id);
+        self.connections_tx.send_replace(registry.conns.len());
+    }
+
+    pub async fn set_streams(&self, id: u64, streams: Vec<Stream>) {
+        if let Some(conn) = self.registry.lock().await.conns.get_mut(&id) {
+            conn.streams = streams;
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        *self.connections_tx.borrow()
+    }
+
+    /// Resolves once `pred` holds for the number of open connections.
+    pub async fn wait_connections(&self, pred: impl FnMut(&usize) -> bool) {
+        let mut rx = self.connections_tx.subscribe();
+        let _ = rx.wait_for(pred).await;
+    }
+
+    /// Where live delivery starts after a restart: events up to `seq` are only replayed.
+    pub async fn start_at(&self, seq: i64) {
+        self.registry.lock().await.processed = seq;
+        self.processed_tx.send_replace(seq);
+    }
+
+    /// Pushes the deliveries of events up to `upto` to every matching connection.
+    pub async fn dispatch(&self, upto: i64, deliveries: &[Delivery]) {
+        let mut registry = self.registry.lock().await;
+        let mut too_slow = Vec::new();
+        for (id, conn) in &registry.conns {
+            for frame in frames_for(conn.user, &conn.streams, deliveries) {
+                if conn.tx.try_send(frame).is_err() {
+                    too_slow.push(*id);
+                    break;
+                }
+            }
+        }
+        for id in too_slow {
+            if let Some(conn) = registry.conns.remove(&id) {
+                // The queue is full, so a close request cannot wait in it: the connection's
+                // task is told directly and closes the socket without draining the backlog.
+                tracing::warn!(connection = id, "stream client too slow; disconnecting");
+                conn.kicked.notify_one();
+            }
+        }
+        self.connections_tx.send_replace(registry.conns.len());
+        registry.processed = registry.processed.max(upto);
+        drop(registry);
+        self.processed_tx.send_replace(upto);
+    }
+
+    /// Resolves once events up to `seq` have been pushed (tests and graceful shutdown use it).
+    pub async fn wait_processed(&self, seq: i64) {
+        let mut rx = self.processed_tx.subscribe();
+        let _ = rx.wait_for(|p| *p >= seq).await;
+    }
+}

@@ -1,0 +1,96 @@
+//! The one task that turns committed events into notifications and live messages, in log
+//! order. Its cursor is durable (the notifier's offset in the store), so events committed just
+//! before a crash are processed after the restart.
+
+use std::time::Duration;
+
+use starling_core::notify::{self, Notification};
+use tokio::sync::watch;
+
+use super::hub::{Frame, frames_for};
+use super::route::{Delivery, route};
+use super::stream::Stream;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub const CONSUMER: &str = "notifier";
+const BATCH: u32 = 512;
+/// The pipeline also looks at the log this often without being told, so events written by
+/// another process (the CLI, another node) are never left waiting for an announcement.
+const POLL: Duration = Duration::from_secs(1);
+/// The most events a reconnecting client may have missed and still get replayed; beyond it,
+/// refetching through the API is cheaper and the client is told to resync.
+pub const MAX_REPLAY: i64 = 10_000;
+
+/// Runs the pipeline from `cursor` (the notifier's stored offset, which the hub must already
+/// start at) until shutdown.
+pub async fn run(state: AppState, mut cursor: i64, mut shutdown: watch::Receiver<bool>) {
+    let mut announcements = state.bus.subscribe();
+    loop {
+        match step(&state, cursor).await {
+            Ok(Some(next)) => {
+                cursor = next;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, cursor, "event pipeline step failed; will retry"),
+        }
+        tokio::select! {
+            _ = announcements.changed() => {}
+            () = tokio::time::sleep(POLL) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Processes one batch after `cursor`; the new cursor, or `None` when there was nothing new.
+async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
+    let events = state.store.events_after(cursor, BATCH).await?;
+    let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
+    let derived = events.iter().map(notify::derive).collect();
+    let notifications = state.store.apply_notifications(CONSUMER, last, derived).await?;
+    let mut deliveries = Vec::new();
+    for event in &events {
+        deliveries.extend(route(state, event, &notifications).await?);
+    }
+    state.hub.dispatch(last, &deliveries).await;
+    Ok(Some(last))
+}
+
+pub enum Replay {
+    Frames(Vec<Frame>),
+    /// Too much was missed: the client should refetch its timelines.
+    Resync,
+}
+
+/// What a client of `user` on `streams` missed between `after` and `upto`.
+pub async fn replay(
+    state: &AppState,
+    user: Option<starling_core::Id>,
+    streams: &[Stream],
+    after: i64,
+    upto: i64,
+) -> ApiResult<Replay> {
+    if after >= upto {
+        return Ok(Replay::Frames(Vec::new()));
+    }
+    if upto - after > MAX_REPLAY {
+        return Ok(Replay::Resync);
+    }
+    let notifications: Vec<Notification> = match user {
+        Some(u) => state.store.notifications_between(u, after, upto).await?,
+        None => Vec::new(),
+    };
+    let mut frames = Vec::new();
+    let mut from = after;
+    while from < upto {
+        let events = state.store.events_after(from, BATCH).await?;
+        let Some(last) = events.last().map(|e| e.seq) else { break };
+        for event in events.iter().take_while(|e| e.seq <= upto) {
+            let deliveries: Vec<Delivery> = route(state, event, &notifications).await?;
+            frames.extend(frames_for(user, streams, &deliveries));
+        }
+        from = last;
+    }
+    Ok(Replay::Frames(frames))
+}

@@ -1,0 +1,231 @@
+//! Which audiences an event reaches, with its message rendered once for all of them. Used for
+//! live delivery and, unchanged, for replaying what a reconnecting client missed.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use starling_core::event::{Event, EventKind};
+use starling_core::model::{Status, Visibility};
+use starling_core::notify::Notification;
+use starling_core::page::PageRequest;
+use starling_core::{Id, StoreError};
+
+use crate::entities::{Renderer, ViewerState};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// The `user` stream of each of these accounts (home timeline material).
+    Users(Vec<Id>),
+    /// The `user` and `user:notification` streams of one account.
+    Notify(Id),
+    /// The public streams.
+    Public,
+    /// Hashtag streams of these (lower-cased) tags.
+    Tags(Vec<String>),
+    /// The `direct` streams of these accounts.
+    Direct(Vec<Id>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub event_id: i64,
+    pub event: &'static str,
+    pub audience: Audience,
+    pub payload: Arc<str>,
+}
+
+const FOLLOWER_PAGE: u32 = 1000;
+
+/// Every follower of `account`, by paging through the follow list.
+pub async fn follower_ids(state: &AppState, account: Id) -> ApiResult<Vec<Id>> {
+    let mut out = Vec::new();
+    let mut request = PageRequest::first(FOLLOWER_PAGE);
+    loop {
+        let page = state.store.followers(account, request).await?;
+        out.extend(page.items.iter().map(|a| a.id));
+        match page.next_max_id() {
+            Some(next) if page.items.len() as u32 == FOLLOWER_PAGE => request.max_id = Some(next),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Who sees `status` in their home timeline: its author and their followers, except that a
+/// reply to someone else reaches only followers who also follow that someone (and that
+/// someone), as the home timeline shows it.
+async fn home_audience(state: &AppState, status: &Status) -> ApiResult<Vec<Id>> {
+    let author = status.account.id;
+    let mut users = follower_ids(state, author).await?;
+    if let Some(replied) = status.in_reply_to_account_id.filter(|r| *r != author) {
+        let theirs: HashSet<Id> = follower_ids(state, replied).await?.into_iter().collect();
+        users.retain(|u| *u == replied || theirs.contains(u));
+    }
+    users.push(author);
+    Ok(users)
+}
+
+fn rendered(state: &AppState, status: &Status) -> ApiResult<Arc<str>> {
+    // New statuses are the same for every reader: nobody has favourited or reblogged them yet.
+    let json = Renderer::new(&state.settings.public_url).status(status, Some(&ViewerState::default()));
+    Ok(serde_json::to_string(&json).map_err(|e| ApiError::Internal(e.to_string()))?.into())
+}
+
+fn participants(status: &Status) -> Vec<Id> {
+    let mut ids: Vec<Id> = status.mentions.iter().map(|m| m.id).collect();
+    ids.push(status.account.id);
+    ids
+}
+
+fn conversation(state: &AppState, status: &Status, event_id: i64) -> ApiResult<Vec<Delivery>> {
+    let renderer = Renderer::new(&state.settings.public_url);
+    let mut out = Vec::new();
+    let everyone = participants(status);
+    for recipient in &everyone {
+        let accounts: Vec<_> = status
+            .mentions
+            .iter()
+            .filter(|m| m.id != *recipient)
+            .map(|m| serde_json::json!({ "id": m.id, "username": m.username, "acct": m.username }))
+            .chain((status.account.id != *recipient).then(|| serde_json::json!(renderer.account(&status.account))))
+            .collect();
+        let payload = serde_json::json!({
+            "id": status.in_reply_to_id.unwrap_or(status.id),
+            "unread": status.account.id != *recipient,
+            "accounts": accounts,
+            "last_status": renderer.status(status, Some(&ViewerState::default())),
+        });
+        out.push(Delivery {
+            event_id,
+            event: "conversation",
+            audience: Audience::Direct(vec![*recipient]),
+            payload: payload.to_string().into(),
+        });
+    }
+    Ok(out)
+}
+
+async fn status_or_none(state: &AppState, id: Option<Id>) -> ApiResult<Option<Status>> {
+    let Some(id) = id else { return Ok(None) };
+    match state.store.status(id).await {
+        Ok(s) => Ok(Some(s)),
+        // Gone since: its deletion is a later event, which retracts it everywhere.
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn ids_in(v: &serde_json::Value) -> Vec<Id> {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// The deliveries one event causes. `notifications` are those the notifier stored for it.
+pub async fn route(state: &AppState, event: &Event, notifications: &[Notification]) -> ApiResult<Vec<Delivery>> {
+    let mut out = Vec::new();
+    let seq = event.seq;
+    match event.kind {
+        EventKind::StatusCreated | EventKind::StatusEdited => {
+            let kind = if event.kind == EventKind::StatusCreated { "update" } else { "status.update" };
+            if let Some(status) = status_or_none(state, event.subject_id).await? {
+                if status.visibility == Visibility::Direct {
+                    if kind == "update" {
+                        out.extend(conversation(state, &status, seq)?);
+                    } else {
+                        let payload = rendered(state, &status)?;
+                        out.push(Delivery {
+                            event_id: seq,
+                            event: kind,
+                            audience: Audience::Direct(participants(&status)),
+                            payload,
+                        });
+                    }
+                } else {
+                    let payload = rendered(state, &status)?;
+                    let users = home_audience(state, &status).await?;
+                    out.push(Delivery {
+                        event_id: seq,
+                        event: kind,
+                        audience: Audience::Users(users),
+                        payload: payload.clone(),
+                    });
+                    if status.visibility == Visibility::Public {
+                        let reply_to_other = status.in_reply_to_account_id.is_some_and(|r| r != status.account.id);
+                        if !reply_to_other {
+                            out.push(Delivery {
+                                event_id: seq,
+                                event: kind,
+                                audience: Audience::Public,
+                                payload: payload.clone(),
+                            });
+                        }
+                        if !status.tags.is_empty() {
+                            out.push(Delivery {
+                                event_id: seq,
+                                event: kind,
+                                audience: Audience::Tags(status.tags.clone()),
+                                payload,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        EventKind::Reblogged => {
+            let reblog_id = serde_json::from_value::<Id>(event.payload["reblog_id"].clone()).ok();
+            if let (Some(reblog), Some(actor)) = (status_or_none(state, reblog_id).await?, event.actor_id) {
+                let mut users = follower_ids(state, actor).await?;
+                users.push(actor);
+                out.push(Delivery {
+                    event_id: seq,
+                    event: "update",
+                    audience: Audience::Users(users),
+                    payload: rendered(state, &reblog)?,
+                });
+            }
+        }
+        EventKind::StatusDeleted => {
+            let (Some(id), Some(author)) =
+                (event.subject_id, serde_json::from_value::<Id>(event.payload["author_id"].clone()).ok())
+            else {
+                return Ok(out);
+            };
+            let payload: Arc<str> = id.to_string().into();
+            let visibility = event.payload["visibility"].as_str().unwrap_or("direct");
+            if visibility == "direct" {
+                let mut everyone = ids_in(&event.payload["mentions"]);
+                everyone.push(author);
+                out.push(Delivery { event_id: seq, event: "delete", audience: Audience::Direct(everyone), payload });
+            } else {
+                let mut users = follower_ids(state, author).await?;
+                users.push(author);
+                out.push(Delivery {
+                    event_id: seq,
+                    event: "delete",
+                    audience: Audience::Users(users),
+                    payload: payload.clone(),
+                });
+                if visibility == "public" {
+                    out.push(Delivery {
+                        event_id: seq,
+                        event: "delete",
+                        audience: Audience::Public,
+                        payload: payload.clone(),
+                    });
+                    let tags: Vec<String> = serde_json::from_value(event.payload["tags"].clone()).unwrap_or_default();
+                    if !tags.is_empty() {
+                        out.push(Delivery { event_id: seq, event: "delete", audience: Audience::Tags(tags), payload });
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let renderer = Renderer::new(&state.settings.public_url);
+    for n in notifications.iter().filter(|n| n.event_seq == seq) {
+        let json = renderer.notification(n);
+        let payload: Arc<str> = serde_json::to_string(&json).map_err(|e| ApiError::Internal(e.to_string()))?.into();
+        out.push(Delivery { event_id: seq, event: "notification", audience: Audience::Notify(n.recipient), payload });
+    }
+    Ok(out)
+}

@@ -1,0 +1,246 @@
+//! `GET /api/v1/streaming`: Mastodon's multiplexed WebSocket stream, with resume.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use starling_core::Id;
+
+use super::hub::{Frame, Registration};
+use super::pipeline::{Replay, replay};
+use super::stream::Stream;
+use crate::auth::{Auth, verify_bearer};
+use crate::error::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::state::AppState;
+
+/// A write that takes longer than this means the peer stopped reading.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames and messages from clients are small JSON commands.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// The caller of a streaming endpoint: the token may come from the `Authorization` header,
+/// the `access_token` query parameter, or (browsers cannot set headers on WebSockets) the
+/// `Sec-WebSocket-Protocol` header.
+pub struct StreamCaller {
+    pub auth: Option<Auth>,
+    pub protocol_token: Option<String>,
+}
+
+impl FromRequestParts<AppState> for StreamCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let protocol_token = parts
+            .headers
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+            .filter(|v| !v.is_empty());
+        let has_other = parts.headers.contains_key(axum::http::header::AUTHORIZATION)
+            || parts.uri.query().is_some_and(|q| q.contains("access_token="));
+        let auth = if has_other {
+            crate::auth::MaybeAuth::from_request_parts(parts, state).await?.0
+        } else if let Some(token) = &protocol_token {
+            let record = verify_bearer(state, token).await?;
+            let Some(account_id) = record.account_id else {
+                return Err(ApiError::unprocessable("This method requires an authenticated user"));
+            };
+            let account = state.store.account(account_id).await?;
+            let scopes = starling_core::scope::Scopes::parse(&record.scopes)
+                .map_err(|_| ApiError::Unauthorized("The access token is invalid".into()))?;
+            Some(Auth {
+                account: account.clone(),
+                caller: crate::auth::Caller { token: record, scopes, account: Some(account) },
+            })
+        } else {
+            None
+        };
+        if let Some(a) = &auth {
+            a.require("read:statuses")?;
+        }
+        Ok(StreamCaller { auth, protocol_token })
+    }
+}
+
+/// Reads `last_event_id` from the query.
+pub fn last_event_id(params: &Params) -> ApiResult<Option<i64>> {
+    match params.text("last_event_id") {
+        None => Ok(None),
+        Some(v) => {
+            v.trim().parse::<i64>().map(Some).map_err(|_| ApiError::BadRequest("last_event_id must be a number".into()))
+        }
+    }
+}
+
+pub async fn handler(
+    State(state): State<AppState>,
+    caller: StreamCaller,
+    upgrade: WebSocketUpgrade,
+    params: Params,
+) -> ApiResult<Response> {
+    let user = caller.auth.as_ref().map(Auth::id);
+    let mut streams = Vec::new();
+    if let Some(name) = params.text("stream") {
+        streams.push(Stream::parse(name, params.get("tag"), user).map_err(|e| match e {
+            super::stream::StreamError::NeedsUser => ApiError::Unauthorized(e.to_string()),
+            other => ApiError::BadRequest(other.to_string()),
+        })?);
+    }
+    let resume = last_event_id(&params)?;
+    let mut upgrade = upgrade
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE);
+    if let Some(token) = caller.protocol_token {
+        upgrade = upgrade.protocols([token]);
+    }
+    Ok(upgrade.on_upgrade(move |socket| session(state, socket, user, streams, resume)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Command {
+    #[serde(rename = "type")]
+    kind: String,
+    stream: Option<String>,
+    tag: Option<String>,
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(Utf8Bytes::from(text)))).await, Ok(Ok(())))
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+}
+
+fn error_text(message: &str, status: u16) -> String {
+    json!({ "error": message, "status": status }).to_string()
+}
+
+async fn session(
+    state: AppState,
+    mut socket: WebSocket,
+    user: Option<Id>,
+    mut streams: Vec<Stream>,
+    resume: Option<i64>,
+) {
+    let Registration { id, mut rx, live_from, kicked } = state.hub.register(user, streams.clone()).await;
+    let _guard = Unregister { state: state.clone(), id };
+    if let Some(after) = resume {
+        match replay(&state, user, &streams, after, live_from).await {
+            Ok(Replay::Frames(frames)) => {
+                for frame in frames {
+                    if let Some(text) = frame.to_ws_text()
+                        && !send(&mut socket, text).await
+                    {
+                        return;
+                    }
+                }
+            }
+            Ok(Replay::Resync) => {
+                let text = json!({ "stream": [], "event": "resync", "payload": "", "event_id": live_from.to_string() });
+                if !send(&mut socket, text.to_string()).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "replay failed");
+                close(&mut socket, 1011, "replay failed").await;
+                return;
+            }
+        }
+    }
+    let mut shutdown = state.shutdown.clone();
+    let mut ping = tokio::time::interval(state.settings.stream_ping);
+    ping.tick().await;
+    let mut unanswered_pings = 0u32;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                close(&mut socket, 1001, "server shutting down").await;
+                return;
+            }
+            () = kicked.notified() => {
+                close(&mut socket, 1008, "too slow: messages were not read in time").await;
+                return;
+            }
+            frame = rx.recv() => match frame {
+                Some(Frame::Close(reason)) => { close(&mut socket, 1000, reason).await; return; }
+                Some(frame) => {
+                    if let Some(text) = frame.to_ws_text() && !send(&mut socket, text).await {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(reply) = command(&state, id, user, &mut streams, text.as_str()).await
+                        && !send(&mut socket, reply).await
+                    {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Pong(_))) => unanswered_pings = 0,
+                Some(Ok(Message::Ping(_) | Message::Binary(_))) => {}
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+            },
+            _ = ping.tick() => {
+                if unanswered_pings >= 2 {
+                    tracing::debug!(connection = id, "stream peer stopped answering pings");
+                    close(&mut socket, 1001, "no answer to pings").await;
+                    return;
+                }
+                unanswered_pings += 1;
+                if tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Default::default()))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Handles a `subscribe`/`unsubscribe` command; returns an error message to send, if any.
+async fn command(state: &AppState, id: u64, user: Option<Id>, streams: &mut Vec<Stream>, text: &str) -> Option<String> {
+    let Ok(cmd) = serde_json::from_str::<Command>(text) else {
+        return Some(error_text("Invalid JSON", 400));
+    };
+    let name = cmd.stream.as_deref().unwrap_or("");
+    let stream = match Stream::parse(name, cmd.tag.as_deref(), user) {
+        Ok(s) => s,
+        Err(e @ super::stream::StreamError::NeedsUser) => return Some(error_text(&e.to_string(), 401)),
+        Err(e) => return Some(error_text(&e.to_string(), 400)),
+    };
+    match cmd.kind.as_str() {
+        "subscribe" => {
+            if !streams.contains(&stream) {
+                streams.push(stream);
+            }
+        }
+        "unsubscribe" => streams.retain(|s| *s != stream),
+        other => return Some(error_text(&format!("Unknown command: {other}"), 400)),
+    }
+    state.hub.set_streams(id, streams.clone()).await;
+    None
+}
+
+/// Takes a connection out of the hub however its session ends.
+pub struct Unregister {
+    pub state: AppState,
+    pub id: u64,
+}
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        let state = self.state.clone();
+        let id = self.id;
+        tokio::spawn(async move { state.hub.unregister(id).await });
+    }
+}

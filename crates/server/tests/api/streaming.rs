@@ -1,0 +1,300 @@
+//! Live delivery over real WebSocket and SSE connections.
+
+use futures_util::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn user_stream(user: &User) -> String {
+    format!("stream=user&access_token={}", user.token)
+}
+
+#[tokio::test]
+async fn a_post_reaches_its_followers_and_its_author_live() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    app.follow(&bob, &alice).await;
+    let mut bob_stream = app.stream(&user_stream(&bob)).await;
+    let mut alice_stream = app.stream(&user_stream(&alice)).await;
+    let id = app.say(&alice, "hello followers").await;
+
+    let msg = bob_stream.next().await;
+    assert_eq!((msg.event.as_str(), msg.stream.clone()), ("update", vec!["user".to_string()]));
+    assert_eq!(msg.json()["id"], id.as_str());
+    assert!(msg.event_id > 0);
+    let own = alice_stream.next().await;
+    assert_eq!(own.json()["id"], id.as_str());
+    Ok(())
+}
+
+#[tokio::test]
+async fn each_notification_reaches_the_right_person_only() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    let carol = app.sign_up("carol").await;
+    let mut alice_stream = app.stream(&format!("stream=user:notification&access_token={}", alice.token)).await;
+    let mut carol_stream = app.stream(&format!("stream=user:notification&access_token={}", carol.token)).await;
+
+    app.follow(&bob, &alice).await;
+    let status = app.say(&alice, "notice me").await;
+    app.post(&format!("/api/v1/statuses/{status}/favourite"), Some(&bob.token), json!({})).await;
+    app.post(&format!("/api/v1/statuses/{status}/reblog"), Some(&bob.token), json!({})).await;
+    app.post_status(&bob, json!({"status": "a reply", "in_reply_to_id": status})).await;
+    app.post_status(&bob, json!({"status": "hey @alice"})).await;
+    // Alice's own actions on her own status notify nobody.
+    app.post(&format!("/api/v1/statuses/{status}/favourite"), Some(&alice.token), json!({})).await;
+    app.call(Method::PUT, &format!("/api/v1/statuses/{status}"), Some(&alice.token), Some(json!({"status": "edited"})))
+        .await;
+    // Carol hears of the edit of a status she reblogged, and of nothing else.
+    app.post(&format!("/api/v1/statuses/{status}/reblog"), Some(&carol.token), json!({})).await;
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/statuses/{status}"),
+        Some(&alice.token),
+        Some(json!({"status": "edited again"})),
+    )
+    .await;
+
+    let mut kinds = Vec::new();
+    for _ in 0..6 {
+        let msg = alice_stream.next().await;
+        assert_eq!(msg.event, "notification");
+        assert_eq!(msg.stream, vec!["user:notification".to_string()]);
+        let n = msg.json();
+        kinds.push(n["type"].as_str().unwrap_or_default().to_string());
+        if n["type"] != "follow" {
+            assert!(n["status"]["id"].is_string(), "{n}");
+        }
+    }
+    assert_eq!(kinds, ["follow", "favourite", "reblog", "mention", "mention", "reblog"]);
+    let carol_msg = carol_stream.next().await;
+    assert_eq!(carol_msg.json()["type"], "update");
+    assert_eq!(carol_msg.json()["account"]["id"], alice.id.as_str());
+
+    app.settle().await;
+    let (status_code, listed) = app.get("/api/v1/notifications", Some(&alice.token)).await;
+    assert_eq!(status_code, StatusCode::OK);
+    let types: Vec<&str> = listed.as_array().into_iter().flatten().filter_map(|n| n["type"].as_str()).collect();
+    assert_eq!(types, ["reblog", "mention", "mention", "reblog", "favourite", "follow"], "newest first");
+    let (_, bobs) = app.get("/api/v1/notifications", Some(&bob.token)).await;
+    let bob_types: Vec<&str> = bobs.as_array().into_iter().flatten().filter_map(|n| n["type"].as_str()).collect();
+    assert_eq!(bob_types, ["update", "update"], "bob reblogged the status, so he hears of both edits");
+    Ok(())
+}
+
+#[tokio::test]
+async fn edits_and_deletes_reach_followers_live() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    app.follow(&bob, &alice).await;
+    let mut bob_stream = app.stream(&user_stream(&bob)).await;
+    let id = app.say(&alice, "first").await;
+    app.call(Method::PUT, &format!("/api/v1/statuses/{id}"), Some(&alice.token), Some(json!({"status": "second"})))
+        .await;
+    app.call(Method::DELETE, &format!("/api/v1/statuses/{id}"), Some(&alice.token), None).await;
+    let created = bob_stream.next().await;
+    let updated = bob_stream.next().await;
+    let deleted = bob_stream.next().await;
+    assert_eq!(created.event, "update");
+    assert_eq!(updated.event, "status.update");
+    assert!(updated.json()["content"].as_str().unwrap_or_default().contains("second"));
+    assert_eq!((deleted.event.as_str(), deleted.payload.as_str()), ("delete", id.as_str()));
+    assert!(created.event_id < updated.event_id && updated.event_id < deleted.event_id);
+    Ok(())
+}
+
+#[tokio::test]
+async fn hashtag_and_public_streams_by_subscription() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let mut anonymous = app.stream("stream=public").await;
+    anonymous.send_json(json!({"type": "subscribe", "stream": "hashtag", "tag": "Rust"})).await;
+    anonymous.send_json(json!({"type": "subscribe", "stream": "user"})).await;
+    let refused = anonymous.next().await;
+    assert!(refused.event.is_empty(), "an error message, not an event: {refused:?}");
+    app.post_status(&alice, json!({"status": "not public", "visibility": "unlisted"})).await;
+    let id = app.say(&alice, "loving #rust").await;
+    let first = anonymous.next().await;
+    let second = anonymous.next().await;
+    let mut streams = vec![first.stream.clone(), second.stream.clone()];
+    streams.sort();
+    assert_eq!(streams, vec![vec!["hashtag".to_string(), "rust".to_string()], vec!["public".to_string()]]);
+    assert_eq!(first.json()["id"], id.as_str());
+    assert_eq!(second.json()["id"], id.as_str());
+
+    anonymous.send_json(json!({"type": "unsubscribe", "stream": "hashtag", "tag": "rust"})).await;
+    // Commands are handled in order: the answer to a bad one means the unsubscribe is done.
+    anonymous.send_json(json!({"type": "subscribe", "stream": "no-such-stream"})).await;
+    assert!(anonymous.next().await.event.is_empty());
+    let later = app.say(&alice, "more #rust").await;
+    let only = anonymous.next().await;
+    assert_eq!((only.stream.clone(), only.json()["id"].clone()), (vec!["public".to_string()], json!(later)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_connection_of_a_user_gets_every_message() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let mut tab1 = app.stream(&user_stream(&alice)).await;
+    let mut tab2 = app.stream(&user_stream(&alice)).await;
+    let id = app.say(&alice, "two tabs").await;
+    assert_eq!(tab1.next().await.json()["id"], id.as_str());
+    assert_eq!(tab2.next().await.json()["id"], id.as_str());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_what_it_missed_in_order_then_live() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    app.follow(&bob, &alice).await;
+    let mut stream = app.stream(&user_stream(&bob)).await;
+    app.say(&alice, "seen").await;
+    let seen = stream.next().await;
+    drop(stream);
+
+    let missed = [app.say(&alice, "missed 1").await, app.say(&alice, "missed 2").await];
+    app.post(&format!("/api/v1/accounts/{}/follow", alice.id), Some(&alice.token), json!({})).await; // refused: no event
+    app.settle().await;
+    let mut resumed = app.stream(&format!("{}&last_event_id={}", user_stream(&bob), seen.event_id)).await;
+    let live = app.say(&alice, "live").await;
+    let got: Vec<String> = [resumed.next().await, resumed.next().await, resumed.next().await]
+        .iter()
+        .map(|m| m.json()["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(got, vec![missed[0].clone(), missed[1].clone(), live]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_status_committed_while_the_server_was_down_is_delivered_after_restart() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    app.follow(&bob, &alice).await;
+    let first = app.say(&alice, "before").await;
+    app.settle().await;
+    let last_seen = app.state.store.last_event_seq().await?;
+    // Commit a favourite and a status directly to the store while no pipeline is running.
+    let dir = app.stop().await;
+    let store = starling_store::connect(&starling_server::config::default_database_url(&dir), 0).await?;
+    let now = starling_core::model::Timestamp::now();
+    store.favourite(starling_core::Id(bob.id.parse()?), starling_core::Id(first.parse()?), now).await?;
+    drop(store);
+
+    let app = spawn_app_in(dir, |_| {}).await;
+    let mut stream = app.stream(&format!("stream=user&access_token={}&last_event_id={last_seen}", alice.token)).await;
+    let msg = stream.next().await;
+    assert_eq!(msg.event, "notification");
+    assert_eq!(msg.json()["type"], "favourite");
+    app.settle().await;
+    let (_, listed) = app.get("/api/v1/notifications?types[]=favourite", Some(&alice.token)).await;
+    assert_eq!(ids(&listed).len(), 1, "the notifier caught up from the log: {listed}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn direct_and_private_statuses_never_reach_streams_that_may_not_read_them() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let follower = app.sign_up("follower").await;
+    let friend = app.sign_up("friend").await;
+    app.follow(&follower, &alice).await;
+    let mut follower_stream = app.stream(&user_stream(&follower)).await;
+    let mut friend_direct = app.stream(&format!("stream=direct&access_token={}", friend.token)).await;
+    let mut public = app.stream("stream=public").await;
+
+    let direct = app.post_status(&alice, json!({"status": "@friend secret", "visibility": "direct"})).await;
+    let private = app.post_status(&alice, json!({"status": "followers only", "visibility": "private"})).await;
+    let public_id = app.say(&alice, "everyone").await;
+
+    let conversation = friend_direct.next().await;
+    assert_eq!(conversation.event, "conversation");
+    assert_eq!(conversation.json()["last_status"]["id"], direct["id"]);
+    let first = follower_stream.next().await;
+    assert_eq!(first.json()["id"], private["id"], "the follower sees the private status but not the direct one");
+    assert_eq!(follower_stream.next().await.json()["id"], public_id.as_str());
+    assert_eq!(public.next().await.json()["id"], public_id.as_str(), "neither private nor direct on the public stream");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_slow_client_is_dropped_without_delaying_a_fast_one() -> TestResult {
+    let app = spawn_app_with(|s| s.stream_queue = 4).await;
+    let alice = app.sign_up("alice").await;
+    // The slow client never reads; its socket buffers fill, then its queue, then it is cut off.
+    let slow = app.stream("stream=public").await;
+    let mut fast = app.stream("stream=public").await;
+    let mut posted = 0;
+    while app.state.hub.connections() == 2 && posted < 5000 {
+        let id = app.say(&alice, &format!("{posted} {}", "padding ".repeat(60))).await;
+        posted += 1;
+        let msg = fast.next().await;
+        assert_eq!(msg.json()["id"], id.as_str(), "the fast client keeps up, in order");
+    }
+    assert_eq!(app.state.hub.connections(), 1, "the slow client was disconnected after {posted} posts");
+    drop(slow);
+    Ok(())
+}
+
+#[tokio::test]
+async fn server_sent_events_stream_and_resume_with_last_event_id() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let first = app.say(&alice, "first").await;
+    app.settle().await;
+    let after = app.state.store.last_event_seq().await?;
+    let second = app.say(&alice, "second").await;
+    app.settle().await;
+
+    let before = app.state.hub.connections();
+    let resp =
+        app.client.get(app.url("/api/v1/streaming/public")).header("Last-Event-ID", (after).to_string()).send().await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    app.state.hub.wait_connections(|n| *n > before).await;
+    let third = app.say(&alice, "third").await;
+    let mut body = resp.bytes_stream();
+    let mut text = String::new();
+    while !(text.contains(&third) && text.matches("event: update").count() >= 2) {
+        let chunk =
+            tokio::time::timeout(std::time::Duration::from_secs(10), body.next()).await?.ok_or("stream ended")??;
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!text.contains(&format!("\"id\":\"{first}\"")), "nothing before Last-Event-ID: {text}");
+    let second_at = text.find(&format!("\"id\":\"{second}\"")).ok_or("second missing")?;
+    let third_at = text.find(&format!("\"id\":\"{third}\"")).ok_or("third missing")?;
+    assert!(second_at < third_at);
+    assert!(text.contains("id: "), "every event carries its id: {text}");
+    let (status, _) = app.get("/api/v1/streaming/user", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+#[tokio::test]
+async fn streams_are_pinged_and_closed_with_a_close_frame_on_shutdown() -> TestResult {
+    let app = spawn_app_with(|s| s.stream_ping = std::time::Duration::from_millis(50)).await;
+    let alice = app.sign_up("alice").await;
+    let mut stream = app.stream(&user_stream(&alice)).await;
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(10), stream.socket.next()).await?;
+    assert!(matches!(ping, Some(Ok(tokio_tungstenite::tungstenite::Message::Ping(_)))), "{ping:?}");
+    app.state.begin_shutdown();
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), stream.socket.next()).await?;
+        match msg {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1001);
+                break;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Notifications: a projection of the event log that the notifier keeps up to date through
+//! `apply`, and the reads, dismissals and clears of their recipients.
+//!
+//! A dismissal or a clear deletes rows at once and appends an event whose retraction deletes
+//! them again when the notifier applies it. That second delete is what makes the projection
+//! rebuildable: a replay of the log inserts the rows, then retracts them at the same point.
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use starling_core::event;
+use starling_core::model::Timestamp;
+use starling_core::notify::{Derived, NewNotification, Notification, NotificationKind, Retraction};
+use starling_core::page::{Page, PageRequest};
+use starling_core::store::NotificationFilter;
+use starling_core::{Id, StoreError, StoreResult};
+
+use super::hydrate::{self, GoneStatus};
+use super::rows::{NotificationRow, notification_columns};
+use super::{Db, events, id_list, page, text_list};
+
+pub(crate) async fn consumer_offset(c: &mut SqliteConnection, consumer: &str) -> StoreResult<i64> {
+    let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_offsets WHERE consumer = ?")
+        .bind(consumer)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    Ok(seq.unwrap_or(0))
+}
+
+async fn retract(c: &mut SqliteConnection, retraction: &Retraction) -> StoreResult<()> {
+    let query = match retraction {
+        // `IS` rather than `=`: a notification about no status matches a retraction about none.
+        Retraction::Of { kind, from_account, status_id } => {
+            sqlx::query("DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND status_id IS ?")
+                .bind(from_account.0)
+                .bind(kind.as_str())
+                .bind(status_id.map(|id| id.0))
+        }
+        // The unary `+` keeps the planner off the recipient's index, which would read every
+        // notification the followee ever had, and on `(from_account_id, kind)`.
+        Retraction::Unfollowed { follower, followee } => {
+            sqlx::query("DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND +recipient_id = ?")
+                .bind(follower.0)
+                .bind(NotificationKind::Follow.as_str())
+                .bind(followee.0)
+        }
+        Retraction::AboutStatus(status) => sqlx::query("DELETE FROM notifications WHERE status_id = ?").bind(status.0),
+        Retraction::Dismissed { recipient, event_seq } => {
+            sqlx::query("DELETE FROM notifications WHERE recipient_id = ? AND event_seq = ?")
+                .bind(recipient.0)
+                .bind(*event_seq)
+        }
+        Retraction::Cleared { recipient, upto_seq } => {
+            sqlx::query("DELETE FROM notifications WHERE recipient_id = ? AND event_seq <= ?")
+                .bind(recipient.0)
+                .bind(*upto_seq)
+        }
+    };
+    query.execute(&mut *c).await.db()?;
+    Ok(())
+}
+
+/// Inserts `n` as notification `id` unless its event already notified its recipient; says
+/// whether it did.
+async fn insert(c: &mut SqliteConnection, id: Id, n: &NewNotification) -> StoreResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO notifications (id, recipient_id, kind, from_account_id, status_id, event_seq, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recipient_id, event_seq) DO NOTHING",
+    )
+    .bind(id.0)
+    .bind(n.recipient.0)
+    .bind(n.kind.as_str())
+    .bind(n.from_account.0)
+    .bind(n.status_id.map(|id| id.0))
+    .bind(n.event_seq)
+    .bind(n.created_at.0)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Applies `derived` in order (each one's retractions, then its notifications) and moves the
+/// consumer's offset to `upto`. `ids` holds one fresh id per notification in `derived`, in order.
+pub(crate) async fn apply(
+    c: &mut SqliteConnection,
+    consumer: &str,
+    upto: i64,
+    derived: Vec<Derived>,
+    ids: Vec<Id>,
+) -> StoreResult<Vec<Notification>> {
+    let mut ids = ids.into_iter();
+    let mut inserted: Vec<i64> = Vec::new();
+    for d in &derived {
+        for retraction in &d.retractions {
+            retract(c, retraction).await?;
+        }
+        for n in &d.notifications {
+            let id = ids.next().ok_or_else(|| StoreError::Other("too few notification ids".into()))?;
+            if insert(c, id, n).await? {
+                inserted.push(id.0);
+            }
+        }
+    }
+    sqlx::query(
+        "INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?) \
+         ON CONFLICT (consumer) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+    )
+    .bind(consumer)
+    .bind(upto)
+    .execute(&mut *c)
+    .await
+    .db()?;
+
+    // Read back rather than returning what was inserted: a later event of the same batch may
+    // have retracted a row already (a status deleted, notifications cleared), and a
+    // notification that no longer exists must not be pushed to anyone.
+    const SQL: &str = concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications n WHERE n.id IN (SELECT value FROM json_each(?)) ORDER BY n.id"
+    );
+    let rows: Vec<NotificationRow> = sqlx::query_as(SQL).bind(id_list(inserted)).fetch_all(&mut *c).await.db()?;
+    hydrate::notifications(c, rows, GoneStatus::ShowWithout).await
+}
+
+fn kind_list(kinds: &[NotificationKind]) -> StoreResult<String> {
+    text_list(&kinds.iter().map(|k| k.as_str().to_string()).collect::<Vec<_>>())
+}
+
+pub(crate) async fn list(
+    c: &mut SqliteConnection,
+    recipient: Id,
+    filter: &NotificationFilter,
+    req: PageRequest,
+) -> StoreResult<Page<Notification>> {
+    let mut qb = QueryBuilder::<Sqlite>::new(concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications n WHERE n.recipient_id = "
+    ));
+    qb.push_bind(recipient.0);
+    if !filter.types.is_empty() {
+        qb.push(" AND n.kind IN (SELECT value FROM json_each(").push_bind(kind_list(&filter.types)?).push("))");
+    }
+    if !filter.exclude_types.is_empty() {
+        qb.push(" AND n.kind NOT IN (SELECT value FROM json_each(")
+            .push_bind(kind_list(&filter.exclude_types)?)
+            .push("))");
+    }
+    page::push_bounds(&mut qb, "n.id", &req);
+    let rows: Vec<NotificationRow> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
+    let found = hydrate::notifications(c, rows, GoneStatus::Skip).await?;
+    Ok(Page::from_fetched(&req, found.into_iter().map(|n| (n.id, n)).collect()))
+}
+
+pub(crate) async fn one(c: &mut SqliteConnection, recipient: Id, id: Id) -> StoreResult<Notification> {
+    const SQL: &str =
+        concat!("SELECT ", notification_columns!(), " FROM notifications n WHERE n.id = ? AND n.recipient_id = ?");
+    let row: Option<NotificationRow> =
+        sqlx::query_as(SQL).bind(id.0).bind(recipient.0).fetch_optional(&mut *c).await.db()?;
+    let rows = row.into_iter().collect();
+    hydrate::notifications(c, rows, GoneStatus::ShowWithout).await?.pop().ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn between(
+    c: &mut SqliteConnection,
+    recipient: Id,
+    after: i64,
+    upto: i64,
+) -> StoreResult<Vec<Notification>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications n WHERE n.recipient_id = ? AND n.event_seq > ? AND n.event_seq <= ? \
+         ORDER BY n.event_seq, n.id"
+    );
+    let rows: Vec<NotificationRow> =
+        sqlx::query_as(SQL).bind(recipient.0).bind(after).bind(upto).fetch_all(&mut *c).await.db()?;
+    hydrate::notifications(c, rows, GoneStatus::Skip).await
+}
+
+pub(crate) async fn dismiss(c: &mut SqliteConnection, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
+    let event_seq: i64 =
+        sqlx::query_scalar("DELETE FROM notifications WHERE id = ? AND recipient_id = ? RETURNING event_seq")
+            .bind(id.0)
+            .bind(recipient.0)
+            .fetch_one(&mut *c)
+            .await
+            .db()?;
+    events::append(c, event::notification_dismissed(recipient, id, event_seq, at)).await?;
+    Ok(())
+}
+
+/// Logs the clear even when there is nothing to delete: the notifier may not have applied every
+/// event up to now yet, and the ones it applies later for this recipient must be retracted too.
+pub(crate) async fn clear(c: &mut SqliteConnection, recipient: Id, at: Timestamp) -> StoreResult<()> {
+    let upto = events::last_seq(c).await?;
+    sqlx::query("DELETE FROM notifications WHERE recipient_id = ?").bind(recipient.0).execute(&mut *c).await.db()?;
+    events::append(c, event::notifications_cleared(recipient, upto, at)).await?;
+    Ok(())
+}
+
+/// Counts what the list would show above the marker: notifications whose status is gone are
+/// left out there (their retraction is on its way), so they are here too.
+pub(crate) async fn unread(c: &mut SqliteConnection, recipient: Id) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM notifications n WHERE n.recipient_id = ?1 AND n.id > COALESCE( \
+           (SELECT last_read_id FROM markers WHERE account_id = ?1 AND timeline = 'notifications'), 0) \
+         AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id))",
+    )
+    .bind(recipient.0)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
