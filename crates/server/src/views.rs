@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use starling_core::Id;
-use starling_core::model::{Status, Visibility};
+use starling_core::model::{Account, Status, Visibility};
+use starling_core::{Id, text};
 
 use crate::auth::Auth;
 use crate::entities::{Renderer, StatusJson, ViewerState};
@@ -91,4 +91,38 @@ pub async fn render_statuses(
 pub async fn render_status(state: &AppState, viewer: Option<&Auth>, status: &Status) -> ApiResult<StatusJson> {
     let mut list = render_statuses(state, viewer, std::slice::from_ref(status)).await?;
     list.pop().ok_or_else(|| ApiError::Internal("rendering produced no status".into()))
+}
+
+/// User text rendered to HTML, with what it refers to.
+pub struct RenderedText {
+    pub html: String,
+    /// Existing accounts it mentions, in order of first mention.
+    pub mentions: Vec<Account>,
+    /// Lower-cased hashtags, in order of first use.
+    pub tags: Vec<String>,
+}
+
+/// Renders user text (a status, a profile note): mentions of accounts that exist become links,
+/// mentions of anyone else stay text.
+pub async fn render_text(state: &AppState, source: &str) -> ApiResult<RenderedText> {
+    let extracted = text::extract(source);
+    let found = if extracted.mentions.is_empty() {
+        Vec::new()
+    } else {
+        state.store.accounts_by_usernames(&extracted.mentions).await?
+    };
+    let mentions: Vec<Account> = extracted
+        .mentions
+        .iter()
+        .filter_map(|name| found.iter().find(|a| a.username.eq_ignore_ascii_case(name)).cloned())
+        .collect();
+    let renderer = Renderer::new(&state.settings.public_url);
+    let resolve = |name: &str| {
+        mentions
+            .iter()
+            .find(|a| a.username.eq_ignore_ascii_case(name))
+            .map(|a| (a.username.clone(), renderer.profile_url(&a.username)))
+    };
+    let html = text::render(source, &state.settings.public_url, &resolve);
+    Ok(RenderedText { html, mentions, tags: extracted.tags })
 }

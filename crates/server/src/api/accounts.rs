@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use starling_core::model::{AccountUpdate, NewAccount, Role, Timestamp};
 use starling_core::page::Page;
 use starling_core::store::AccountStatusesFilter;
-use starling_core::text;
 use starling_core::validate::{self, Email, Password, Username};
 
 use crate::auth::{AnyAuth, Auth, MaybeAuth, issue_token};
@@ -97,32 +96,14 @@ async fn update_credentials(State(state): State<AppState>, auth: Auth, params: P
     }
     if let Some(note) = params.get("note") {
         let source = validate::note(note)?;
-        let html = render_text(&state, &source).await?;
-        update.note = Some((source, html));
+        let rendered = crate::views::render_text(&state, &source).await?;
+        update.note = Some((source, rendered.html));
     }
     update.locked = params.bool("locked")?;
     update.bot = params.bool("bot")?;
     let account = state.store.update_account(auth.id(), update).await?;
     let renderer = Renderer::new(&state.settings.public_url);
     Ok(Json(json!(renderer.credential_account(&account))))
-}
-
-/// Renders user text with links to the accounts it mentions that exist.
-pub async fn render_text(state: &AppState, source: &str) -> ApiResult<String> {
-    let extracted = text::extract(source);
-    let mentioned = if extracted.mentions.is_empty() {
-        Vec::new()
-    } else {
-        state.store.accounts_by_usernames(&extracted.mentions).await?
-    };
-    let renderer = Renderer::new(&state.settings.public_url);
-    let resolve = |name: &str| {
-        mentioned
-            .iter()
-            .find(|a| a.username.eq_ignore_ascii_case(name))
-            .map(|a| (a.username.clone(), renderer.profile_url(&a.username)))
-    };
-    Ok(text::render(source, &state.settings.public_url, &resolve))
 }
 
 async fn lookup(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {

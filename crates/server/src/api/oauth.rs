@@ -132,22 +132,8 @@ async fn token(State(state): State<AppState>, headers: axum::http::HeaderMap, pa
             let scopes = requested_scopes(&params, &app)?;
             let login = params.text("username").ok_or_else(invalid_grant)?;
             let password = params.get("password").ok_or_else(invalid_grant)?;
-            let credentials = match state.store.credentials(login.trim()).await {
-                Ok(c) => Some(c),
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            };
-            let ok = match &credentials {
-                Some(c) => passwords::verify(password.to_string(), c.password_hash.clone()).await?,
-                None => {
-                    // Spend the same time on unknown logins so that timing does not reveal
-                    // which usernames exist.
-                    let _ = passwords::hash(password.to_string(), state.settings.password_cost).await;
-                    false
-                }
-            };
-            let Some(credentials) = credentials.filter(|_| ok) else { return Err(invalid_grant()) };
-            let (record, jwt) = issue_token(&state, &app, Some(credentials.account.id), &scopes, "password").await?;
+            let Some(account) = sign_in(&state, login, password).await? else { return Err(invalid_grant()) };
+            let (record, jwt) = issue_token(&state, &app, Some(account.id), &scopes, "password").await?;
             Ok(token_response(&record, jwt))
         }
         "authorization_code" => {
@@ -208,6 +194,22 @@ async fn revoke(State(state): State<AppState>, headers: axum::http::HeaderMap, p
         }
     }
     Ok(Json(json!({})).into_response())
+}
+
+/// The account whose username or email and password these are, if they match.
+async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult<Option<starling_core::model::Account>> {
+    let credentials = match state.store.credentials(login.trim()).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            // Spend the same time on unknown logins, so that timing does not reveal which
+            // usernames exist.
+            let _ = passwords::hash(password.to_string(), state.settings.password_cost).await;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let ok = passwords::verify(password.to_string(), credentials.password_hash).await?;
+    Ok(ok.then_some(credentials.account))
 }
 
 fn hash_code(code: &str) -> String {
@@ -321,16 +323,7 @@ async fn authorize(State(state): State<AppState>, params: Params) -> ApiResult<R
     }
     let login = params.text("username").unwrap_or("");
     let password = params.get("password").unwrap_or("");
-    let credentials = match state.store.credentials(login.trim()).await {
-        Ok(c) => Some(c),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let ok = match &credentials {
-        Some(c) => passwords::verify(password.to_string(), c.password_hash.clone()).await?,
-        None => false,
-    };
-    let Some(credentials) = credentials.filter(|_| ok) else {
+    let Some(account) = sign_in(&state, login, password).await? else {
         let mut response = page(&req, &req.app.client_id, Some("Invalid username or password.")).into_response();
         *response.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(response);
@@ -341,7 +334,7 @@ async fn authorize(State(state): State<AppState>, params: Params) -> ApiResult<R
         .create_auth_code(AuthCode {
             code_hash: hash_code(&code),
             app_id: req.app.id,
-            account_id: credentials.account.id,
+            account_id: account.id,
             redirect_uri: req.redirect_uri.clone(),
             scopes: req.scopes.to_string(),
             code_challenge: req.code_challenge.clone(),

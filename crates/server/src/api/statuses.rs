@@ -6,9 +6,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use starling_core::Id;
 use starling_core::model::{NewStatus, Status, StatusEdit, Timestamp, Visibility};
 use starling_core::validate::{self, StatusText};
-use starling_core::{Id, text};
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::entities::Renderer;
@@ -59,34 +59,15 @@ async fn compose(state: &AppState, params: &Params) -> ApiResult<Composed> {
         false,
     )?;
     let language = validate::language(params.get("language").unwrap_or(""))?;
-    let extracted = text::extract(&parsed.text);
-    let mentioned = if extracted.mentions.is_empty() {
-        Vec::new()
-    } else {
-        state.store.accounts_by_usernames(&extracted.mentions).await?
-    };
-    let renderer = Renderer::new(&state.settings.public_url);
-    let resolve = |name: &str| {
-        mentioned
-            .iter()
-            .find(|a| a.username.eq_ignore_ascii_case(name))
-            .map(|a| (a.username.clone(), renderer.profile_url(&a.username)))
-    };
-    let content = text::render(&parsed.text, &state.settings.public_url, &resolve);
-    // Mentions in the order they appear in the text.
-    let mentions = extracted
-        .mentions
-        .iter()
-        .filter_map(|name| mentioned.iter().find(|a| a.username.eq_ignore_ascii_case(name)).map(|a| a.id))
-        .collect();
+    let rendered = views::render_text(state, &parsed.text).await?;
     Ok(Composed {
         sensitive: params.flag("sensitive")? || !parsed.spoiler_text.is_empty(),
         text: parsed.text,
-        content,
+        content: rendered.html,
         spoiler_text: parsed.spoiler_text,
         language,
-        mentions,
-        tags: extracted.tags,
+        mentions: rendered.mentions.iter().map(|a| a.id).collect(),
+        tags: rendered.tags,
     })
 }
 
