@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod metrics;
 pub mod pages;
 pub mod paging;
 pub mod params;
@@ -41,10 +42,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .merge(metrics::router())
         .route("/api/v1/streaming", axum::routing::get(realtime::ws::handler))
         .route("/api/v1/streaming/", axum::routing::get(realtime::ws::handler))
         .route("/api/v1/streaming/health", axum::routing::get(|| async { "OK" }))
         .route("/api/v1/streaming/{*stream}", axum::routing::get(realtime::sse::handler))
+        .route_layer(axum::middleware::from_fn(metrics::track_http))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes))
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
@@ -93,6 +96,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     // Live delivery starts where the notifier stopped, before the first connection is accepted,
     // so that a client resuming right after a restart misses nothing.
+    metrics::init();
     let cursor = state.store.consumer_offset(realtime::pipeline::CONSUMER).await?;
     state.hub.start_at(cursor).await;
     let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, state.shutdown.clone()));

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
+use crate::metrics::LiveStats;
 use crate::realtime::Hub;
 
 #[derive(Clone)]
@@ -17,6 +18,7 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
     pub hub: Hub,
+    pub stats: LiveStats,
     pub ids: IdGenerator,
     pub settings: Settings,
     pub jwt: JwtKeys,
@@ -33,6 +35,7 @@ impl AppState {
             store,
             bus: Arc::new(LocalBus::new()),
             hub: Hub::new(settings.stream_queue),
+            stats: LiveStats::default(),
             ids: IdGenerator::new(settings.node_id),
             jwt,
             settings,

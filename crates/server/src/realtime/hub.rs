@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use starling_core::Id;
+use starling_core::model::Timestamp;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 use super::route::{Audience, Delivery};
@@ -17,7 +18,7 @@ use super::stream::Stream;
 #[derive(Debug, Clone)]
 pub enum Frame {
     /// One message, already serialised for the wire.
-    Message { event_id: i64, event: &'static str, stream: Arc<Vec<String>>, payload: Arc<str> },
+    Message { event_id: i64, committed_at: Timestamp, event: &'static str, stream: Arc<Vec<String>>, payload: Arc<str> },
     /// The connection must close with this reason.
     Close(&'static str),
 }
@@ -26,7 +27,7 @@ impl Frame {
     /// Mastodon's WebSocket message, plus the `event_id` clients resume from.
     pub fn to_ws_text(&self) -> Option<String> {
         match self {
-            Frame::Message { event_id, event, stream, payload } => Some(
+            Frame::Message { event_id, event, stream, payload, .. } => Some(
                 serde_json::json!({ "stream": &**stream, "event": event, "payload": &**payload, "event_id": event_id.to_string() })
                     .to_string(),
             ),
@@ -87,6 +88,7 @@ pub fn frames_for(user: Option<Id>, streams: &[Stream], deliveries: &[Delivery])
             if matches(stream, user, &d.audience) {
                 out.push(Frame::Message {
                     event_id: d.event_id,
+                    committed_at: d.committed_at,
                     event: d.event,
                     stream: Arc::new(stream.names()),
                     payload: d.payload.clone(),
@@ -172,6 +174,11 @@ impl Hub {
         registry.processed = registry.processed.max(upto);
         drop(registry);
         self.processed_tx.send_replace(upto);
+    }
+
+    /// The last event sequence whose messages were pushed.
+    pub fn processed(&self) -> i64 {
+        *self.processed_tx.borrow()
     }
 
     /// Resolves once events up to `seq` have been pushed (tests and graceful shutdown use it).

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use starling_core::event::{Event, EventKind};
-use starling_core::model::{Status, Visibility};
+use starling_core::model::{Status, Timestamp, Visibility};
 use starling_core::notify::Notification;
 use starling_core::page::PageRequest;
 use starling_core::{Id, StoreError};
@@ -31,6 +31,8 @@ pub enum Audience {
 #[derive(Clone, Debug)]
 pub struct Delivery {
     pub event_id: i64,
+    /// When the event was committed, for measuring delivery latency.
+    pub committed_at: Timestamp,
     pub event: &'static str,
     pub audience: Audience,
     pub payload: Arc<str>,
@@ -78,7 +80,7 @@ fn participants(status: &Status) -> Vec<Id> {
     ids
 }
 
-fn conversation(state: &AppState, status: &Status, event_id: i64) -> ApiResult<Vec<Delivery>> {
+fn conversation(state: &AppState, status: &Status, event: &Event) -> ApiResult<Vec<Delivery>> {
     let renderer = Renderer::new(&state.settings.public_url);
     let mut out = Vec::new();
     let everyone = participants(status);
@@ -97,7 +99,8 @@ fn conversation(state: &AppState, status: &Status, event_id: i64) -> ApiResult<V
             "last_status": renderer.status(status, Some(&ViewerState::default())),
         });
         out.push(Delivery {
-            event_id,
+            event_id: event.seq,
+            committed_at: event.created_at,
             event: "conversation",
             audience: Audience::Direct(vec![*recipient]),
             payload: payload.to_string().into(),
@@ -130,11 +133,12 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
             if let Some(status) = status_or_none(state, event.subject_id).await? {
                 if status.visibility == Visibility::Direct {
                     if kind == "update" {
-                        out.extend(conversation(state, &status, seq)?);
+                        out.extend(conversation(state, &status, event)?);
                     } else {
                         let payload = rendered(state, &status)?;
                         out.push(Delivery {
                             event_id: seq,
+                            committed_at: event.created_at,
                             event: kind,
                             audience: Audience::Direct(participants(&status)),
                             payload,
@@ -145,6 +149,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     let users = home_audience(state, &status).await?;
                     out.push(Delivery {
                         event_id: seq,
+                        committed_at: event.created_at,
                         event: kind,
                         audience: Audience::Users(users),
                         payload: payload.clone(),
@@ -154,6 +159,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                         if !reply_to_other {
                             out.push(Delivery {
                                 event_id: seq,
+                                committed_at: event.created_at,
                                 event: kind,
                                 audience: Audience::Public,
                                 payload: payload.clone(),
@@ -162,6 +168,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                         if !status.tags.is_empty() {
                             out.push(Delivery {
                                 event_id: seq,
+                                committed_at: event.created_at,
                                 event: kind,
                                 audience: Audience::Tags(status.tags.clone()),
                                 payload,
@@ -178,6 +185,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 users.push(actor);
                 out.push(Delivery {
                     event_id: seq,
+                    committed_at: event.created_at,
                     event: "update",
                     audience: Audience::Users(users),
                     payload: rendered(state, &reblog)?,
@@ -195,12 +203,19 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
             if visibility == "direct" {
                 let mut everyone = ids_in(&event.payload["mentions"]);
                 everyone.push(author);
-                out.push(Delivery { event_id: seq, event: "delete", audience: Audience::Direct(everyone), payload });
+                out.push(Delivery {
+                    event_id: seq,
+                    committed_at: event.created_at,
+                    event: "delete",
+                    audience: Audience::Direct(everyone),
+                    payload,
+                });
             } else {
                 let mut users = follower_ids(state, author).await?;
                 users.push(author);
                 out.push(Delivery {
                     event_id: seq,
+                    committed_at: event.created_at,
                     event: "delete",
                     audience: Audience::Users(users),
                     payload: payload.clone(),
@@ -208,13 +223,20 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 if visibility == "public" {
                     out.push(Delivery {
                         event_id: seq,
+                        committed_at: event.created_at,
                         event: "delete",
                         audience: Audience::Public,
                         payload: payload.clone(),
                     });
                     let tags: Vec<String> = serde_json::from_value(event.payload["tags"].clone()).unwrap_or_default();
                     if !tags.is_empty() {
-                        out.push(Delivery { event_id: seq, event: "delete", audience: Audience::Tags(tags), payload });
+                        out.push(Delivery {
+                            event_id: seq,
+                            committed_at: event.created_at,
+                            event: "delete",
+                            audience: Audience::Tags(tags),
+                            payload,
+                        });
                     }
                 }
             }
@@ -225,7 +247,13 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
     for n in notifications.iter().filter(|n| n.event_seq == seq) {
         let json = renderer.notification(n);
         let payload: Arc<str> = serde_json::to_string(&json).map_err(|e| ApiError::Internal(e.to_string()))?.into();
-        out.push(Delivery { event_id: seq, event: "notification", audience: Audience::Notify(n.recipient), payload });
+        out.push(Delivery {
+            event_id: seq,
+            committed_at: event.created_at,
+            event: "notification",
+            audience: Audience::Notify(n.recipient),
+            payload,
+        });
     }
     Ok(out)
 }

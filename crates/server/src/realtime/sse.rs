@@ -63,8 +63,14 @@ pub async fn handler(
         },
         None => Vec::new(),
     };
-    let live =
-        Live { backlog: backlog.into_iter().collect(), rx, kicked, shutdown: state.shutdown.clone(), _guard: guard };
+    let live = Live {
+        backlog: backlog.into_iter().collect(),
+        rx,
+        kicked,
+        shutdown: state.shutdown.clone(),
+        state: state.clone(),
+        _guard: guard,
+    };
     let events = stream::unfold(live, |mut live| async move {
         let next = live.next().await?;
         Some((Ok::<_, Infallible>(next), live))
@@ -86,6 +92,7 @@ struct Live {
     rx: mpsc::Receiver<Frame>,
     kicked: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
+    state: AppState,
     _guard: Unregister,
 }
 
@@ -100,7 +107,13 @@ impl Live {
                 _ = self.shutdown.changed() => return None,
                 () = self.kicked.notified() => return None,
                 frame = self.rx.recv() => match frame {
-                    Some(frame) => if let Some(e) = to_event(&frame) { return Some(e) },
+                    Some(frame) => if let Some(e) = to_event(&frame) {
+                        // Handed to the response body; the socket write follows at once.
+                        if let Frame::Message { committed_at, .. } = &frame {
+                            self.state.stats.delivered(*committed_at);
+                        }
+                        return Some(e);
+                    },
                     None => return None,
                 },
             }

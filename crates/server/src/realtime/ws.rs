@@ -115,6 +115,16 @@ async fn send(socket: &mut WebSocket, text: String) -> bool {
     matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(Utf8Bytes::from(text)))).await, Ok(Ok(())))
 }
 
+/// Writes one message frame, counting its delivery; `false` when the socket is gone.
+async fn deliver(state: &AppState, socket: &mut WebSocket, frame: &Frame) -> bool {
+    let (Some(text), Frame::Message { committed_at, .. }) = (frame.to_ws_text(), frame) else { return true };
+    let sent = send(socket, text).await;
+    if sent {
+        state.stats.delivered(*committed_at);
+    }
+    sent
+}
+
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
@@ -137,9 +147,7 @@ async fn session(
         match replay(&state, user, &streams, after, live_from).await {
             Ok(Replay::Frames(frames)) => {
                 for frame in frames {
-                    if let Some(text) = frame.to_ws_text()
-                        && !send(&mut socket, text).await
-                    {
+                    if !deliver(&state, &mut socket, &frame).await {
                         return;
                     }
                 }
@@ -174,7 +182,7 @@ async fn session(
             frame = rx.recv() => match frame {
                 Some(Frame::Close(reason)) => { close(&mut socket, 1000, reason).await; return; }
                 Some(frame) => {
-                    if let Some(text) = frame.to_ws_text() && !send(&mut socket, text).await {
+                    if !deliver(&state, &mut socket, &frame).await {
                         return;
                     }
                 }

@@ -298,3 +298,39 @@ async fn streams_are_pinged_and_closed_with_a_close_frame_on_shutdown() -> TestR
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn metrics_and_stats_report_connections_events_and_delivery_latency() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let mut stream = app.stream(&user_stream(&alice)).await;
+    let id = app.say(&alice, "measured").await;
+    assert_eq!(stream.next().await.json()["id"], id.as_str());
+    app.settle().await;
+
+    let (status, stats) = app.get("/api/v1/stats", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stats["connections"], 1);
+    assert_eq!(stats["pipeline_lag_events"], 0);
+    assert!(stats["events_total"].as_u64().unwrap_or(0) >= 4, "{stats}");
+    assert!(stats["deliveries_total"].as_u64().unwrap_or(0) >= 1, "{stats}");
+    assert!(stats["delivery_latency_ms"]["samples"].as_u64().unwrap_or(0) >= 1, "{stats}");
+    assert!(stats["delivery_latency_ms"]["p99"].is_number(), "{stats}");
+    assert_eq!(stats["statuses"], 1);
+
+    let metrics = app.client.get(app.url("/metrics")).send().await?;
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await?;
+    for name in [
+        "starling_http_requests_total",
+        "starling_http_request_duration_seconds_bucket",
+        "starling_events_total{type=\"status.created\"}",
+        "starling_delivery_latency_seconds_bucket",
+        "starling_stream_connections",
+        "starling_pipeline_lag_events",
+    ] {
+        assert!(text.contains(name), "{name} missing from /metrics:\n{text}");
+    }
+    assert!(text.contains("route=\"/api/v1/statuses\""), "routes are labelled by pattern");
+    Ok(())
+}
