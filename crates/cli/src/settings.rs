@@ -52,7 +52,9 @@ pub struct Options {
 
 pub fn init_tracing(options: &Options) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&options.log).context("invalid STARLING_LOG filter")?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal; a file or a log collector gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match options.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
