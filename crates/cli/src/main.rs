@@ -1,6 +1,9 @@
 //! The `starling` binary: parse flags, start logging, load settings, hand over to the library.
 
+mod replay;
 mod settings;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -19,20 +22,27 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Rebuild counters and notifications from the event log, compare them with the live ones
+    /// and report the differences; exits with 1 if there are any.
+    Replay,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     settings::init_tracing(&cli.options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let settings = cli.options.settings()?;
         match cli.command {
-            Command::Serve => starling_server::run(settings, shutdown_signal()).await,
+            Command::Serve => starling_server::run(settings, shutdown_signal()).await.map(|()| ExitCode::SUCCESS),
             Command::Migrate => {
                 starling_server::open_store(&settings).await?;
                 tracing::info!("migrations applied");
-                Ok(())
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Replay => {
+                let matches = replay::run(&settings).await?;
+                Ok(if matches { ExitCode::SUCCESS } else { ExitCode::FAILURE })
             }
         }
     })

@@ -9,6 +9,7 @@ pub mod id;
 pub mod model;
 pub mod notify;
 pub mod page;
+pub mod projection;
 pub mod scope;
 pub mod store;
 pub mod text;

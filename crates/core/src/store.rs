@@ -12,6 +12,7 @@ use crate::id::Id;
 use crate::model::*;
 use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
+use crate::projection::LiveState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -247,4 +248,12 @@ pub trait Store: Send + Sync + 'static {
     async fn last_event_seq(&self) -> StoreResult<i64>;
     /// The events `actor` caused, newest first, paged by sequence (the cursors are `Id(seq)`).
     async fn events_by_actor(&self, actor: Id, page: PageRequest) -> StoreResult<Page<Event>>;
+
+    // ---- replay -----------------------------------------------------------------------------
+
+    /// Every account's and status's counters, every notification, the newest event sequence
+    /// and `notifier`'s offset, all read from one snapshot, so that they agree with each other
+    /// and with the log up to `last_event_seq` even while the server writes. `starling replay`
+    /// compares this with a `Projection` rebuilt from the log up to that sequence.
+    async fn live_state(&self, notifier: &str) -> StoreResult<LiveState>;
 }

@@ -57,9 +57,9 @@ pub fn app(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<_>| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-                })
+                .make_span_with(
+                    |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
+                )
                 // One line per answered request, with its status and latency.
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
@@ -104,15 +104,21 @@ pub async fn serve(
     metrics::init();
     let cursor = state.store.consumer_offset(realtime::pipeline::CONSUMER).await?;
     state.hub.start_at(cursor).await;
-    let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, state.shutdown.clone()));
+    // The pipeline stops only after the last request has been answered, so that its final
+    // catch-up sees every event those requests wrote.
+    let (stop_pipeline, pipeline_stopping) = tokio::sync::watch::channel(false);
+    let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, pipeline_stopping));
     let stopping = state.clone();
     let signal = async move {
         shutdown.await;
+        // Streams close now: open WebSockets would otherwise keep the server from draining.
         stopping.begin_shutdown();
     };
-    axum::serve(listener, app(state.clone())).with_graceful_shutdown(signal).await?;
+    let served = axum::serve(listener, app(state.clone())).with_graceful_shutdown(signal).await;
     state.begin_shutdown();
+    stop_pipeline.send_replace(true);
     let _ = pipeline.await;
+    served?;
     Ok(())
 }
 

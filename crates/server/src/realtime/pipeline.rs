@@ -23,7 +23,7 @@ const POLL: Duration = Duration::from_secs(1);
 pub const MAX_REPLAY: i64 = 10_000;
 
 /// Runs the pipeline from `cursor` (the notifier's stored offset, which the hub must already
-/// start at) until shutdown.
+/// start at) until shutdown, then catches up with the log once more.
 pub async fn run(state: AppState, mut cursor: i64, mut shutdown: watch::Receiver<bool>) {
     let mut announcements = state.bus.subscribe();
     loop {
@@ -38,7 +38,20 @@ pub async fn run(state: AppState, mut cursor: i64, mut shutdown: watch::Receiver
         tokio::select! {
             _ = announcements.changed() => {}
             () = tokio::time::sleep(POLL) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
+        }
+    }
+    // Requests answered just before the signal may have written events this loop has not
+    // seen yet. Their notifications are stored now rather than at the next start, so that a
+    // stopped server leaves its projections caught up with its log (`starling replay` checks).
+    loop {
+        match step(&state, cursor).await {
+            Ok(Some(next)) => cursor = next,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, cursor, "final event pipeline step failed; the next start catches up");
+                return;
+            }
         }
     }
 }

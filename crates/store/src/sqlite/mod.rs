@@ -15,6 +15,7 @@ mod markers;
 mod migrations;
 mod notifications;
 mod page;
+mod replay;
 mod rows;
 mod statuses;
 mod store;

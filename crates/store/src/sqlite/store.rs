@@ -8,11 +8,12 @@ use starling_core::event::Event;
 use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
+use starling_core::projection::LiveState;
 use starling_core::store::{AccountStatusesFilter, InstanceCounts, Marker, NotificationFilter, Store, ViewerFlags};
 use starling_core::{Id, StoreResult};
 
 use super::accounts::{self, FollowList};
-use super::{Db, SqliteStore, events, hydrate, interactions, markers, notifications, statuses, timelines};
+use super::{Db, SqliteStore, events, hydrate, interactions, markers, notifications, replay, statuses, timelines};
 
 /// Runs `$body` with `$c` bound to a write transaction and commits it.
 macro_rules! write_tx {
@@ -302,5 +303,16 @@ impl Store for SqliteStore {
 
     async fn events_by_actor(&self, actor: Id, page: PageRequest) -> StoreResult<Page<Event>> {
         read_conn!(self, |c| events::by_actor(c, actor, page))
+    }
+
+    // ---- replay ---------------------------------------------------------------------------------
+
+    async fn live_state(&self, notifier: &str) -> StoreResult<LiveState> {
+        // One read transaction: in WAL mode its first read fixes a snapshot that every later
+        // query sees, however many writes commit meanwhile.
+        let mut tx = self.reader.begin().await.db()?;
+        let state = replay::live_state(&mut tx, notifier).await?;
+        tx.rollback().await.db()?;
+        Ok(state)
     }
 }

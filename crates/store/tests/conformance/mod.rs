@@ -10,6 +10,7 @@
 mod accounts;
 mod events;
 mod notifications;
+mod replay;
 mod statuses;
 mod timelines;
 
@@ -24,6 +25,7 @@ use starling_core::{Id, IdGenerator, Store};
 pub use accounts::*;
 pub use events::*;
 pub use notifications::*;
+pub use replay::*;
 pub use statuses::*;
 pub use timelines::*;
 
@@ -89,6 +91,9 @@ macro_rules! conformance_tests {
             every_mutation_appends_its_event_in_order,
             events_after_pages_through_the_log,
             the_log_knows_its_last_sequence_and_pages_each_actors_events,
+            // replay: the projections rebuilt from the log
+            a_rebuild_from_the_log_matches_the_live_projections,
+            a_tampered_or_lagging_live_state_is_reported,
         );
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {
