@@ -16,6 +16,8 @@ no other test touches.
 
 import os
 import secrets
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -23,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from mastodon import (
     Mastodon,
+    StreamListener,
     MastodonAPIError,
     MastodonIllegalArgumentError,
     MastodonNetworkError,
@@ -737,3 +740,94 @@ def test_delete_status(alice, bob):
     assert alice.api.account_verify_credentials().statuses_count == before
     assert str(st.id) not in ids(alice.api.account_statuses(alice.id, limit=40))
     assert str(st.id) not in ids(bob.api.timeline_hashtag("mpydel" + RUN))
+
+
+# ---------------------------------------------------------------------------------------------
+# streaming (Mastodon.py streams over server-sent events)
+# ---------------------------------------------------------------------------------------------
+
+
+class Collector(StreamListener):
+    """Collects stream events; `wait_for` blocks (bounded) until a predicate holds."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []
+        self.changed = threading.Condition()
+
+    def _add(self, kind, value):
+        with self.changed:
+            self.events.append((kind, value))
+            self.changed.notify_all()
+
+    def on_update(self, status):
+        self._add("update", status)
+
+    def on_notification(self, notification):
+        self._add("notification", notification)
+
+    def on_delete(self, status_id):
+        self._add("delete", status_id)
+
+    def on_status_update(self, status):
+        self._add("status.update", status)
+
+    def wait_for(self, predicate, what, timeout=15):
+        with self.changed:
+            ok = self.changed.wait_for(lambda: predicate(self.events), timeout=timeout)
+        assert ok, f"stream never delivered {what}; got {self.events!r}"
+
+
+def test_user_stream_delivers_updates_and_notifications_live(app):
+    author = sign_up(app, "streamer")
+    fan = sign_up(app, "listener")
+    fan.api.account_follow(author.id)
+    listener = Collector()
+    handle = fan.api.stream_user(listener, run_async=True, reconnect_async=False)
+    try:
+        # The stream is open once Mastodon.py has connected; a status posted by the fan
+        # itself arrives on its own user stream, which proves the subscription is live.
+        probe = fan.api.status_post(f"probe {RUN}")
+        listener.wait_for(lambda ev: any(k == "update" and str(v.id) == str(probe.id) for k, v in ev), "the probe")
+
+        status = author.api.status_post(f"live to my followers {RUN}")
+        listener.wait_for(lambda ev: any(k == "update" and str(v.id) == str(status.id) for k, v in ev), "the update")
+        author.api.status_update(status.id, f"edited live {RUN}")
+        listener.wait_for(lambda ev: any(k == "status.update" and "edited live" in v.content for k, v in ev), "the edit")
+        author.api.status_favourite(probe.id)
+        listener.wait_for(
+            lambda ev: any(k == "notification" and v.type == "favourite" and str(v.account.id) == str(author.id) for k, v in ev),
+            "the favourite notification",
+        )
+        author.api.status_delete(status.id)
+        listener.wait_for(lambda ev: any(k == "delete" and str(v) == str(status.id) for k, v in ev), "the delete")
+    finally:
+        # Mastodon.py's close() waits for the reader thread, which sleeps until the next bytes
+        # arrive (the next keep-alive, up to 15 s away); close without waiting for it.
+        threading.Thread(target=handle.close, daemon=True).start()
+    # Every event arrived once.
+    updates = [v for k, v in listener.events if k == "update" and str(v.id) == str(status.id)]
+    assert len(updates) == 1
+
+
+def test_notifications_api(app):
+    author = sign_up(app, "notified")
+    other = sign_up(app, "notifier")
+    other.api.account_follow(author.id)
+    post = author.api.status_post(f"notify me {RUN}")
+    other.api.status_favourite(post.id)
+    other.api.status_post(f"@{author.username} hello {RUN}")
+    deadline = time.monotonic() + 15
+    while True:
+        notes = author.api.notifications()
+        if len(notes) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [n.type for n in notes] == ["mention", "favourite", "follow"]
+    assert all(str(n.account.id) == str(other.id) for n in notes)
+    mentions = author.api.notifications(types=["mention"])
+    assert [n.type for n in mentions] == ["mention"]
+    author.api.notifications_dismiss(notes[0].id)
+    assert [n.type for n in author.api.notifications()] == ["favourite", "follow"]
+    author.api.notifications_clear()
+    assert author.api.notifications() == []
