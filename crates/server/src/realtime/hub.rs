@@ -162,6 +162,7 @@ impl Hub {
                 }
             }
         }
+        let evicted = too_slow.len() as u64;
         for id in too_slow {
             if let Some(conn) = registry.conns.remove(&id) {
                 // The queue is full, so a close request cannot wait in it: the connection's
@@ -171,6 +172,10 @@ impl Hub {
             }
         }
         self.connections_tx.send_replace(registry.conns.len());
+        // How far behind the slowest connection is: the deepest queue after this dispatch.
+        let deepest = registry.conns.values().map(|c| self.queue_capacity - c.tx.capacity()).max().unwrap_or(0);
+        metrics::gauge!("starling_stream_queue_depth_max").set(deepest as f64);
+        metrics::counter!("starling_stream_evictions_total").increment(evicted);
         registry.processed = registry.processed.max(upto);
         drop(registry);
         self.processed_tx.send_replace(upto);

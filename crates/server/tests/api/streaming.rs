@@ -328,6 +328,7 @@ async fn metrics_and_stats_report_connections_events_and_delivery_latency() -> T
         "starling_delivery_latency_seconds_bucket",
         "starling_stream_connections",
         "starling_pipeline_lag_events",
+        "starling_stream_queue_depth_max",
     ] {
         assert!(text.contains(name), "{name} missing from /metrics:\n{text}");
     }
