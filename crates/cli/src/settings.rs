@@ -43,6 +43,12 @@ pub struct Options {
     /// This node's id (0-1023), unique among the nodes sharing a database.
     #[arg(long, env = "STARLING_NODE_ID", default_value_t = 0, global = true)]
     node_id: u16,
+    /// Seconds between WebSocket pings; a peer that misses two in a row is dropped.
+    #[arg(long, env = "STARLING_STREAM_PING_SECS", default_value_t = 30, global = true)]
+    stream_ping_secs: u64,
+    /// Messages that may wait for one stream connection before it counts as too slow.
+    #[arg(long, env = "STARLING_STREAM_QUEUE", default_value_t = 1024, global = true)]
+    stream_queue: usize,
     /// Log filter in `tracing` syntax, e.g. `info` or `starling_server=debug`.
     #[arg(long, env = "STARLING_LOG", default_value = "info", global = true)]
     log: String,
@@ -93,6 +99,10 @@ impl Options {
         settings.token_ttl_secs = (self.token_ttl > 0).then_some(self.token_ttl);
         settings.password_cost = PasswordCost::Owasp;
         settings.node_id = self.node_id;
+        anyhow::ensure!(self.stream_ping_secs >= 1, "STARLING_STREAM_PING_SECS must be at least 1");
+        settings.stream_ping = std::time::Duration::from_secs(self.stream_ping_secs);
+        anyhow::ensure!(self.stream_queue >= 1, "STARLING_STREAM_QUEUE must be at least 1");
+        settings.stream_queue = self.stream_queue;
         Ok(settings)
     }
 }
