@@ -1,13 +1,17 @@
 //! `starling replay`: rebuilds the projections (counters and notifications) from the event log
-//! alone, compares them with the live ones and reports every difference.
+//! alone, compares them with the live ones and reports every difference; then has the store
+//! recompute the materialised home timelines from statuses and follows and compare those.
 //!
 //! The live state is read first, in one snapshot, and the log is replayed up to the newest
 //! event of that snapshot, so the comparison is exact even while a server is writing (only the
-//! notifier may lag behind, which the report then says).
+//! notifier may lag behind, which the report then says). The home timelines are a function of
+//! the current statuses and follows, not of the log's history, so the store checks them in one
+//! snapshot of its own (`Store::home_timeline_differences`).
 
 use std::io::Write;
 
-use starling_core::projection::{Difference, LiveState, Projection};
+use starling_core::projection::{Difference, HomeTimelineCheck, LiveState, Projection};
+use starling_core::store::HOME_TIMELINE_CAP;
 use starling_core::{Store, StoreResult};
 use starling_server::Settings;
 use starling_server::realtime::pipeline::CONSUMER as NOTIFIER;
@@ -22,9 +26,12 @@ pub async fn run(settings: &Settings) -> anyhow::Result<bool> {
     let store = starling_server::open_store(settings).await?;
     let live = store.live_state(NOTIFIER).await?;
     let projection = rebuild(&*store, live.last_event_seq).await?;
-    let differences = projection.diff(&live);
+    // The window the server trims to: entries below it are gone on purpose.
+    let homes = store.home_timeline_differences(HOME_TIMELINE_CAP).await?;
+    let mut differences = projection.diff(&live);
+    differences.extend(homes.differences.iter().cloned());
     let mut out = std::io::stdout().lock();
-    for line in report(&projection, &live, &differences) {
+    for line in report(&projection, &live, &homes, &differences) {
         writeln!(out, "{line}")?;
     }
     Ok(differences.is_empty())
@@ -45,7 +52,12 @@ async fn rebuild(store: &dyn Store, upto: i64) -> StoreResult<Projection> {
     Ok(projection)
 }
 
-fn report(projection: &Projection, live: &LiveState, differences: &[Difference]) -> Vec<String> {
+fn report(
+    projection: &Projection,
+    live: &LiveState,
+    homes: &HomeTimelineCheck,
+    differences: &[Difference],
+) -> Vec<String> {
     let (accounts, statuses) = projection.counters();
     let mut lines = vec![
         format!("replayed {} events, up to event {}", projection.events_applied(), projection.last_seq()),
@@ -57,7 +69,10 @@ fn report(projection: &Projection, live: &LiveState, differences: &[Difference])
             projection.notifications().len(),
             live.notifier_offset
         ),
-        "home timelines: not materialised yet, nothing to compare".to_string(),
+        format!(
+            "home timelines: {} live, {} rebuilt from statuses and follows (the newest {HOME_TIMELINE_CAP} entries of each)",
+            homes.live, homes.rebuilt
+        ),
     ];
     if differences.is_empty() {
         lines.push("no differences".to_string());
@@ -83,20 +98,34 @@ mod tests {
         Difference::Counter { of: Object::Account(Id(i)), counter: "followers_count", live: 1, rebuilt: 0 }
     }
 
+    fn clean() -> (Projection, LiveState, HomeTimelineCheck) {
+        (Projection::new(), LiveState::default(), HomeTimelineCheck { live: 3, rebuilt: 3, differences: vec![] })
+    }
+
     #[test]
     fn a_clean_replay_says_so() {
-        let lines = report(&Projection::new(), &LiveState::default(), &[]);
+        let (projection, live, homes) = clean();
+        let lines = report(&projection, &live, &homes, &[]);
         assert_eq!(lines.last().map(String::as_str), Some("no differences"));
-        assert!(lines.iter().any(|l| l.contains("home timelines")));
+        assert!(lines.iter().any(|l| l.starts_with("home timelines: 3 live, 3 rebuilt")), "{lines:?}");
     }
 
     #[test]
     fn differences_are_listed_one_per_line_up_to_a_cap() {
-        let lines = report(&Projection::new(), &LiveState::default(), &[counter(1)]);
-        assert_eq!(&lines[lines.len() - 2..], ["1 difference:", "  account 1 followers_count: live 1, rebuilt 0"]);
+        let (projection, live, homes) = clean();
+        let missing = Difference::HomeEntryMissing { account: Id(2), status: Id(9) };
+        let lines = report(&projection, &live, &homes, &[counter(1), missing]);
+        assert_eq!(
+            &lines[lines.len() - 3..],
+            [
+                "2 differences:",
+                "  account 1 followers_count: live 1, rebuilt 0",
+                "  home timeline of account 2 misses status 9"
+            ]
+        );
 
         let many: Vec<Difference> = (0..MAX_LISTED as i64 + 5).map(counter).collect();
-        let lines = report(&Projection::new(), &LiveState::default(), &many);
+        let lines = report(&projection, &live, &homes, &many);
         assert!(lines.contains(&format!("{} differences:", MAX_LISTED + 5)));
         assert_eq!(lines.iter().filter(|l| l.contains("followers_count")).count(), MAX_LISTED);
         assert_eq!(lines.last().map(String::as_str), Some("  ... and 5 more"));

@@ -43,6 +43,10 @@ pub struct Options {
     /// This node's id (0-1023), unique among the nodes sharing a database.
     #[arg(long, env = "STARLING_NODE_ID", default_value_t = 0, global = true)]
     node_id: u16,
+    /// Authors with more followers than this are merged into home timelines when read instead
+    /// of being copied into every follower's at once.
+    #[arg(long, env = "STARLING_FANOUT_THRESHOLD", default_value_t = config::DEFAULT_FANOUT_THRESHOLD, global = true)]
+    fanout_threshold: i64,
     /// Seconds between WebSocket pings; a peer that misses two in a row is dropped.
     #[arg(long, env = "STARLING_STREAM_PING_SECS", default_value_t = 30, global = true)]
     stream_ping_secs: u64,
@@ -99,6 +103,8 @@ impl Options {
         settings.token_ttl_secs = (self.token_ttl > 0).then_some(self.token_ttl);
         settings.password_cost = PasswordCost::Owasp;
         settings.node_id = self.node_id;
+        anyhow::ensure!(self.fanout_threshold >= 0, "STARLING_FANOUT_THRESHOLD must not be negative");
+        settings.fanout_threshold = self.fanout_threshold;
         anyhow::ensure!(self.stream_ping_secs >= 1, "STARLING_STREAM_PING_SECS must be at least 1");
         settings.stream_ping = std::time::Duration::from_secs(self.stream_ping_secs);
         anyhow::ensure!(self.stream_queue >= 1, "STARLING_STREAM_QUEUE must be at least 1");

@@ -104,6 +104,15 @@ fn bad_settings_are_refused_with_a_clear_message() -> TestResult {
         .output()?;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("STARLING_REGISTRATIONS must be open or closed"));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("serve")
+        .env_clear()
+        .env("STARLING_FANOUT_THRESHOLD", "-1")
+        .env("STARLING_DATA_DIR", fresh_dir("bad"))
+        .output()?;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("STARLING_FANOUT_THRESHOLD must not be negative"));
     Ok(())
 }
 
@@ -221,7 +230,7 @@ async fn execute_sql(data_dir: &std::path::Path, sql: &str) -> Result<(), Box<dy
 }
 
 #[tokio::test]
-async fn replay_matches_what_a_busy_server_wrote_and_reports_a_tampered_counter() -> TestResult {
+async fn replay_matches_what_a_busy_server_wrote_and_reports_tampering() -> TestResult {
     use serde_json::json;
     let dir = fresh_dir("replay");
     let server = start(&dir)?;
@@ -263,6 +272,9 @@ async fn replay_matches_what_a_busy_server_wrote_and_reports_a_tampered_counter(
     assert_eq!(code, 0, "{report}");
     assert!(report.lines().any(|l| l == "no differences"), "{report}");
     assert!(report.contains("accounts: 3 live, 3 rebuilt"), "{report}");
+    // alice and carol: kept; bob: kept, his reply and his reblog. The deleted status went with
+    // its reblog, and the direct one is in nobody's home.
+    assert!(report.contains("home timelines: 5 live, 5 rebuilt"), "{report}");
 
     let sql = format!("UPDATE accounts SET followers_count = followers_count + 5 WHERE id = {}", alice.id);
     execute_sql(&dir, &sql).await?;
@@ -270,6 +282,18 @@ async fn replay_matches_what_a_busy_server_wrote_and_reports_a_tampered_counter(
     assert_eq!(code, 1, "{report}");
     assert!(report.contains("1 difference:"), "{report}");
     let expected = format!("  account {} followers_count: live 7, rebuilt 2", alice.id);
+    assert!(report.lines().any(|l| l == expected), "{report}");
+
+    // Put the counter back and lose one home timeline entry instead.
+    let sql = format!("UPDATE accounts SET followers_count = followers_count - 5 WHERE id = {}", alice.id);
+    execute_sql(&dir, &sql).await?;
+    let sql = format!("DELETE FROM home_entries WHERE account_id = {} AND status_id = {kept}", carol.id);
+    execute_sql(&dir, &sql).await?;
+    let (code, report) = replay(&dir)?;
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("home timelines: 4 live, 5 rebuilt"), "{report}");
+    assert!(report.contains("1 difference:"), "{report}");
+    let expected = format!("  home timeline of account {} misses status {kept}", carol.id);
     assert!(report.lines().any(|l| l == expected), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

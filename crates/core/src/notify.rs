@@ -23,15 +23,18 @@ pub enum NotificationKind {
     Favourite,
     /// A status you reblogged was edited.
     Update,
+    /// Someone whose posts you asked to be notified of (`notify` on follow) posted.
+    Status,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::Mention,
         NotificationKind::Reblog,
         NotificationKind::Follow,
         NotificationKind::Favourite,
         NotificationKind::Update,
+        NotificationKind::Status,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl NotificationKind {
             NotificationKind::Follow => "follow",
             NotificationKind::Favourite => "favourite",
             NotificationKind::Update => "update",
+            NotificationKind::Status => "status",
         }
     }
 }
@@ -130,6 +134,10 @@ pub fn derive(event: &Event) -> Derived {
             }
             for mentioned in ids(&p["mentions"]) {
                 notify(mentioned, NotificationKind::Mention, status);
+            }
+            // Followers who asked to hear of every post; a mention already told them.
+            for follower in ids(&p["notify_followers"]) {
+                notify(follower, NotificationKind::Status, status);
             }
         }
         EventKind::StatusEdited => {
@@ -244,6 +252,12 @@ mod tests {
             json!({"in_reply_to_account_id": "2", "mentions": ["2", "3", "1"]}),
         );
         assert_eq!(recipients(&derive(&e)), vec![(2, NotificationKind::Mention), (3, NotificationKind::Mention)]);
+    }
+
+    #[test]
+    fn followers_who_asked_hear_of_new_posts_unless_mentioned() {
+        let e = event(EventKind::StatusCreated, 1, 100, json!({"mentions": ["2"], "notify_followers": ["2", "3"]}));
+        assert_eq!(recipients(&derive(&e)), vec![(2, NotificationKind::Mention), (3, NotificationKind::Status)]);
     }
 
     #[test]

@@ -10,11 +10,12 @@
 //! function the live notifier uses, and its retractions are applied as the SQLite store applies
 //! them.
 //!
-//! Extension point: home timelines are not materialised yet (they are a query over statuses
-//! and follows, so there is nothing to drift). When a fan-out worker starts storing them,
-//! rebuild them in [`Projection::apply`] from `status.created`, `status.reblogged`,
-//! `status.deleted` and the follow events, add the stored ones to [`LiveState`], and compare the
-//! two in [`Projection::diff`].
+//! Home timelines are not rebuilt here. They are materialised by the store (fan-out on write),
+//! but what they should hold is a function of the statuses and follows as they are now, not of
+//! the log's history, so the store recomputes them from its own tables and compares
+//! (`Store::home_timeline_differences`, reported as [`Difference::HomeEntryMissing`] and
+//! [`Difference::HomeEntryExtra`]). Replaying the log would only rebuild those same tables
+//! first: see `docs/adr/0006-home-timelines-fan-out-in-the-write-transaction.md`.
 
 mod diff;
 mod notifications;
@@ -24,7 +25,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 pub use self::diff::{
-    AccountCounters, Difference, LiveState, NotificationKey, NotificationRecord, Object, StatusCounters,
+    AccountCounters, Difference, HomeTimelineCheck, LiveState, NotificationKey, NotificationRecord, Object,
+    StatusCounters,
 };
 use crate::event::{Event, EventKind};
 use crate::id::Id;

@@ -3,7 +3,9 @@
 //! implementation must pass. No SQL type crosses this boundary.
 //!
 //! Each mutating method is one transaction that writes the state rows, keeps the counters
-//! exact and appends its event(s) to the log; either all of it commits or none of it does.
+//! exact, updates the home timelines it affects (so a new status is in its followers' homes
+//! when `create_status` returns) and appends its event(s) to the log; either all of it commits
+//! or none of it does.
 
 use async_trait::async_trait;
 
@@ -12,7 +14,7 @@ use crate::id::Id;
 use crate::model::*;
 use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
-use crate::projection::LiveState;
+use crate::projection::{HomeTimelineCheck, LiveState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,6 +30,12 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How many entries a materialised home timeline keeps, as Mastodon's feeds do: what the server
+/// passes to [`Store::trim_home_timelines`] and `starling replay` to
+/// [`Store::home_timeline_differences`]. Following an account copies at most this many of its
+/// statuses into the follower's home, so that a home is complete down to its oldest kept entry.
+pub const HOME_TIMELINE_CAP: u32 = 800;
 
 /// Filters for an account's own timeline (`GET /api/v1/accounts/:id/statuses`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -182,8 +190,16 @@ pub trait Store: Send + Sync + 'static {
     // ---- timelines (all paged by status id, filtered by what `viewer` may see) --------------
 
     /// The viewer's own statuses and those of accounts they follow (reblogs included), without
-    /// direct statuses, and without replies to accounts the viewer does not follow.
+    /// direct statuses, and without replies to accounts the viewer does not follow. Once
+    /// [`trim_home_timelines`](Store::trim_home_timelines) has cut it, it ends at its oldest kept
+    /// entry, as Mastodon's capped feeds do.
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>>;
+    /// Cuts every home timeline longer than `keep` entries down to its newest `keep`: older
+    /// statuses no longer show in it (nor on its later pages), whoever wrote them. Returns how
+    /// many entries were removed. Trimming on every write would cost a count per follower of
+    /// every author, so the server calls this periodically with [`HOME_TIMELINE_CAP`] instead;
+    /// between two calls a home may hold more.
+    async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64>;
     /// Public statuses, no reblogs. `local` is accepted for compatibility: every account is local.
     async fn public_timeline(&self, page: PageRequest, only_media: bool) -> StoreResult<Page<Status>>;
     /// Public statuses carrying the (lower-cased) tag.
@@ -256,4 +272,9 @@ pub trait Store: Send + Sync + 'static {
     /// and with the log up to `last_event_seq` even while the server writes. `starling replay`
     /// compares this with a `Projection` rebuilt from the log up to that sequence.
     async fn live_state(&self, notifier: &str) -> StoreResult<LiveState>;
+    /// Recomputes, from the statuses and follows alone, which entries each home timeline should
+    /// hold, and compares them with the stored ones, within each account's newest `keep`
+    /// entries on both sides (so that trimming is not a difference), all in one read snapshot.
+    /// `starling replay` reports what this finds with the rebuilt projections.
+    async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck>;
 }

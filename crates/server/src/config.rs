@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use starling_store::DEFAULT_FANOUT_THRESHOLD;
+
 /// How expensive password hashing is. Production follows OWASP's minimum for argon2id
 /// (19 MiB, 2 passes, 1 lane); tests use the cheapest parameters so that sign-ups do not
 /// dominate the suite's run time.
@@ -29,6 +31,9 @@ pub struct Settings {
     pub token_ttl_secs: Option<i64>,
     pub password_cost: PasswordCost,
     pub node_id: u16,
+    /// Authors with more followers than this are merged into home timelines when those are
+    /// read instead of being copied into each follower's (`StoreOptions::fanout_threshold`).
+    pub fanout_threshold: i64,
     pub title: String,
     /// How often streams are pinged; a peer that misses two pings in a row is dropped.
     pub stream_ping: std::time::Duration,
@@ -48,6 +53,7 @@ impl std::fmt::Debug for Settings {
             .field("max_characters", &self.max_characters)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("node_id", &self.node_id)
+            .field("fanout_threshold", &self.fanout_threshold)
             .finish()
     }
 }
@@ -81,6 +87,7 @@ impl Settings {
             token_ttl_secs: None,
             password_cost: PasswordCost::Owasp,
             node_id: 0,
+            fanout_threshold: DEFAULT_FANOUT_THRESHOLD,
             title: "Starling".to_string(),
             stream_ping: std::time::Duration::from_secs(30),
             stream_queue: 1024,

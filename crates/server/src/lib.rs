@@ -89,7 +89,9 @@ async fn not_found() -> Response {
 /// Opens the store the settings name, applying migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_core::Store>> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    Ok(starling_store::connect(&settings.database_url, settings.node_id).await?)
+    let options =
+        starling_store::StoreOptions { node_id: settings.node_id, fanout_threshold: settings.fanout_threshold };
+    Ok(starling_store::connect(&settings.database_url, &options).await?)
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, closes streams with a close frame,

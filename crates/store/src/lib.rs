@@ -13,11 +13,34 @@ use starling_core::{Store, StoreError};
 
 pub use sqlite::SqliteStore;
 
-/// Opens the store named by `url`, applying pending migrations. `node_id` (0–1023) seeds the
-/// ids the store generates itself (follows, favourites) so that two nodes never collide.
-pub async fn connect(url: &str, node_id: u16) -> Result<Arc<dyn Store>, StoreError> {
+/// Above this many followers, an author's new statuses are not copied into each follower's home
+/// timeline but merged into it when it is read (see `StoreOptions::fanout_threshold`).
+pub const DEFAULT_FANOUT_THRESHOLD: i64 = 10_000;
+
+/// How a store is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// This node's id (0–1023): it seeds the ids the store generates itself (follows,
+    /// favourites, notifications) so that two nodes never collide.
+    pub node_id: u16,
+    /// A status (or reblog) by an author with at most this many followers is written into each
+    /// follower's home timeline in the transaction that creates it; above it, it is recorded
+    /// once and merged into the followers' homes when they are read, so that one write never
+    /// has to touch more than this many rows. The decision is taken per status, when it is
+    /// written, so changing the threshold affects new statuses only.
+    pub fanout_threshold: i64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions { node_id: 0, fanout_threshold: DEFAULT_FANOUT_THRESHOLD }
+    }
+}
+
+/// Opens the store named by `url`, applying pending migrations.
+pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     match scheme(url) {
-        Some("sqlite") => Ok(Arc::new(SqliteStore::open(url, node_id).await?)),
+        Some("sqlite") => Ok(Arc::new(SqliteStore::open(url, options).await?)),
         Some("postgres" | "postgresql") => {
             Err(StoreError::Other("PostgreSQL support is not built yet; use a sqlite: URL".into()))
         }
@@ -30,11 +53,11 @@ pub async fn connect(url: &str, node_id: u16) -> Result<Arc<dyn Store>, StoreErr
 pub async fn migrate(url: &str) -> Result<(), StoreError> {
     match scheme(url) {
         Some("sqlite") => {
-            let store = SqliteStore::open(url, 0).await?;
+            let store = SqliteStore::open(url, &StoreOptions::default()).await?;
             store.close().await;
             Ok(())
         }
-        _ => connect(url, 0).await.map(drop),
+        _ => connect(url, &StoreOptions::default()).await.map(drop),
     }
 }
 
@@ -58,7 +81,7 @@ mod tests {
 
     #[tokio::test]
     async fn postgres_urls_are_refused_clearly_for_now() {
-        let err = connect("postgres://localhost/starling", 0).await.err();
+        let err = connect("postgres://localhost/starling", &StoreOptions::default()).await.err();
         assert!(matches!(err, Some(StoreError::Other(m)) if m.contains("PostgreSQL")));
     }
 }

@@ -6,14 +6,22 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use starling_core::Store;
-use starling_store::SqliteStore;
+use starling_store::{SqliteStore, StoreOptions};
 
 struct TempSqlite {
     store: SqliteStore,
     path: PathBuf,
 }
 
+fn options(node_id: u16) -> StoreOptions {
+    StoreOptions { node_id, ..StoreOptions::default() }
+}
+
 async fn fresh() -> TempSqlite {
+    fresh_with(options(1)).await
+}
+
+async fn fresh_with(options: StoreOptions) -> TempSqlite {
     static N: AtomicU32 = AtomicU32::new(0);
     let path = std::env::temp_dir().join(format!(
         "starling-store-test-{}-{}.db",
@@ -21,9 +29,12 @@ async fn fresh() -> TempSqlite {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     remove(&path);
-    let url = format!("sqlite://{}", path.display());
-    let store = SqliteStore::open(&url, 1).await.expect("a fresh SQLite store opens");
+    let store = SqliteStore::open(&url_of(&path), &options).await.expect("a fresh SQLite store opens");
     TempSqlite { store, path }
+}
+
+fn url_of(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
 }
 
 fn remove(path: &std::path::Path) {
@@ -42,6 +53,11 @@ impl conformance::Fixture for TempSqlite {
     async fn finish(self) {
         self.store.close().await;
     }
+
+    async fn reopen(&mut self, options: StoreOptions) {
+        self.store.close().await;
+        self.store = SqliteStore::open(&url_of(&self.path), &options).await.expect("the database reopens");
+    }
 }
 
 impl Drop for TempSqlite {
@@ -50,15 +66,15 @@ impl Drop for TempSqlite {
     }
 }
 
-conformance::conformance_tests!(fresh);
+conformance::conformance_tests!(fresh, fresh_with);
 
 /// An in-memory database shares one connection between reads and writes; the suite's basics
 /// must work there too (it is handy for quick experiments and other crates' tests).
 #[tokio::test]
 async fn an_in_memory_store_works_with_a_single_connection() {
-    let store = SqliteStore::open("sqlite::memory:", 0).await.expect("opens");
+    let store = SqliteStore::open("sqlite::memory:", &StoreOptions::default()).await.expect("opens");
     conformance::follows_keep_counters_exact_and_log_one_event_each(&store).await;
-    let other = SqliteStore::open("sqlite::memory:", 0).await.expect("opens");
+    let other = SqliteStore::open("sqlite::memory:", &StoreOptions::default()).await.expect("opens");
     conformance::context_lists_ancestors_oldest_first_and_descendants_in_thread_order(&other).await;
     assert!(store.account_by_username("bob").await.is_ok());
     assert!(other.account_by_username("bob").await.is_ok(), "each in-memory store is its own database");
@@ -71,8 +87,7 @@ async fn reopening_a_database_keeps_its_data() {
     let db = fresh().await;
     let alice = conformance::account(&db.store, "alice").await;
     db.store.close().await;
-    let url = format!("sqlite://{}", db.path.display());
-    let reopened = SqliteStore::open(&url, 1).await.expect("reopens");
+    let reopened = SqliteStore::open(&url_of(&db.path), &options(1)).await.expect("reopens");
     assert_eq!(reopened.account(alice.id).await.ok(), Some(alice));
     assert_eq!(reopened.backend(), "sqlite");
     reopened.close().await;
@@ -83,10 +98,10 @@ async fn reopening_a_database_keeps_its_data() {
 async fn connect_picks_the_backend_from_the_url() {
     let db = fresh().await;
     db.store.close().await;
-    let store = starling_store::connect(&format!("sqlite://{}", db.path.display()), 3).await.expect("connects");
+    let store = starling_store::connect(&url_of(&db.path), &options(3)).await.expect("connects");
     assert_eq!(store.backend(), "sqlite");
-    assert!(starling_store::connect("postgres://localhost/x", 0).await.is_err());
-    assert!(starling_store::connect("mysql://localhost/x", 0).await.is_err());
+    assert!(starling_store::connect("postgres://localhost/x", &options(0)).await.is_err());
+    assert!(starling_store::connect("mysql://localhost/x", &options(0)).await.is_err());
 }
 
 /// Writers queue on the single writer connection instead of failing with SQLITE_BUSY.
@@ -117,5 +132,47 @@ async fn concurrent_writers_queue_and_counters_stay_exact() {
 }
 
 async fn db_store(db: &TempSqlite) -> SqliteStore {
-    SqliteStore::open(&format!("sqlite://{}", db.path.display()), 2).await.expect("opens")
+    SqliteStore::open(&url_of(&db.path), &options(2)).await.expect("opens")
+}
+
+/// An upgraded database gets the home timelines its data implies: migration 0003 backfills
+/// them with the rules the store applies as it writes.
+#[tokio::test]
+async fn the_home_timelines_migration_backfills_existing_data() {
+    use sqlx::{ConnectOptions, Connection};
+    use starling_core::page::PageRequest;
+    use starling_core::store::HOME_TIMELINE_CAP;
+
+    let db = fresh().await;
+    let cast = conformance::busy_history(&db.store).await;
+    conformance::reply(&db.store, &cast.dave, &cast.kept, "@alice a reply dave's followers see").await;
+    db.store.follow(cast.bob.id, cast.dave.id).await.expect("follow");
+    let viewers = [&cast.alice, &cast.bob, &cast.carol, &cast.dave];
+    let mut homes = Vec::new();
+    for viewer in viewers {
+        homes.push(db.store.home_timeline(viewer.id, PageRequest::first(100)).await.expect("home"));
+    }
+    let written = db.store.home_timeline_differences(HOME_TIMELINE_CAP).await.expect("check");
+    db.store.close().await;
+
+    // Back to version 2: drop what 0003 created and forget that it ran.
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(&db.path).connect().await.expect("connects");
+    sqlx::raw_sql(
+        "DROP TABLE home_entries; DROP TABLE home_merged; DROP TABLE home_floors; \
+         DROP INDEX statuses_replies_to_account; DELETE FROM _sqlx_migrations WHERE version = 3",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("downgrades");
+    conn.close().await.expect("closes");
+
+    let upgraded = SqliteStore::open(&url_of(&db.path), &options(1)).await.expect("migrates");
+    for (viewer, home) in viewers.into_iter().zip(homes) {
+        let backfilled = upgraded.home_timeline(viewer.id, PageRequest::first(100)).await.expect("home");
+        assert_eq!(backfilled, home, "{}", viewer.username);
+    }
+    let check = upgraded.home_timeline_differences(HOME_TIMELINE_CAP).await.expect("check");
+    assert_eq!(check, written);
+    assert!(check.differences.is_empty() && check.live >= 10, "{check:?}");
+    upgraded.close().await;
 }

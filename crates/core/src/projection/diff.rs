@@ -72,7 +72,20 @@ pub struct LiveState {
     pub accounts: BTreeMap<Id, AccountCounters>,
     pub statuses: BTreeMap<Id, StatusCounters>,
     pub notifications: BTreeMap<NotificationKey, NotificationRecord>,
-    // Extension point: materialised home timelines go here once they exist (see `projection`).
+}
+
+/// The stored home timelines compared with the entries the store's rules imply, as
+/// `Store::home_timeline_differences` finds them. Home timelines are not rebuilt from the log:
+/// they are a function of the current statuses and follows, so the store recomputes them from
+/// those tables in SQL (see `docs/adr/0006-home-timelines-fan-out-in-the-write-transaction.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HomeTimelineCheck {
+    /// Stored entries compared: each account's newest `keep` above its trimmed floor.
+    pub live: u64,
+    /// Entries the rules imply: each account's newest `keep` above its trimmed floor.
+    pub rebuilt: u64,
+    /// `HomeEntryMissing` and `HomeEntryExtra`, by account, then status.
+    pub differences: Vec<Difference>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +144,17 @@ pub enum Difference {
         seq: i64,
         what: String,
     },
+    /// The rules put `status` among the newest entries of `account`'s home timeline; the store
+    /// has no entry for it.
+    HomeEntryMissing {
+        account: Id,
+        status: Id,
+    },
+    /// `account`'s home timeline has an entry for `status` that the rules exclude.
+    HomeEntryExtra {
+        account: Id,
+        status: Id,
+    },
 }
 
 impl fmt::Display for Difference {
@@ -159,6 +183,12 @@ impl fmt::Display for Difference {
                 write!(f, "rebuilt up to event {rebuilt_upto} but the live state is at event {live_upto}")
             }
             Difference::Log { seq, what } => write!(f, "log inconsistency at event {seq}: {what}"),
+            Difference::HomeEntryMissing { account, status } => {
+                write!(f, "home timeline of account {account} misses status {status}")
+            }
+            Difference::HomeEntryExtra { account, status } => {
+                write!(f, "home timeline of account {account} has status {status}, which the rules exclude")
+            }
         }
     }
 }

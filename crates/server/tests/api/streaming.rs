@@ -183,7 +183,8 @@ async fn a_status_committed_while_the_server_was_down_is_delivered_after_restart
     let last_seen = app.state.store.last_event_seq().await?;
     // Commit a favourite and a status directly to the store while no pipeline is running.
     let dir = app.stop().await;
-    let store = starling_store::connect(&starling_server::config::default_database_url(&dir), 0).await?;
+    let store =
+        starling_store::connect(&starling_server::config::default_database_url(&dir), &Default::default()).await?;
     let now = starling_core::model::Timestamp::now();
     store.favourite(starling_core::Id(bob.id.parse()?), starling_core::Id(first.parse()?), now).await?;
     drop(store);

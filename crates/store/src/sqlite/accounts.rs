@@ -10,7 +10,7 @@ use starling_core::store::InstanceCounts;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::rows::{AccountRow, AppRow, AuthCodeRow, CredentialsRow, TokenRow, account_columns};
-use super::{Db, events, hydrate, id_list, page, text_list};
+use super::{Db, events, home, hydrate, id_list, page, text_list};
 
 // ---- apps ---------------------------------------------------------------------------------------
 
@@ -246,6 +246,7 @@ pub(crate) async fn follow(c: &mut SqliteConnection, follower: Id, followee: Id,
         return Ok(Change::Unchanged);
     }
     move_follow_counters(c, follower, followee, 1).await?;
+    home::followed(c, follower, followee).await?;
     events::append(c, event::followed(follower, followee, at)).await?;
     Ok(Change::Made)
 }
@@ -261,6 +262,7 @@ pub(crate) async fn unfollow(c: &mut SqliteConnection, follower: Id, followee: I
         return Ok(Change::Unchanged);
     }
     move_follow_counters(c, follower, followee, -1).await?;
+    home::unfollowed(c, follower, followee).await?;
     events::append(c, event::unfollowed(follower, followee, Timestamp::now())).await?;
     Ok(Change::Made)
 }

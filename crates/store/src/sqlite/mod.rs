@@ -9,6 +9,7 @@
 
 mod accounts;
 mod events;
+mod home;
 mod hydrate;
 mod interactions;
 mod markers;
@@ -31,6 +32,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use starling_core::id::MAX_NODE;
 use starling_core::{IdGenerator, StoreError, StoreResult};
 
+use crate::StoreOptions;
+
 /// How long a connection waits for a lock held by another process (a backup, the `sqlite3`
 /// shell) before giving up. Within this process writers never contend: they queue.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,6 +45,8 @@ pub struct SqliteStore {
     /// Ids of rows the store creates on its own: follows, favourites and notifications (their
     /// paging cursors).
     ids: IdGenerator,
+    /// See `StoreOptions::fanout_threshold`.
+    fanout_threshold: i64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -53,7 +58,8 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating it if missing) the database named by a `sqlite:` URL (`sqlite://path`,
     /// `sqlite:path`, `sqlite::memory:`) or a plain file path, and applies pending migrations.
-    pub async fn open(url_or_path: &str, node_id: u16) -> StoreResult<SqliteStore> {
+    pub async fn open(url_or_path: &str, options: &StoreOptions) -> StoreResult<SqliteStore> {
+        let &StoreOptions { node_id, fanout_threshold } = options;
         if node_id > MAX_NODE {
             return Err(StoreError::Other(format!("node id {node_id} is above the maximum {MAX_NODE}")));
         }
@@ -87,7 +93,7 @@ impl SqliteStore {
                 .await
                 .map_err(db_error)?;
             migrations::run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), reader: pool, ids });
+            return Ok(SqliteStore { writer: pool.clone(), reader: pool, ids, fanout_threshold });
         }
 
         let writer = SqlitePoolOptions::new()
@@ -103,7 +109,7 @@ impl SqliteStore {
             base.read_only(true).foreign_keys(true).busy_timeout(BUSY_TIMEOUT).synchronous(SqliteSynchronous::Normal);
         let reader =
             SqlitePoolOptions::new().max_connections(READERS).connect_with(read_options).await.map_err(db_error)?;
-        Ok(SqliteStore { writer, reader, ids })
+        Ok(SqliteStore { writer, reader, ids, fanout_threshold })
     }
 
     /// Closes every connection, checkpointing the WAL. Later calls fail.

@@ -9,7 +9,7 @@ use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::rows::VersionRow;
-use super::{Db, events, hydrate};
+use super::{Db, events, home, hydrate};
 
 /// Mastodon does not count direct statuses in `statuses_count`; reblogs follow the same rule.
 pub(crate) fn counts(visibility: Visibility) -> bool {
@@ -117,7 +117,12 @@ async fn write_version(
     Ok(())
 }
 
-pub(crate) async fn create_status(c: &mut SqliteConnection, s: NewStatus) -> StoreResult<Status> {
+/// `fanout_threshold`: see `StoreOptions::fanout_threshold`.
+pub(crate) async fn create_status(
+    c: &mut SqliteConnection,
+    s: NewStatus,
+    fanout_threshold: i64,
+) -> StoreResult<Status> {
     if let Some(key) = &s.idempotency_key {
         let earlier: Option<i64> =
             sqlx::query_scalar("SELECT status_id FROM idempotency_keys WHERE account_id = ? AND key = ?")
@@ -186,6 +191,7 @@ pub(crate) async fn create_status(c: &mut SqliteConnection, s: NewStatus) -> Sto
             .await
             .db()?;
     }
+    home::fan_out(c, s.id, fanout_threshold).await?;
 
     let status = hydrate::status(c, s.id.0).await?;
     events::append(c, event::status_created(&status)).await?;
@@ -212,6 +218,7 @@ pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit)
     .await
     .db()?;
     write_mentions_and_tags(c, id.0, &e.mentions, &e.tags).await?;
+    home::edited(c, id).await?;
     let version: i32 =
         sqlx::query_scalar("SELECT COALESCE(MAX(version), -1) + 1 FROM status_versions WHERE status_id = ?")
             .bind(id.0)
@@ -256,7 +263,7 @@ pub(crate) async fn status_versions(c: &mut SqliteConnection, id: Id) -> StoreRe
 }
 
 /// Deletes one status row whose dependants other than reblogs (versions, mentions, tags,
-/// favourites, idempotency keys) go with it by `ON DELETE CASCADE`, and fixes the counters
+/// favourites, idempotency keys, home timeline entries) go with it by `ON DELETE CASCADE`, and fixes the counters
 /// that pointed at it: its author's `statuses_count`, its parent's `replies_count`, and for a
 /// reblog the original's `reblogs_count`.
 async fn delete_row(c: &mut SqliteConnection, status: &Status) -> StoreResult<()> {

@@ -8,12 +8,14 @@ use starling_core::event::Event;
 use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
-use starling_core::projection::LiveState;
+use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{AccountStatusesFilter, InstanceCounts, Marker, NotificationFilter, Store, ViewerFlags};
 use starling_core::{Id, StoreResult};
 
 use super::accounts::{self, FollowList};
-use super::{Db, SqliteStore, events, hydrate, interactions, markers, notifications, replay, statuses, timelines};
+use super::{
+    Db, SqliteStore, events, home, hydrate, interactions, markers, notifications, replay, statuses, timelines,
+};
 
 /// Runs `$body` with `$c` bound to a write transaction and commits it.
 macro_rules! write_tx {
@@ -136,7 +138,8 @@ impl Store for SqliteStore {
     // ---- statuses -------------------------------------------------------------------------------
 
     async fn create_status(&self, status: NewStatus) -> StoreResult<Status> {
-        write_tx!(self, |c| statuses::create_status(c, status))
+        let threshold = self.fanout_threshold;
+        write_tx!(self, |c| statuses::create_status(c, status, threshold))
     }
 
     async fn status(&self, id: Id) -> StoreResult<Status> {
@@ -183,7 +186,8 @@ impl Store for SqliteStore {
         visibility: Visibility,
         at: Timestamp,
     ) -> StoreResult<Status> {
-        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at))
+        let threshold = self.fanout_threshold;
+        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at, threshold))
     }
 
     async fn unreblog(&self, account: Id, original: Id, at: Timestamp) -> StoreResult<Change> {
@@ -209,7 +213,13 @@ impl Store for SqliteStore {
     // ---- timelines ------------------------------------------------------------------------------
 
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| timelines::home(c, viewer, page))
+        read_conn!(self, |c| home::timeline(c, viewer, page))
+    }
+
+    async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64> {
+        // The scan that finds the long homes reads a snapshot; only the cuts take the writer.
+        let cuts = read_conn!(self, |c| home::cuts(c, keep))?;
+        write_tx!(self, |c| home::trim(c, &cuts))
     }
 
     async fn public_timeline(&self, page: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
@@ -314,5 +324,13 @@ impl Store for SqliteStore {
         let state = replay::live_state(&mut tx, notifier).await?;
         tx.rollback().await.db()?;
         Ok(state)
+    }
+
+    async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck> {
+        // One read transaction, as for `live_state`; rolling it back drops the check's temp tables.
+        let mut tx = self.reader.begin().await.db()?;
+        let check = home::differences(&mut tx, keep).await?;
+        tx.rollback().await.db()?;
+        Ok(check)
     }
 }

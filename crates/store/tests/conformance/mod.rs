@@ -1,14 +1,17 @@
 //! The conformance suite every `Store` backend must pass, written once against `&dyn Store`.
 //!
 //! Each check is a small async function that starts from an empty store. A backend's test file
-//! provides a `Fixture` (a fresh, empty store and a way to clean it up) and invokes
-//! `conformance_tests!(fresh)`, which generates one named `#[tokio::test]` per check, so a
-//! failure names the behaviour that broke and the backend it broke on.
+//! provides a `Fixture` (a fresh, empty store, a way to reopen it with other options and a way
+//! to clean it up) and invokes `conformance_tests!(fresh, fresh_with)`, which generates one named
+//! `#[tokio::test]` per check, so a failure names the behaviour that broke and the backend it
+//! broke on. `fresh()` opens a store with the default options; `fresh_with(options)` with the
+//! given ones, for the few checks that need them (they receive `fresh_with` itself).
 
 #![allow(clippy::unwrap_used, dead_code)]
 
 mod accounts;
 mod events;
+mod home;
 mod notifications;
 mod replay;
 mod statuses;
@@ -21,9 +24,11 @@ use starling_core::model::*;
 use starling_core::notify::Notification;
 use starling_core::page::Page;
 use starling_core::{Id, IdGenerator, Store};
+use starling_store::StoreOptions;
 
 pub use accounts::*;
 pub use events::*;
+pub use home::*;
 pub use notifications::*;
 pub use replay::*;
 pub use statuses::*;
@@ -34,11 +39,14 @@ pub trait Fixture {
     fn store(&self) -> &dyn Store;
     /// Closes the store and removes whatever it left behind.
     fn finish(self) -> impl std::future::Future<Output = ()>;
+    /// Closes the store and opens the same database again with `options`, as a restart with
+    /// another configuration would.
+    fn reopen(&mut self, options: StoreOptions) -> impl std::future::Future<Output = ()>;
 }
 
 /// Generates one `#[tokio::test]` per check, each with its own store from `$fresh().await`.
 macro_rules! conformance_tests {
-    ($fresh:path) => {
+    ($fresh:path, $fresh_with:path) => {
         $crate::conformance::conformance_tests!(@each $fresh;
             // accounts, apps, tokens, follows
             accounts_are_created_and_found_by_id_and_username,
@@ -94,7 +102,26 @@ macro_rules! conformance_tests {
             // replay: the projections rebuilt from the log
             a_rebuild_from_the_log_matches_the_live_projections,
             a_tampered_or_lagging_live_state_is_reported,
+            // materialised home timelines
+            a_new_status_reaches_followers_homes_at_once,
+            unfollowing_removes_the_followees_statuses_from_home_but_not_from_their_profile,
+            following_brings_recent_statuses_into_home,
+            deleting_a_status_retracts_it_and_its_reblogs_from_every_home,
+            mentions_decide_who_sees_reblogs_of_private_statuses_at_home,
+            trimming_keeps_the_newest_entries_and_the_home_timeline_ends_there,
+            home_timelines_match_their_rules_after_a_busy_history,
         );
+        $crate::conformance::conformance_tests!(@with_options $fresh_with;
+            popular_authors_are_merged_into_home_timelines_when_read,
+        );
+    };
+    (@with_options $fresh_with:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                $crate::conformance::$check($fresh_with).await;
+            }
+        )*
     };
     (@each $fresh:path; $($check:ident),* $(,)?) => {
         $(

@@ -39,17 +39,17 @@ fn edit(text: &str) -> StatusEdit {
     }
 }
 
-struct Cast {
-    alice: Account,
-    bob: Account,
-    carol: Account,
-    dave: Account,
-    kept: Status,
+pub struct Cast {
+    pub alice: Account,
+    pub bob: Account,
+    pub carol: Account,
+    pub dave: Account,
+    pub kept: Status,
 }
 
 /// Every kind of write that moves a counter or a notification, with the notifier running
 /// between some of them (as it lags behind the writes in a live server).
-async fn busy_history(store: &dyn Store) -> Cast {
+pub async fn busy_history(store: &dyn Store) -> Cast {
     let now = Timestamp::now;
     let alice = account(store, "alice").await;
     let bob = account(store, "bob").await;
