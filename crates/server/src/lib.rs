@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod maintenance;
 pub mod metrics;
 pub mod pages;
 pub mod paging;
@@ -110,6 +111,7 @@ pub async fn serve(
     // catch-up sees every event those requests wrote.
     let (stop_pipeline, pipeline_stopping) = tokio::sync::watch::channel(false);
     let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, pipeline_stopping));
+    let upkeep = tokio::spawn(maintenance::run(state.clone(), state.shutdown.clone()));
     let stopping = state.clone();
     let signal = async move {
         shutdown.await;
@@ -120,6 +122,7 @@ pub async fn serve(
     state.begin_shutdown();
     stop_pipeline.send_replace(true);
     let _ = pipeline.await;
+    let _ = upkeep.await;
     served?;
     Ok(())
 }
