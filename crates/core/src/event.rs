@@ -49,10 +49,12 @@ pub enum EventKind {
     NotificationsCleared,
     #[serde(rename = "marker.updated")]
     MarkerUpdated,
+    #[serde(rename = "account.follow_updated")]
+    FollowUpdated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -70,6 +72,7 @@ impl EventKind {
         EventKind::NotificationDismissed,
         EventKind::NotificationsCleared,
         EventKind::MarkerUpdated,
+        EventKind::FollowUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +94,7 @@ impl EventKind {
             EventKind::NotificationDismissed => "notification.dismissed",
             EventKind::NotificationsCleared => "notifications.cleared",
             EventKind::MarkerUpdated => "marker.updated",
+            EventKind::FollowUpdated => "account.follow_updated",
         }
     }
 
@@ -176,7 +180,9 @@ pub fn token_revoked(token_id: Id, account: Option<Id>, at: Timestamp) -> NewEve
     event(EventKind::TokenRevoked, account, Some(token_id), json!({}), at)
 }
 
-pub fn status_created(status: &Status) -> NewEvent {
+/// `notify_followers`: followers who asked to hear of every post of the author and may read
+/// this one; they are notified of it.
+pub fn status_created(status: &Status, notify_followers: &[Id]) -> NewEvent {
     event(
         EventKind::StatusCreated,
         Some(status.account.id),
@@ -189,6 +195,7 @@ pub fn status_created(status: &Status) -> NewEvent {
             "tags": status.tags,
             "text": status.text,
             "spoiler_text": status.spoiler_text,
+            "notify_followers": notify_followers,
         }),
         status.created_at,
     )
@@ -258,6 +265,11 @@ pub fn unreblogged(account: Id, original: Id, reblog_id: Id, at: Timestamp) -> N
 
 pub fn followed(follower: Id, followee: Id, at: Timestamp) -> NewEvent {
     event(EventKind::Followed, Some(follower), Some(followee), json!({}), at)
+}
+
+/// The follower changed whether they are notified of the followee's new posts.
+pub fn follow_updated(follower: Id, followee: Id, notify: bool, at: Timestamp) -> NewEvent {
+    event(EventKind::FollowUpdated, Some(follower), Some(followee), json!({ "notify": notify }), at)
 }
 
 pub fn unfollowed(follower: Id, followee: Id, at: Timestamp) -> NewEvent {

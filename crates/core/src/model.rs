@@ -348,6 +348,8 @@ pub struct Relationship {
     pub id: Id,
     pub following: bool,
     pub followed_by: bool,
+    /// The viewer follows and is notified of every new post.
+    pub notifying: bool,
 }
 
 /// Whether a follow or favourite changed anything: repeating one is not an error, but it

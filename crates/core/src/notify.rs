@@ -200,6 +200,7 @@ pub fn derive(event: &Event) -> Derived {
             }
         }
         EventKind::MarkerUpdated
+        | EventKind::FollowUpdated
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

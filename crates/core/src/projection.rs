@@ -121,7 +121,8 @@ impl Projection {
             | EventKind::AccountUpdated
             | EventKind::TokenIssued
             | EventKind::TokenRevoked
-            | EventKind::MarkerUpdated => {}
+            | EventKind::MarkerUpdated
+            | EventKind::FollowUpdated => {}
         }
         self.notifications.apply(&notify::derive(event));
     }

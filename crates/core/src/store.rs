@@ -125,6 +125,9 @@ pub trait Store: Send + Sync + 'static {
     async fn follow(&self, follower: Id, followee: Id) -> StoreResult<Change>;
     /// Appends `account.unfollowed` and lowers both counters if there was a follow.
     async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change>;
+    /// Whether the follower is notified of every new post of the followee (`notify` on follow);
+    /// appends `account.follow_updated` when it changes. `NotFound` when there is no follow.
+    async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change>;
     async fn is_following(&self, follower: Id, followee: Id) -> StoreResult<bool>;
     /// One entry per id in `ids` that names an existing account, in order.
     async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>>;

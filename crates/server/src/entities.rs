@@ -346,7 +346,7 @@ impl<'a> Renderer<'a> {
             id: r.id,
             following: r.following,
             showing_reblogs: r.following,
-            notifying: false,
+            notifying: r.notifying,
             languages: None,
             followed_by: r.followed_by,
             blocking: false,

@@ -133,11 +133,11 @@ fn counters_follow_the_stores_rules() {
     log.push(event::followed(Id(3), Id(1), T));
     log.push(event::unfollowed(Id(3), Id(1), T));
     let s = status(10, 1, Visibility::Public);
-    log.push(event::status_created(&s));
+    log.push(event::status_created(&s, &[]));
     let direct =
         Status { mentions: vec![MentionRef { id: Id(2), username: "u2".into() }], ..status(11, 1, Visibility::Direct) };
-    log.push(event::status_created(&direct));
-    log.push(event::status_created(&reply(12, 2, &s)));
+    log.push(event::status_created(&direct, &[]));
+    log.push(event::status_created(&reply(12, 2, &s), &[]));
     log.push(event::reblogged(&reblog(13, 3, &s)));
     log.push(event::favourited(Id(2), s.id, Id(1), T));
     log.push(event::favourited(Id(3), s.id, Id(1), T));
@@ -158,11 +158,11 @@ fn a_deleted_status_takes_its_reblogs_favourites_and_notifications_but_not_its_r
     let mut log = Log::default();
     log.accounts(&[1, 2, 3]);
     let s = status(10, 1, Visibility::Public);
-    log.push(event::status_created(&s));
+    log.push(event::status_created(&s, &[]));
     let rb = reblog(11, 2, &s);
     log.push(event::reblogged(&rb));
     let r = reply(12, 3, &s);
-    log.push(event::status_created(&r));
+    log.push(event::status_created(&r, &[]));
     log.push(event::favourited(Id(3), s.id, Id(1), T));
     assert_eq!(
         log.notified(),
@@ -196,7 +196,7 @@ fn every_retraction_removes_what_the_store_removes() {
     assert_eq!(log.notified(), vec![(2, NotificationKind::Follow)], "only the follow of 1 is retracted");
 
     let s = status(10, 1, Visibility::Public);
-    log.push(event::status_created(&s));
+    log.push(event::status_created(&s, &[]));
     log.push(event::favourited(Id(2), s.id, Id(1), T));
     log.push(event::favourited(Id(3), s.id, Id(1), T));
     log.push(event::unfavourited(Id(2), s.id, Id(1), T));
@@ -209,8 +209,8 @@ fn every_retraction_removes_what_the_store_removes() {
     log.push(event::notification_dismissed(Id(1), Id(99), favourite_of_3.1, T));
     assert_eq!(log.notified(), vec![(2, NotificationKind::Follow)]);
     let mention = reply(12, 1, &status(13, 2, Visibility::Public));
-    log.push(event::status_created(&status(13, 2, Visibility::Public)));
-    let upto = log.push(event::status_created(&mention));
+    log.push(event::status_created(&status(13, 2, Visibility::Public), &[]));
+    let upto = log.push(event::status_created(&mention, &[]));
     log.push(event::favourited(Id(1), Id(13), Id(2), T));
     log.push(event::notifications_cleared(Id(2), upto, T));
     assert_eq!(log.notified(), vec![(2, NotificationKind::Favourite)], "a clear keeps what came after it");
@@ -261,7 +261,7 @@ fn each_difference_is_found_and_described() {
     log.accounts(&[1, 2, 3]);
     log.push(event::followed(Id(2), Id(1), T));
     let s = status(10, 1, Visibility::Public);
-    log.push(event::status_created(&s));
+    log.push(event::status_created(&s, &[]));
     let fav = log.push(event::favourited(Id(2), s.id, Id(1), T));
     let follow_seq = 4;
 

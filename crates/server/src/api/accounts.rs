@@ -206,13 +206,23 @@ async fn relationship_with(state: &AppState, auth: &Auth, id: starling_core::Id)
     Ok(Json(json!(Renderer::new(&state.settings.public_url).relationship(&rel))))
 }
 
-async fn follow(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+/// Follows (again, harmlessly); `notify` asks to be notified of every new post.
+async fn follow(
+    State(state): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    params: Params,
+) -> ApiResult<Json<Value>> {
     auth.require("write:follows")?;
     if id == auth.id() {
         return Err(ApiError::Forbidden("You cannot follow yourself".into()));
     }
+    let notify = params.bool("notify")?;
     state.store.account(id).await?;
     state.store.follow(auth.id(), id).await?;
+    if let Some(notify) = notify {
+        state.store.set_follow_notify(auth.id(), id, notify).await?;
+    }
     relationship_with(&state, &auth, id).await
 }
 

@@ -123,3 +123,34 @@ async fn the_audit_trail_shows_ones_own_actions_only() -> TestResult {
     assert_eq!(page.as_array().map(Vec::len), Some(1));
     Ok(())
 }
+
+#[tokio::test]
+async fn following_with_notify_announces_every_new_post() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    let carol = app.sign_up("carol").await;
+    let (_, rel) =
+        app.post(&format!("/api/v1/accounts/{}/follow", alice.id), Some(&bob.token), json!({"notify": true})).await;
+    assert_eq!(rel["notifying"], true);
+    let (_, rels) = app.get(&format!("/api/v1/accounts/relationships?id={}", alice.id), Some(&bob.token)).await;
+    assert_eq!(rels[0]["notifying"], true);
+
+    let post = app.say(&alice, "news").await;
+    let carols = app.say(&carol, "carol's").await;
+    app.post_status(&alice, json!({"status": "@carol a reply to someone else", "in_reply_to_id": carols})).await;
+    app.post_status(&alice, json!({"status": "@carol direct", "visibility": "direct"})).await;
+    app.settle().await;
+    let (_, notes) = app.get("/api/v1/notifications?types[]=status", Some(&bob.token)).await;
+    assert_eq!(types(&notes), ["status"], "one for the post; none for the reply or the direct status");
+    assert_eq!(notes[0]["status"]["id"], post.as_str());
+
+    let (_, rel) =
+        app.post(&format!("/api/v1/accounts/{}/follow", alice.id), Some(&bob.token), json!({"notify": false})).await;
+    assert_eq!((rel["following"].as_bool(), rel["notifying"].as_bool()), (Some(true), Some(false)));
+    app.say(&alice, "quiet").await;
+    app.settle().await;
+    let (_, notes) = app.get("/api/v1/notifications?types[]=status", Some(&bob.token)).await;
+    assert_eq!(notes.as_array().map(Vec::len), Some(1));
+    Ok(())
+}

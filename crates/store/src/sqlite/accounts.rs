@@ -251,6 +251,36 @@ pub(crate) async fn follow(c: &mut SqliteConnection, follower: Id, followee: Id,
     Ok(Change::Made)
 }
 
+pub(crate) async fn set_follow_notify(
+    c: &mut SqliteConnection,
+    follower: Id,
+    followee: Id,
+    notify: bool,
+) -> StoreResult<Change> {
+    let current: Option<bool> =
+        sqlx::query_scalar("SELECT notify FROM follows WHERE follower_id = ? AND followee_id = ?")
+            .bind(follower.0)
+            .bind(followee.0)
+            .fetch_optional(&mut *c)
+            .await
+            .db()?;
+    match current {
+        None => Err(StoreError::NotFound),
+        Some(now) if now == notify => Ok(Change::Unchanged),
+        Some(_) => {
+            sqlx::query("UPDATE follows SET notify = ? WHERE follower_id = ? AND followee_id = ?")
+                .bind(notify)
+                .bind(follower.0)
+                .bind(followee.0)
+                .execute(&mut *c)
+                .await
+                .db()?;
+            events::append(c, event::follow_updated(follower, followee, notify, Timestamp::now())).await?;
+            Ok(Change::Made)
+        }
+    }
+}
+
 pub(crate) async fn unfollow(c: &mut SqliteConnection, follower: Id, followee: Id) -> StoreResult<Change> {
     let deleted = sqlx::query("DELETE FROM follows WHERE follower_id = ? AND followee_id = ?")
         .bind(follower.0)
@@ -296,10 +326,11 @@ pub(crate) async fn relationships(c: &mut SqliteConnection, viewer: Id, ids: &[I
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, bool, bool)> = sqlx::query_as(
+    let rows: Vec<(i64, bool, bool, bool)> = sqlx::query_as(
         "SELECT a.id, \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id), \
-           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = a.id AND f.followee_id = ?1) \
+           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = a.id AND f.followee_id = ?1), \
+           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id AND f.notify = 1) \
          FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?2))",
     )
     .bind(viewer.0)
@@ -307,12 +338,12 @@ pub(crate) async fn relationships(c: &mut SqliteConnection, viewer: Id, ids: &[I
     .fetch_all(&mut *c)
     .await
     .db()?;
-    let found: HashMap<i64, (bool, bool)> = rows.into_iter().map(|(id, a, b)| (id, (a, b))).collect();
+    let found: HashMap<i64, (bool, bool, bool)> = rows.into_iter().map(|(id, a, b, n)| (id, (a, b, n))).collect();
     Ok(ids
         .iter()
         .filter_map(|id| {
-            let &(following, followed_by) = found.get(&id.0)?;
-            Some(Relationship { id: *id, following, followed_by })
+            let &(following, followed_by, notifying) = found.get(&id.0)?;
+            Some(Relationship { id: *id, following, followed_by, notifying })
         })
         .collect())
 }

@@ -194,8 +194,25 @@ pub(crate) async fn create_status(
     home::fan_out(c, s.id, fanout_threshold).await?;
 
     let status = hydrate::status(c, s.id.0).await?;
-    events::append(c, event::status_created(&status)).await?;
+    let notify = notify_followers(c, &status).await?;
+    events::append(c, event::status_created(&status, &notify)).await?;
     Ok(status)
+}
+
+/// Followers who asked to hear of every post of the author, for a post they may read that is
+/// not a reply to someone else (as Mastodon notifies them).
+async fn notify_followers(c: &mut SqliteConnection, status: &Status) -> StoreResult<Vec<Id>> {
+    let reply_to_other = status.in_reply_to_account_id.is_some_and(|r| r != status.account.id);
+    if status.visibility == Visibility::Direct || reply_to_other {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = ? AND notify = 1 ORDER BY follower_id")
+            .bind(status.account.id.0)
+            .fetch_all(&mut *c)
+            .await
+            .db()?;
+    Ok(ids.into_iter().map(Id).collect())
 }
 
 pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit) -> StoreResult<Status> {

@@ -119,6 +119,10 @@ impl Store for SqliteStore {
         write_tx!(self, |c| accounts::unfollow(c, follower, followee))
     }
 
+    async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::set_follow_notify(c, follower, followee, notify))
+    }
+
     async fn is_following(&self, follower: Id, followee: Id) -> StoreResult<bool> {
         read_conn!(self, |c| accounts::is_following(c, follower, followee))
     }

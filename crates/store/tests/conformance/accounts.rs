@@ -311,3 +311,40 @@ pub async fn instance_counts_count_accounts_and_original_statuses(store: &dyn St
     store.reblog(bob.id, first.id, id(), Visibility::Public, Timestamp::now()).await.unwrap();
     assert_eq!(store.instance_counts().await.unwrap(), InstanceCounts { users: 2, statuses: 2 });
 }
+
+pub async fn followers_who_ask_are_named_in_each_new_posts_event(store: &dyn Store) {
+    let alice = account(store, "alice").await;
+    let bob = account(store, "bob").await;
+    let carol = account(store, "carol").await;
+    assert!(
+        matches!(store.set_follow_notify(bob.id, alice.id, true).await, Err(StoreError::NotFound)),
+        "no follow yet"
+    );
+    store.follow(bob.id, alice.id).await.unwrap();
+    store.follow(carol.id, alice.id).await.unwrap();
+    assert_eq!(store.set_follow_notify(bob.id, alice.id, true).await.unwrap(), Change::Made);
+    assert_eq!(store.set_follow_notify(bob.id, alice.id, true).await.unwrap(), Change::Unchanged);
+    let rels = store.relationships(bob.id, &[alice.id]).await.unwrap();
+    assert!(rels[0].following && rels[0].notifying);
+    assert!(!store.relationships(carol.id, &[alice.id]).await.unwrap()[0].notifying);
+
+    let before = store.last_event_seq().await.unwrap();
+    let open = post(store, &alice, "for everyone").await;
+    let quiet = post_as(store, &alice, "direct", Visibility::Direct).await;
+    let events = store.events_after(before, 10).await.unwrap();
+    let notified = |status: Id| {
+        events
+            .iter()
+            .find(|e| e.kind == EventKind::StatusCreated && e.subject_id == Some(status))
+            .map(|e| e.payload["notify_followers"].clone())
+    };
+    assert_eq!(notified(open.id), Some(serde_json::json!([bob.id])));
+    assert_eq!(notified(quiet.id), Some(serde_json::json!([])), "direct statuses notify nobody");
+
+    assert_eq!(store.set_follow_notify(bob.id, alice.id, false).await.unwrap(), Change::Made);
+    let kinds: Vec<EventKind> = store.events_after(before, 10).await.unwrap().iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.last(), Some(&EventKind::FollowUpdated));
+    store.unfollow(bob.id, alice.id).await.unwrap();
+    store.follow(bob.id, alice.id).await.unwrap();
+    assert!(!store.relationships(bob.id, &[alice.id]).await.unwrap()[0].notifying, "a new follow starts quiet");
+}

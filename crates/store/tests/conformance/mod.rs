@@ -61,6 +61,7 @@ macro_rules! conformance_tests {
             relationships_report_both_directions_in_the_order_asked,
             followers_and_following_are_paged_by_follow_id,
             instance_counts_count_accounts_and_original_statuses,
+            followers_who_ask_are_named_in_each_new_posts_event,
             // statuses
             a_status_is_created_with_its_mentions_tags_version_and_event,
             a_failed_write_leaves_no_trace,
