@@ -39,6 +39,9 @@ pub struct Settings {
     pub stream_ping: std::time::Duration,
     /// How many messages may wait for one stream connection before it counts as too slow.
     pub stream_queue: usize,
+    /// The most events a reconnecting client may have missed and still get replayed; beyond
+    /// it, refetching through the API is cheaper and the client is told to resync.
+    pub stream_replay_max: i64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -91,6 +94,7 @@ impl Settings {
             title: "Starling".to_string(),
             stream_ping: std::time::Duration::from_secs(30),
             stream_queue: 1024,
+            stream_replay_max: 10_000,
         }
     }
 

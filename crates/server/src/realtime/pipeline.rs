@@ -18,9 +18,6 @@ const BATCH: u32 = 512;
 /// The pipeline also looks at the log this often without being told, so events written by
 /// another process (the CLI, another node) are never left waiting for an announcement.
 const POLL: Duration = Duration::from_secs(1);
-/// The most events a reconnecting client may have missed and still get replayed; beyond it,
-/// refetching through the API is cheaper and the client is told to resync.
-pub const MAX_REPLAY: i64 = 10_000;
 
 /// Runs the pipeline from `cursor` (the notifier's stored offset, which the hub must already
 /// start at) until shutdown, then catches up with the log once more.
@@ -88,7 +85,7 @@ pub async fn replay(
     if after >= upto {
         return Ok(Replay::Frames(Vec::new()));
     }
-    if upto - after > MAX_REPLAY {
+    if upto - after > state.settings.stream_replay_max {
         return Ok(Replay::Resync);
     }
     let notifications: Vec<Notification> = match user {

@@ -336,3 +336,49 @@ async fn metrics_and_stats_report_connections_events_and_delivery_latency() -> T
     assert!(text.contains("route=\"/api/v1/statuses\""), "routes are labelled by pattern");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_client_that_missed_too_much_is_told_to_resync() -> TestResult {
+    let app = spawn_app_with(|s| s.stream_replay_max = 3).await;
+    let alice = app.sign_up("alice").await;
+    app.settle().await;
+    let last_seen = app.state.store.last_event_seq().await?;
+    for i in 0..4 {
+        app.say(&alice, &format!("missed {i}")).await;
+    }
+    let mut resumed = app.stream(&format!("{}&last_event_id={last_seen}", user_stream(&alice))).await;
+    let msg = resumed.next().await;
+    assert_eq!(msg.event, "resync");
+    assert_eq!(msg.event_id, app.state.store.last_event_seq().await?, "resume from here after refetching");
+    let live = app.say(&alice, "live again").await;
+    assert_eq!(resumed.next().await.json()["id"], live.as_str());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped() -> TestResult {
+    let app = spawn_app_with(|s| s.stream_ping = std::time::Duration::from_millis(20)).await;
+    let alice = app.sign_up("alice").await;
+    let mut stream = app.stream(&user_stream(&alice)).await;
+    // Not reading means not answering: the client only sends its pongs when it reads. The
+    // server gives up after two unanswered pings and drops the connection.
+    app.state.hub.wait_connections(|n| *n == 0).await;
+    let mut ended = false;
+    while let Ok(next) = tokio::time::timeout(std::time::Duration::from_secs(10), stream.socket.next()).await {
+        match next {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Ping(_))) => continue,
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => {
+                assert_eq!(frame.map(|f| f.reason.to_string()).as_deref(), Some("no answer to pings"));
+                ended = true;
+                break;
+            }
+            Some(Err(_)) | None => {
+                ended = true;
+                break;
+            }
+            Some(Ok(other)) => panic!("unexpected message {other:?}"),
+        }
+    }
+    assert!(ended, "the server ended the connection");
+    Ok(())
+}
