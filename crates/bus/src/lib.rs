@@ -8,6 +8,9 @@
 
 use tokio::sync::watch;
 
+mod redis;
+pub use crate::redis::{BadRedisUrl, RedisBus};
+
 /// Announces log growth and lets consumers wait for it.
 pub trait Bus: Send + Sync + 'static {
     /// Says that the log holds events up to at least `seq` (0 when the caller does not know

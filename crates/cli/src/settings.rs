@@ -47,6 +47,9 @@ pub struct Options {
     /// of being copied into every follower's at once.
     #[arg(long, env = "STARLING_FANOUT_THRESHOLD", default_value_t = config::DEFAULT_FANOUT_THRESHOLD, global = true)]
     fanout_threshold: i64,
+    /// Redis for announcements between nodes (`redis://host:6379/`); unset runs one node alone.
+    #[arg(long, env = "STARLING_REDIS_URL", global = true)]
+    redis_url: Option<String>,
     /// Seconds between WebSocket pings; a peer that misses two in a row is dropped.
     #[arg(long, env = "STARLING_STREAM_PING_SECS", default_value_t = 30, global = true)]
     stream_ping_secs: u64,
@@ -103,6 +106,7 @@ impl Options {
         settings.token_ttl_secs = (self.token_ttl > 0).then_some(self.token_ttl);
         settings.password_cost = PasswordCost::Owasp;
         settings.node_id = self.node_id;
+        settings.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         anyhow::ensure!(self.fanout_threshold >= 0, "STARLING_FANOUT_THRESHOLD must not be negative");
         settings.fanout_threshold = self.fanout_threshold;
         anyhow::ensure!(self.stream_ping_secs >= 1, "STARLING_STREAM_PING_SECS must be at least 1");

@@ -42,6 +42,11 @@ pub struct Settings {
     /// The most events a reconnecting client may have missed and still get replayed; beyond
     /// it, refetching through the API is cheaper and the client is told to resync.
     pub stream_replay_max: i64,
+    /// Redis for announcements between nodes; `None` runs a node on its own.
+    pub redis_url: Option<String>,
+    /// How often the event pipeline looks at the log without being told to, so that writes
+    /// by other processes are never left waiting for an announcement.
+    pub pipeline_poll: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -56,6 +61,7 @@ impl std::fmt::Debug for Settings {
             .field("max_characters", &self.max_characters)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("node_id", &self.node_id)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("fanout_threshold", &self.fanout_threshold)
             .finish()
     }
@@ -95,6 +101,8 @@ impl Settings {
             stream_ping: std::time::Duration::from_secs(30),
             stream_queue: 1024,
             stream_replay_max: 10_000,
+            redis_url: None,
+            pipeline_poll: std::time::Duration::from_secs(1),
         }
     }
 

@@ -137,10 +137,11 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send +
         address = %listener.local_addr()?,
         public_url = %settings.public_url,
         store = store.backend(),
+        bus = if settings.redis_url.is_some() { "redis" } else { "local" },
         version = %api::version(),
         "starling is listening"
     );
-    serve(listener, AppState::new(store, settings), shutdown).await?;
+    serve(listener, AppState::from_settings(store, settings)?, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use starling_bus::{Bus, LocalBus};
+use starling_bus::{Bus, LocalBus, RedisBus};
 use starling_core::{IdGenerator, Store};
 use tokio::sync::watch;
 
@@ -28,12 +28,27 @@ pub struct Inner {
 }
 
 impl AppState {
+    /// A node on its own: announcements stay in this process.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> AppState {
+        AppState::with_bus(store, Arc::new(LocalBus::new()), settings)
+    }
+
+    /// Chooses the bus from the settings: Redis pub/sub between nodes when `redis_url` is set.
+    /// Must be called inside a Tokio runtime (the Redis bus starts its tasks).
+    pub fn from_settings(store: Arc<dyn Store>, settings: Settings) -> anyhow::Result<AppState> {
+        let bus: Arc<dyn Bus> = match &settings.redis_url {
+            Some(url) => Arc::new(RedisBus::start(url)?),
+            None => Arc::new(LocalBus::new()),
+        };
+        Ok(AppState::with_bus(store, bus, settings))
+    }
+
+    pub fn with_bus(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: Settings) -> AppState {
         let jwt = JwtKeys::new(&settings.jwt_secret, &settings.public_url);
         let (shutdown_tx, shutdown) = watch::channel(false);
         AppState(Arc::new(Inner {
             store,
-            bus: Arc::new(LocalBus::new()),
+            bus,
             hub: Hub::new(settings.stream_queue),
             stats: LiveStats::default(),
             ids: IdGenerator::new(settings.node_id),

@@ -2,8 +2,6 @@
 //! order. Its cursor is durable (the notifier's offset in the store), so events committed just
 //! before a crash are processed after the restart.
 
-use std::time::Duration;
-
 use starling_core::notify::{self, Notification};
 use tokio::sync::watch;
 
@@ -15,9 +13,6 @@ use crate::state::AppState;
 
 pub const CONSUMER: &str = "notifier";
 const BATCH: u32 = 512;
-/// The pipeline also looks at the log this often without being told, so events written by
-/// another process (the CLI, another node) are never left waiting for an announcement.
-const POLL: Duration = Duration::from_secs(1);
 
 /// Runs the pipeline from `cursor` (the notifier's stored offset, which the hub must already
 /// start at) until shutdown, then catches up with the log once more.
@@ -34,7 +29,7 @@ pub async fn run(state: AppState, mut cursor: i64, mut shutdown: watch::Receiver
         }
         tokio::select! {
             _ = announcements.changed() => {}
-            () = tokio::time::sleep(POLL) => {}
+            () = tokio::time::sleep(state.settings.pipeline_poll) => {}
             _ = shutdown.changed() => break,
         }
     }

@@ -55,7 +55,7 @@ pub async fn spawn_app_in(dir: PathBuf, configure: impl FnOnce(&mut Settings)) -
     settings.password_cost = PasswordCost::Insecure;
     configure(&mut settings);
     let store = open_store(&settings).await.expect("open store");
-    let state = AppState::new(store, settings);
+    let state = AppState::from_settings(store, settings).expect("app state");
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(serve(listener, state.clone(), async {
         let _ = rx.await;
@@ -84,6 +84,12 @@ pub struct RegisteredApp {
 
 impl TestApp {
     /// Stops the server gracefully and waits for it, keeping its data for a restart.
+    /// Keeps the data directory when this server is dropped (another server shares it).
+    pub fn share_dir(&mut self) -> PathBuf {
+        self.keep_dir = true;
+        self.dir.clone()
+    }
+
     pub async fn stop(mut self) -> PathBuf {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

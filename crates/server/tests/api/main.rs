@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod errors;
 mod mastodon_py;
+mod nodes;
 mod notifications;
 mod oauth;
 mod statuses;

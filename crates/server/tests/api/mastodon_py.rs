@@ -11,7 +11,8 @@ async fn mastodon_py_works_against_starling() -> TestResult {
     let Some(python) = std::env::var_os("STARLING_TEST_PYTHON") else {
         let message = "Mastodon.py compatibility test SKIPPED: STARLING_TEST_PYTHON is not set (run scripts/test, which sets it up)";
         assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
-        eprintln!("\n*** {message} ***\n");
+        // Straight to the process's stderr: the test harness would swallow `eprintln!`.
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n*** {message} ***\n").as_bytes());
         return Ok(());
     };
     let app = spawn_app().await;
