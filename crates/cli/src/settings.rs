@@ -50,6 +50,12 @@ pub struct Options {
     /// Redis for announcements between nodes (`redis://host:6379/`); unset runs one node alone.
     #[arg(long, env = "STARLING_REDIS_URL", global = true)]
     redis_url: Option<String>,
+    /// NATS with JetStream (`nats://host:4222`): every committed event is published there once.
+    #[arg(long, env = "STARLING_NATS_URL", global = true)]
+    nats_url: Option<String>,
+    /// The JetStream stream for events; subjects are `<name in lower case>.<event kind>`.
+    #[arg(long, env = "STARLING_NATS_STREAM", default_value = "STARLING_EVENTS", global = true)]
+    nats_stream: String,
     /// Seconds between WebSocket pings; a peer that misses two in a row is dropped.
     #[arg(long, env = "STARLING_STREAM_PING_SECS", default_value_t = 30, global = true)]
     stream_ping_secs: u64,
@@ -107,6 +113,13 @@ impl Options {
         settings.password_cost = PasswordCost::Owasp;
         settings.node_id = self.node_id;
         settings.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
+        settings.nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty());
+        anyhow::ensure!(
+            !self.nats_stream.is_empty()
+                && self.nats_stream.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "STARLING_NATS_STREAM must be letters, digits, '_' or '-'"
+        );
+        settings.nats_stream = self.nats_stream.clone();
         anyhow::ensure!(self.fanout_threshold >= 0, "STARLING_FANOUT_THRESHOLD must not be negative");
         settings.fanout_threshold = self.fanout_threshold;
         anyhow::ensure!(self.stream_ping_secs >= 1, "STARLING_STREAM_PING_SECS must be at least 1");

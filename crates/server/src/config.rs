@@ -44,6 +44,10 @@ pub struct Settings {
     pub stream_replay_max: i64,
     /// Redis for announcements between nodes; `None` runs a node on its own.
     pub redis_url: Option<String>,
+    /// NATS with JetStream: every committed event is published there once, when set.
+    pub nats_url: Option<String>,
+    /// The JetStream stream the events go to; subjects are `<name in lower case>.<event kind>`.
+    pub nats_stream: String,
     /// How often the event pipeline looks at the log without being told to, so that writes
     /// by other processes are never left waiting for an announcement.
     pub pipeline_poll: std::time::Duration,
@@ -62,6 +66,7 @@ impl std::fmt::Debug for Settings {
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("node_id", &self.node_id)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("fanout_threshold", &self.fanout_threshold)
             .finish()
     }
@@ -102,6 +107,8 @@ impl Settings {
             stream_queue: 1024,
             stream_replay_max: 10_000,
             redis_url: None,
+            nats_url: None,
+            nats_stream: "STARLING_EVENTS".to_string(),
             pipeline_poll: std::time::Duration::from_secs(1),
         }
     }

@@ -9,6 +9,7 @@ pub mod entities;
 pub mod error;
 pub mod maintenance;
 pub mod metrics;
+pub mod nats;
 pub mod pages;
 pub mod paging;
 pub mod params;
@@ -112,6 +113,9 @@ pub async fn serve(
     let (stop_pipeline, pipeline_stopping) = tokio::sync::watch::channel(false);
     let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, pipeline_stopping));
     let upkeep = tokio::spawn(maintenance::run(state.clone(), state.shutdown.clone()));
+    let nats = state.settings.nats_url.clone().map(|url| {
+        tokio::spawn(nats::run(state.clone(), url, state.settings.nats_stream.clone(), stop_pipeline.subscribe()))
+    });
     let stopping = state.clone();
     let signal = async move {
         shutdown.await;
@@ -123,6 +127,9 @@ pub async fn serve(
     stop_pipeline.send_replace(true);
     let _ = pipeline.await;
     let _ = upkeep.await;
+    if let Some(nats) = nats {
+        let _ = nats.await;
+    }
     served?;
     Ok(())
 }
