@@ -251,8 +251,8 @@ pub(crate) async fn edited(c: &mut PgConnection, status: Id) -> StoreResult<()> 
 }
 
 /// The homes longer than `keep` entries, with the newest entry beyond `keep` of each: where
-/// [`trim`] will cut them. One window query over every entry, run on a reader so that the
-/// single writer is not held for the scan.
+/// [`trim`] will cut them. One window query over every entry, run outside the write
+/// transaction so that the scan holds no lock.
 pub(crate) async fn cuts(c: &mut PgConnection, keep: u32) -> StoreResult<Vec<(i64, i64)>> {
     sqlx::query_as(
         "SELECT account_id, status_id FROM ( \
@@ -276,6 +276,9 @@ pub(crate) async fn trim(c: &mut PgConnection, cuts: &[(i64, i64)]) -> StoreResu
         return Ok(0);
     }
     let (accounts, floors): (Vec<i64>, Vec<i64>) = cuts.iter().copied().unzip();
+    // A follow in flight reads the follower's floor once and copies entries above it: the lock
+    // makes it finish first or see the raised floor, so nothing is written below a floor.
+    lock(c, &accounts, &[]).await?;
     sqlx::query(
         "INSERT INTO home_floors (account_id, status_id) SELECT * FROM unnest($1::bigint[], $2::bigint[]) \
          ON CONFLICT (account_id) DO UPDATE SET status_id = GREATEST(home_floors.status_id, excluded.status_id)",

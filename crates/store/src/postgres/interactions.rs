@@ -7,7 +7,7 @@ use starling_core::event;
 use starling_core::model::*;
 use starling_core::page::{Page, PageRequest};
 use starling_core::store::ViewerFlags;
-use starling_core::{Id, StoreResult};
+use starling_core::{Id, StoreError, StoreResult};
 
 use super::statuses::{counts, move_statuses_count};
 use super::{Db, events, home, hydrate, page};
@@ -88,26 +88,27 @@ pub(crate) async fn reblog(
     fanout_threshold: i64,
 ) -> StoreResult<Status> {
     // Reblogging a reblog reblogs its original: a reblog is always one level deep.
-    let (_, reblog_of): (i64, Option<i64>) =
+    let (author, reblog_of): (i64, Option<i64>) =
         sqlx::query_as("SELECT account_id, reblog_of_id FROM statuses WHERE id = $1")
             .bind(original.0)
             .fetch_one(&mut *c)
             .await
             .db()?;
-    let original = reblog_of.unwrap_or(original.0);
-    let original_author: i64 = sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
-        .bind(original)
-        .fetch_one(&mut *c)
-        .await
-        .db()?;
+    let (original, original_author) = match reblog_of {
+        Some(id) => (id, author_of(c, Id(id)).await?),
+        None => (original.0, author),
+    };
     // Before any row is written (see `home::lock`): who sees the reblog depends on the
     // reblogger's followers and on who follows the original's author.
     home::lock(c, &[], &[account.0, original_author]).await?;
     if let Some(existing) = existing_reblog(c, account, original).await? {
         return hydrate::status(c, existing).await;
     }
-    sqlx::query(
-        "INSERT INTO statuses (id, account_id, reblog_of_id, visibility, created_at) VALUES ($1, $2, $3, $4, $5)",
+    // A concurrent reblog of the same original by the same account may have been inserted
+    // since the check above: this insert then waits for it, and returns it once it commits.
+    let inserted = sqlx::query(
+        "INSERT INTO statuses (id, account_id, reblog_of_id, visibility, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (reblog_of_id, account_id) WHERE reblog_of_id IS NOT NULL DO NOTHING",
     )
     .bind(reblog_id.0)
     .bind(account.0)
@@ -117,6 +118,10 @@ pub(crate) async fn reblog(
     .execute(&mut *c)
     .await
     .db()?;
+    if inserted.rows_affected() == 0 {
+        let existing = existing_reblog(c, account, original).await?.ok_or(StoreError::NotFound)?;
+        return hydrate::status(c, existing).await;
+    }
     sqlx::query("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1")
         .bind(original)
         .execute(&mut *c)
