@@ -1,16 +1,19 @@
 //! Starling's `Store` implementations, and the one place that picks a backend.
 //!
 //! The backend is chosen once, at start-up, from the database URL's scheme: `sqlite:` opens the
-//! embedded SQLite store (the default; a file in the data directory), `postgres:` will open the
-//! scale-out PostgreSQL store once it exists. Everything above this crate holds an
+//! embedded SQLite store (the default; a file in the data directory), `postgres:` (or
+//! `postgresql:`) the scale-out PostgreSQL store. Everything above this crate holds an
 //! `Arc<dyn Store>` and never learns which one it got.
 
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;
 
 use starling_core::{Store, StoreError};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Above this many followers, an author's new statuses are not copied into each follower's home
@@ -41,9 +44,7 @@ impl Default for StoreOptions {
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     match scheme(url) {
         Some("sqlite") => Ok(Arc::new(SqliteStore::open(url, options).await?)),
-        Some("postgres" | "postgresql") => {
-            Err(StoreError::Other("PostgreSQL support is not built yet; use a sqlite: URL".into()))
-        }
+        Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url, options).await?)),
         Some(other) => Err(StoreError::Other(format!("unsupported database URL scheme `{other}:`"))),
         None => Err(StoreError::Other("the database URL has no scheme; expected sqlite:// or postgres://".into())),
     }
@@ -54,6 +55,11 @@ pub async fn migrate(url: &str) -> Result<(), StoreError> {
     match scheme(url) {
         Some("sqlite") => {
             let store = SqliteStore::open(url, &StoreOptions::default()).await?;
+            store.close().await;
+            Ok(())
+        }
+        Some("postgres" | "postgresql") => {
+            let store = PostgresStore::open(url, &StoreOptions::default()).await?;
             store.close().await;
             Ok(())
         }
@@ -76,12 +82,7 @@ mod tests {
         assert_eq!(scheme("sqlite:///tmp/x.db"), Some("sqlite"));
         assert_eq!(scheme("sqlite::memory:"), Some("sqlite"));
         assert_eq!(scheme("postgres://u@h/db"), Some("postgres"));
+        assert_eq!(scheme("postgresql://u@h/db"), Some("postgresql"));
         assert_eq!(scheme("/tmp/x.db"), None);
-    }
-
-    #[tokio::test]
-    async fn postgres_urls_are_refused_clearly_for_now() {
-        let err = connect("postgres://localhost/starling", &StoreOptions::default()).await.err();
-        assert!(matches!(err, Some(StoreError::Other(m)) if m.contains("PostgreSQL")));
     }
 }

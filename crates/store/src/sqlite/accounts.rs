@@ -9,8 +9,8 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::store::InstanceCounts;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::rows::{AccountRow, AppRow, AuthCodeRow, CredentialsRow, TokenRow, account_columns};
 use super::{Db, events, home, hydrate, id_list, page, text_list};
+use crate::rows::{AccountRow, AppRow, AuthCodeRow, CredentialsRow, TokenRow, account_columns};
 
 // ---- apps ---------------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ use starling_core::model::{Account, MentionRef, Status};
 use starling_core::notify::Notification;
 use starling_core::{Id, StoreResult};
 
-use super::rows::{AccountRow, NotificationRow, StatusRow, account_columns, status_columns};
 use super::{Db, id_list};
+use crate::rows::{AccountRow, NotificationRow, StatusRow, account_columns, status_columns};
 
 pub(crate) async fn accounts_by_ids(c: &mut SqliteConnection, ids: &[i64]) -> StoreResult<HashMap<i64, Account>> {
     if ids.is_empty() {

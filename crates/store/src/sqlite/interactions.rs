@@ -146,7 +146,7 @@ pub(crate) async fn unreblog(
         .execute(&mut *c)
         .await
         .db()?;
-    if counts(super::rows::visibility(&visibility)?) {
+    if counts(crate::rows::visibility(&visibility)?) {
         move_statuses_count(c, account.0, -1, at).await?;
     }
     events::append(c, event::unreblogged(account, original, Id(reblog_id), at)).await?;

@@ -8,8 +8,8 @@ use starling_core::model::Timestamp;
 use starling_core::store::Marker;
 use starling_core::{Id, StoreResult};
 
-use super::rows::MarkerRow;
 use super::{Db, events, text_list};
+use crate::rows::MarkerRow;
 
 /// The markers among `timelines` that are set, in the order of `timelines`, each once.
 pub(crate) async fn markers(c: &mut SqliteConnection, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>> {

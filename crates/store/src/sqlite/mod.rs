@@ -17,7 +17,7 @@ mod migrations;
 mod notifications;
 mod page;
 mod replay;
-mod rows;
+
 mod statuses;
 mod store;
 mod timelines;

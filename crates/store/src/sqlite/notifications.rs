@@ -14,8 +14,8 @@ use starling_core::store::NotificationFilter;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::hydrate::{self, GoneStatus};
-use super::rows::{NotificationRow, notification_columns};
 use super::{Db, events, id_list, page, text_list};
+use crate::rows::{NotificationRow, notification_columns};
 
 pub(crate) async fn consumer_offset(c: &mut SqliteConnection, consumer: &str) -> StoreResult<i64> {
     let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_offsets WHERE consumer = ?")

@@ -8,8 +8,8 @@ use starling_core::event;
 use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::rows::VersionRow;
 use super::{Db, events, home, hydrate};
+use crate::rows::VersionRow;
 
 /// Mastodon does not count direct statuses in `statuses_count`; reblogs follow the same rule.
 pub(crate) fn counts(visibility: Visibility) -> bool {

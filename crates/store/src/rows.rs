@@ -1,5 +1,6 @@
-//! Rows as SQLite returns them, and their conversion into the domain's types. The column lists
-//! live next to the structs that read them so that the two cannot drift apart.
+//! Rows as the databases return them, and their conversion into the domain's types, shared by
+//! both backends (`FromRow` is derived for any row type whose columns decode into these fields).
+//! The column lists live next to the structs that read them so that the two cannot drift apart.
 
 use starling_core::Id;
 use starling_core::model::*;

@@ -1,0 +1,25 @@
+//! The PostgreSQL migrations, embedded at compile time. The SQLite history is folded into the
+//! first one: a fresh backend has nothing to upgrade.
+//!
+//! The SQL lives in `migrations/postgres/` (one folder per backend). The list is spelled out here
+//! rather than produced by `sqlx::migrate!`, which would need sqlx's `macros` feature; the
+//! checksums are the same, so the two are interchangeable. A new migration is one more line.
+
+use std::borrow::Cow;
+
+use sqlx::PgPool;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use starling_core::{StoreError, StoreResult};
+
+fn migrator() -> Migrator {
+    let migration = |version: i64, description: &'static str, sql: &'static str| {
+        Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sql.into_sql_str(), false)
+    };
+    Migrator::with_migrations(vec![migration(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql"))])
+}
+
+/// Applies pending migrations; refuses a database migrated by a newer Starling.
+pub(crate) async fn run(pool: &PgPool) -> StoreResult<()> {
+    migrator().run(pool).await.map_err(|e| StoreError::Other(format!("migrating the database: {e}")))
+}

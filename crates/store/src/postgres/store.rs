@@ -1,0 +1,346 @@
+//! `Store` for `PostgresStore`: each method takes a connection (inside a transaction for
+//! writes, a pooled connection otherwise) and hands it to the module that does the work. A write
+//! commits only if every step succeeded; an early return drops the transaction, which rolls it
+//! back.
+
+use async_trait::async_trait;
+use starling_core::event::Event;
+use starling_core::model::*;
+use starling_core::notify::{Derived, Notification};
+use starling_core::page::{Page, PageRequest};
+use starling_core::projection::{HomeTimelineCheck, LiveState};
+use starling_core::store::{AccountStatusesFilter, InstanceCounts, Marker, NotificationFilter, Store, ViewerFlags};
+use starling_core::{Id, StoreResult};
+
+use super::accounts::{self, FollowList};
+use super::{
+    Db, PostgresStore, events, home, hydrate, interactions, markers, notifications, replay, statuses, timelines,
+};
+
+/// Runs `$body` with `$c` bound to a write transaction and commits it.
+macro_rules! write_tx {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut tx = $self.write().await?;
+        let $c = &mut *tx;
+        let out = $body.await?;
+        tx.commit().await.db()?;
+        Ok(out)
+    }};
+}
+
+/// Runs `$body` with `$c` bound to a pooled read connection.
+macro_rules! read_conn {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut conn = $self.read().await?;
+        let $c = &mut *conn;
+        $body.await
+    }};
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    // ---- apps, tokens, authorization codes ------------------------------------------------------
+
+    async fn create_app(&self, app: NewApp) -> StoreResult<App> {
+        write_tx!(self, |c| accounts::create_app(c, app))
+    }
+
+    async fn app(&self, id: Id) -> StoreResult<App> {
+        read_conn!(self, |c| accounts::app(c, id))
+    }
+
+    async fn app_by_client_id(&self, client_id: &str) -> StoreResult<App> {
+        read_conn!(self, |c| accounts::app_by_client_id(c, client_id))
+    }
+
+    async fn create_token(&self, token: NewToken) -> StoreResult<TokenRecord> {
+        write_tx!(self, |c| accounts::create_token(c, token))
+    }
+
+    async fn token(&self, id: Id) -> StoreResult<TokenRecord> {
+        read_conn!(self, |c| accounts::token(c, id))
+    }
+
+    async fn revoke_token(&self, id: Id) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::revoke_token(c, id))
+    }
+
+    async fn create_auth_code(&self, code: AuthCode) -> StoreResult<()> {
+        write_tx!(self, |c| accounts::create_auth_code(c, code))
+    }
+
+    async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
+        write_tx!(self, |c| accounts::take_auth_code(c, code_hash))
+    }
+
+    // ---- accounts -------------------------------------------------------------------------------
+
+    async fn create_account(&self, account: NewAccount) -> StoreResult<Account> {
+        write_tx!(self, |c| accounts::create_account(c, account))
+    }
+
+    async fn account(&self, id: Id) -> StoreResult<Account> {
+        read_conn!(self, |c| hydrate::account(c, id.0))
+    }
+
+    async fn account_by_username(&self, username: &str) -> StoreResult<Account> {
+        read_conn!(self, |c| accounts::account_by_username(c, username))
+    }
+
+    async fn accounts_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<Account>> {
+        read_conn!(self, |c| accounts::accounts_by_usernames(c, usernames))
+    }
+
+    async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<Account>> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        read_conn!(self, |c| hydrate::accounts_in_order(c, &ids))
+    }
+
+    async fn credentials(&self, login: &str) -> StoreResult<Credentials> {
+        read_conn!(self, |c| accounts::credentials(c, login))
+    }
+
+    async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<Account> {
+        write_tx!(self, |c| accounts::update_account(c, id, update))
+    }
+
+    // ---- follows --------------------------------------------------------------------------------
+
+    async fn follow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
+        let follow_id = self.ids.next();
+        write_tx!(self, |c| accounts::follow(c, follower, followee, follow_id))
+    }
+
+    async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::unfollow(c, follower, followee))
+    }
+
+    async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::set_follow_notify(c, follower, followee, notify))
+    }
+
+    async fn is_following(&self, follower: Id, followee: Id) -> StoreResult<bool> {
+        read_conn!(self, |c| accounts::is_following(c, follower, followee))
+    }
+
+    async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
+        read_conn!(self, |c| accounts::relationships(c, viewer, ids))
+    }
+
+    async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| accounts::follow_list(c, FollowList::Followers, account, page))
+    }
+
+    async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| accounts::follow_list(c, FollowList::Following, account, page))
+    }
+
+    // ---- statuses -------------------------------------------------------------------------------
+
+    async fn create_status(&self, status: NewStatus) -> StoreResult<Status> {
+        let threshold = self.fanout_threshold;
+        write_tx!(self, |c| statuses::create_status(c, status, threshold))
+    }
+
+    async fn status(&self, id: Id) -> StoreResult<Status> {
+        read_conn!(self, |c| hydrate::status(c, id.0))
+    }
+
+    async fn statuses(&self, ids: &[Id]) -> StoreResult<Vec<Status>> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        read_conn!(self, |c| hydrate::statuses_in_order(c, &ids))
+    }
+
+    async fn edit_status(&self, id: Id, edit: StatusEdit) -> StoreResult<Status> {
+        write_tx!(self, |c| statuses::edit_status(c, id, edit))
+    }
+
+    async fn status_versions(&self, id: Id) -> StoreResult<Vec<StatusVersion>> {
+        read_conn!(self, |c| statuses::status_versions(c, id))
+    }
+
+    async fn delete_status(&self, id: Id, actor: Id, at: Timestamp) -> StoreResult<Status> {
+        write_tx!(self, |c| statuses::delete_status(c, id, actor, at))
+    }
+
+    async fn context(&self, id: Id) -> StoreResult<(Vec<Status>, Vec<Status>)> {
+        read_conn!(self, |c| statuses::context(c, id))
+    }
+
+    // ---- favourites and reblogs -----------------------------------------------------------------
+
+    async fn favourite(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
+        let favourite_id = self.ids.next();
+        write_tx!(self, |c| interactions::favourite(c, account, status, favourite_id, at))
+    }
+
+    async fn unfavourite(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| interactions::unfavourite(c, account, status, at))
+    }
+
+    async fn reblog(
+        &self,
+        account: Id,
+        original: Id,
+        reblog_id: Id,
+        visibility: Visibility,
+        at: Timestamp,
+    ) -> StoreResult<Status> {
+        let threshold = self.fanout_threshold;
+        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at, threshold))
+    }
+
+    async fn unreblog(&self, account: Id, original: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| interactions::unreblog(c, account, original, at))
+    }
+
+    async fn favourited_by(&self, status: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| interactions::favourited_by(c, status, page))
+    }
+
+    async fn reblogged_by(&self, status: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| interactions::reblogged_by(c, status, page))
+    }
+
+    async fn favourites(&self, account: Id, page: PageRequest) -> StoreResult<Page<Status>> {
+        read_conn!(self, |c| interactions::favourites(c, account, page))
+    }
+
+    async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<ViewerFlags> {
+        read_conn!(self, |c| interactions::viewer_flags(c, viewer, ids))
+    }
+
+    // ---- timelines ------------------------------------------------------------------------------
+
+    async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>> {
+        // One snapshot: the entries, the merged statuses and the floor must agree.
+        let mut tx = self.snapshot().await?;
+        let page = home::timeline(&mut tx, viewer, page).await?;
+        tx.rollback().await.db()?;
+        Ok(page)
+    }
+
+    async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64> {
+        // The scan that finds the long homes runs outside the write transaction, which then
+        // holds its locks only for the cuts.
+        let cuts = read_conn!(self, |c| home::cuts(c, keep))?;
+        write_tx!(self, |c| home::trim(c, &cuts))
+    }
+
+    async fn public_timeline(&self, page: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
+        read_conn!(self, |c| timelines::public(c, page, only_media))
+    }
+
+    async fn tag_timeline(&self, tag: &str, page: PageRequest) -> StoreResult<Page<Status>> {
+        read_conn!(self, |c| timelines::tag(c, tag, page))
+    }
+
+    async fn account_statuses(
+        &self,
+        account: Id,
+        viewer: Option<Id>,
+        filter: AccountStatusesFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Status>> {
+        read_conn!(self, |c| timelines::account(c, account, viewer, filter, page))
+    }
+
+    async fn instance_counts(&self) -> StoreResult<InstanceCounts> {
+        read_conn!(self, |c| accounts::instance_counts(c))
+    }
+
+    // ---- notifications --------------------------------------------------------------------------
+
+    async fn consumer_offset(&self, consumer: &str) -> StoreResult<i64> {
+        read_conn!(self, |c| notifications::consumer_offset(c, consumer))
+    }
+
+    async fn apply_notifications(
+        &self,
+        consumer: &str,
+        upto: i64,
+        derived: Vec<Derived>,
+    ) -> StoreResult<Vec<Notification>> {
+        // One id per notification, drawn before the write lock as for follows and favourites;
+        // those of notifications already stored are simply not used.
+        let ids = derived.iter().flat_map(|d| &d.notifications).map(|_| self.ids.next()).collect();
+        write_tx!(self, |c| notifications::apply(c, consumer, upto, derived, ids))
+    }
+
+    async fn notifications(
+        &self,
+        recipient: Id,
+        filter: &NotificationFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Notification>> {
+        read_conn!(self, |c| notifications::list(c, recipient, filter, page))
+    }
+
+    async fn notification(&self, recipient: Id, id: Id) -> StoreResult<Notification> {
+        read_conn!(self, |c| notifications::one(c, recipient, id))
+    }
+
+    async fn notifications_between(&self, recipient: Id, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
+        read_conn!(self, |c| notifications::between(c, recipient, after, upto))
+    }
+
+    async fn dismiss_notification(&self, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
+        write_tx!(self, |c| notifications::dismiss(c, recipient, id, at))
+    }
+
+    async fn clear_notifications(&self, recipient: Id, at: Timestamp) -> StoreResult<()> {
+        write_tx!(self, |c| notifications::clear(c, recipient, at))
+    }
+
+    async fn unread_notifications(&self, recipient: Id) -> StoreResult<i64> {
+        read_conn!(self, |c| notifications::unread(c, recipient))
+    }
+
+    // ---- markers --------------------------------------------------------------------------------
+
+    async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>> {
+        read_conn!(self, |c| markers::markers(c, account, timelines))
+    }
+
+    async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
+        write_tx!(self, |c| markers::set(c, account, timeline, last_read_id, at))
+    }
+
+    // ---- event log ------------------------------------------------------------------------------
+
+    async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
+        read_conn!(self, |c| events::after(c, after, limit))
+    }
+
+    async fn last_event_seq(&self) -> StoreResult<i64> {
+        read_conn!(self, |c| events::last_seq(c))
+    }
+
+    async fn events_by_actor(&self, actor: Id, page: PageRequest) -> StoreResult<Page<Event>> {
+        read_conn!(self, |c| events::by_actor(c, actor, page))
+    }
+
+    // ---- replay ---------------------------------------------------------------------------------
+
+    async fn live_state(&self, notifier: &str) -> StoreResult<LiveState> {
+        // REPEATABLE READ: every query of the transaction sees the snapshot its first one took,
+        // however many writes commit meanwhile.
+        let mut tx = self.snapshot().await?;
+        let state = replay::live_state(&mut tx, notifier).await?;
+        tx.rollback().await.db()?;
+        Ok(state)
+    }
+
+    async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck> {
+        // One snapshot, as for `live_state`, but not READ ONLY: the check fills temp tables
+        // (`ON COMMIT DROP`), which the rollback drops.
+        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ").await.db()?;
+        let check = home::differences(&mut tx, keep).await?;
+        tx.rollback().await.db()?;
+        Ok(check)
+    }
+}

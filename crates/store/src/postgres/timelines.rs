@@ -1,0 +1,97 @@
+//! Timelines: which status ids a viewer sees, newest first, paged by status id. Each query
+//! selects ids only; `page::statuses` hydrates the page in a fixed number of queries. The home
+//! timeline is materialised and lives in `home.rs`.
+//!
+//! Visibility here agrees with `Status::visible_to`: public and unlisted statuses are for
+//! everyone, private ones for the author, followers and the mentioned, direct ones for the
+//! author and the mentioned. A reblog is shown only if its original is visible too.
+//!
+//! Media attachments do not exist yet, so every `only_media` list is empty.
+
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use starling_core::model::Status;
+use starling_core::page::{Page, PageRequest};
+use starling_core::store::AccountStatusesFilter;
+use starling_core::{Id, StoreResult};
+
+use super::page;
+
+/// Pushes "the status `alias` is visible to `viewer`" as one parenthesised condition.
+fn push_visible(qb: &mut QueryBuilder<Postgres>, alias: &str, viewer: Option<Id>) {
+    let Some(v) = viewer else {
+        qb.push(format_args!("{alias}.visibility IN ('public', 'unlisted')"));
+        return;
+    };
+    qb.push(format_args!("({alias}.visibility IN ('public', 'unlisted') OR {alias}.account_id = "))
+        .push_bind(v.0)
+        .push(format_args!(
+            " OR ({alias}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf \
+             WHERE vf.followee_id = {alias}.account_id AND vf.follower_id = "
+        ))
+        .push_bind(v.0)
+        .push(format_args!(
+            ")) OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {alias}.id AND vm.account_id = "
+        ))
+        .push_bind(v.0)
+        .push("))");
+}
+
+/// Pushes " AND (s is not a reblog, or its original is visible to `viewer`)".
+fn push_original_visible(qb: &mut QueryBuilder<Postgres>, viewer: Option<Id>) {
+    qb.push(" AND (s.reblog_of_id IS NULL OR EXISTS (SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id AND ");
+    push_visible(qb, "o", viewer);
+    qb.push("))");
+}
+
+async fn run(c: &mut PgConnection, mut qb: QueryBuilder<Postgres>, req: PageRequest) -> StoreResult<Page<Status>> {
+    page::push_bounds(&mut qb, "s.id", &req);
+    let pairs = page::fetch_pairs(c, qb).await?;
+    page::statuses(c, &req, pairs).await
+}
+
+pub(crate) async fn public(c: &mut PgConnection, req: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
+    if only_media {
+        return Ok(Page::empty());
+    }
+    let qb = QueryBuilder::<Postgres>::new(
+        "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
+         AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
+    );
+    run(c, qb, req).await
+}
+
+pub(crate) async fn tag(c: &mut PgConnection, tag: &str, req: PageRequest) -> StoreResult<Page<Status>> {
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT s.id, s.id FROM status_tags t JOIN statuses s ON s.id = t.status_id \
+         WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL AND t.tag = ",
+    );
+    qb.push_bind(tag.to_lowercase());
+    // Paging on the tag index's column lets the planner walk (tag, status_id) from the top.
+    page::push_bounds(&mut qb, "t.status_id", &req);
+    let pairs = page::fetch_pairs(c, qb).await?;
+    page::statuses(c, &req, pairs).await
+}
+
+pub(crate) async fn account(
+    c: &mut PgConnection,
+    account: Id,
+    viewer: Option<Id>,
+    filter: AccountStatusesFilter,
+    req: PageRequest,
+) -> StoreResult<Page<Status>> {
+    if filter.only_media {
+        return Ok(Page::empty());
+    }
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ");
+    qb.push_bind(account.0).push(" AND ");
+    push_visible(&mut qb, "s", viewer);
+    push_original_visible(&mut qb, viewer);
+    if filter.exclude_replies {
+        // Threads the author continues are not replies to anyone else, as in Mastodon.
+        qb.push(" AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)");
+    }
+    if filter.exclude_reblogs {
+        qb.push(" AND s.reblog_of_id IS NULL");
+    }
+    run(c, qb, req).await
+}
