@@ -47,3 +47,76 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
     assert_eq!((msg.event.as_str(), msg.json()["id"].as_str()), ("update", Some(id.as_str())));
     Ok(())
 }
+
+fn nats_url() -> Option<String> {
+    match std::env::var("STARLING_TEST_NATS_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            let message = "*** NATS JetStream tests SKIPPED: STARLING_TEST_NATS_URL is not set ***";
+            assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
+            None
+        }
+    }
+}
+
+/// Waits (bounded) until the publisher has stored everything in the log on the stream.
+async fn published_all(app: &TestApp) -> Result<i64, Box<dyn std::error::Error>> {
+    let last = app.state.store.last_event_seq().await?;
+    for _ in 0..1000 {
+        if app.state.store.consumer_offset(starling_server::nats::CONSUMER).await? >= last {
+            return Ok(last);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Err("the NATS publisher did not catch up within 10 s".into())
+}
+
+#[tokio::test]
+async fn every_event_reaches_jetstream_exactly_once_even_when_published_again() -> TestResult {
+    let Some(url) = nats_url() else { return Ok(()) };
+    let stream_name = format!("STARLING_TEST_{}_{}", std::process::id(), starling_core::model::Timestamp::now().0);
+    let configure = |s: &mut starling_server::config::Settings| {
+        s.nats_url = Some(url.clone());
+        s.nats_stream = stream_name.clone();
+    };
+    let app = spawn_app_with(configure).await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    let id = app.say(&alice, "to the stream").await;
+    app.post(&format!("/api/v1/statuses/{id}/favourite"), Some(&bob.token), serde_json::json!({})).await;
+    let last = published_all(&app).await?;
+
+    let js = async_nats::jetstream::new(async_nats::connect(&url).await?);
+    let mut stream = js.get_stream(&stream_name).await?;
+    assert_eq!(stream.info().await?.state.messages, last as u64, "one message per event");
+    let mut kinds = Vec::new();
+    for n in 1..=last as u64 {
+        let msg = stream.get_raw_message(n).await?;
+        let msg_id = msg.headers.get(async_nats::header::NATS_MESSAGE_ID).map(|v| v.to_string());
+        assert_eq!(msg_id, Some(n.to_string()), "the message id is the event's sequence");
+        let event: serde_json::Value = serde_json::from_slice(&msg.payload)?;
+        assert_eq!(event["seq"], n as i64);
+        assert_eq!(
+            msg.subject.as_str(),
+            format!("{}.{}", stream_name.to_lowercase(), event["kind"].as_str().unwrap_or(""))
+        );
+        kinds.push(event["kind"].as_str().unwrap_or_default().to_string());
+    }
+    assert!(kinds.contains(&"status.created".to_string()) && kinds.contains(&"status.favourited".to_string()));
+
+    // A crash between publishing and storing the offset means publishing again: rewind the
+    // offset as such a crash would leave it, restart, and the stream still holds each event once.
+    let dir = app.stop().await;
+    let db = dir.join("starling.db");
+    {
+        use sqlx::ConnectOptions;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(&db).connect().await?;
+        sqlx::query("UPDATE consumer_offsets SET seq = 0 WHERE consumer = 'nats'").execute(&mut conn).await?;
+    }
+    let app = spawn_app_in(dir, configure).await;
+    published_all(&app).await?;
+    assert_eq!(stream.info().await?.state.messages, last as u64, "duplicates were dropped");
+    js.delete_stream(&stream_name).await?;
+    Ok(())
+}
