@@ -244,6 +244,10 @@ pub trait Store: Send + Sync + 'static {
     /// Notifications caused by events with `after < seq <= upto`, for `recipient`, oldest first
     /// (what a reconnecting stream missed).
     async fn notifications_between(&self, recipient: Id, after: i64, upto: i64) -> StoreResult<Vec<Notification>>;
+    /// Every stored notification caused by events with `after < seq <= upto`, whoever it is for,
+    /// ordered by event (what live delivery pushes for a batch of events, whichever node stored
+    /// the notifications).
+    async fn notifications_for_events(&self, after: i64, upto: i64) -> StoreResult<Vec<Notification>>;
     /// Deletes one notification and appends `notification.dismissed`; `NotFound` if it is not
     /// the recipient's.
     async fn dismiss_notification(&self, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()>;

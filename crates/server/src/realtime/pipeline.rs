@@ -53,7 +53,10 @@ async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
     let events = state.store.events_after(cursor, BATCH).await?;
     let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
     let derived = events.iter().map(notify::derive).collect();
-    let notifications = state.store.apply_notifications(CONSUMER, last, derived).await?;
+    state.store.apply_notifications(CONSUMER, last, derived).await?;
+    // What is stored for these events, not what this call inserted: with several nodes on one
+    // database another node may have stored them first, and this node's clients need them too.
+    let notifications = state.store.notifications_for_events(cursor, last).await?;
     let mut deliveries = Vec::new();
     for event in &events {
         deliveries.extend(route(state, event, &notifications).await?);

@@ -45,6 +45,11 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
     let id = a.say(&alice, "written on node A").await;
     let msg = stream.next().await;
     assert_eq!((msg.event.as_str(), msg.json()["id"].as_str()), ("update", Some(id.as_str())));
+    // Notifications too, whichever node's notifier stored them.
+    a.follow(&alice, &bob).await;
+    let msg = stream.next().await;
+    assert_eq!((msg.event.as_str(), msg.json()["type"].as_str()), ("notification", Some("follow")));
+    assert_eq!(msg.json()["account"]["id"], alice.id.as_str());
     Ok(())
 }
 

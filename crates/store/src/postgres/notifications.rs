@@ -179,6 +179,16 @@ pub(crate) async fn between(
     hydrate::notifications(c, rows, GoneStatus::Skip).await
 }
 
+pub(crate) async fn for_events(c: &mut PgConnection, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications n WHERE n.event_seq > $1 AND n.event_seq <= $2 ORDER BY n.event_seq, n.id"
+    );
+    let rows: Vec<NotificationRow> = sqlx::query_as(SQL).bind(after).bind(upto).fetch_all(&mut *c).await.db()?;
+    hydrate::notifications(c, rows, GoneStatus::Skip).await
+}
+
 pub(crate) async fn dismiss(c: &mut PgConnection, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
     let event_seq: i64 =
         sqlx::query_scalar("DELETE FROM notifications WHERE id = $1 AND recipient_id = $2 RETURNING event_seq")

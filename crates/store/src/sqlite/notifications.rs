@@ -179,6 +179,16 @@ pub(crate) async fn between(
     hydrate::notifications(c, rows, GoneStatus::Skip).await
 }
 
+pub(crate) async fn for_events(c: &mut SqliteConnection, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        notification_columns!(),
+        " FROM notifications n WHERE n.event_seq > ? AND n.event_seq <= ? ORDER BY n.event_seq, n.id"
+    );
+    let rows: Vec<NotificationRow> = sqlx::query_as(SQL).bind(after).bind(upto).fetch_all(&mut *c).await.db()?;
+    hydrate::notifications(c, rows, GoneStatus::Skip).await
+}
+
 pub(crate) async fn dismiss(c: &mut SqliteConnection, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
     let event_seq: i64 =
         sqlx::query_scalar("DELETE FROM notifications WHERE id = ? AND recipient_id = ? RETURNING event_seq")

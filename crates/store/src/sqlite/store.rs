@@ -283,6 +283,10 @@ impl Store for SqliteStore {
         read_conn!(self, |c| notifications::between(c, recipient, after, upto))
     }
 
+    async fn notifications_for_events(&self, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
+        read_conn!(self, |c| notifications::for_events(c, after, upto))
+    }
+
     async fn dismiss_notification(&self, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
         write_tx!(self, |c| notifications::dismiss(c, recipient, id, at))
     }

@@ -477,6 +477,15 @@ pub async fn notifications_between_are_the_recipients_in_a_sequence_range_oldest
     assert_eq!(between(bob.id, 0, last).await, of(&stored, &bob));
     assert!(between(carol.id, 0, last).await.is_empty());
 
+    // For live delivery: everyone's, by event, within the range.
+    let everyone = store.notifications_for_events(0, last).await.unwrap();
+    let mut expected = stored.clone();
+    expected.sort_by_key(|n| (n.event_seq, n.id));
+    assert_eq!(everyone, expected);
+    let window = store.notifications_for_events(a[1].event_seq, a[2].event_seq).await.unwrap();
+    let bobs = of(&stored, &bob);
+    assert_eq!(window, vec![bobs[0].clone(), a[2].clone()], "bob's follow lies between alice's two");
+
     // As in the list, one whose status is gone is left out.
     store.delete_status(answer.id, carol.id, Timestamp::now()).await.unwrap();
     assert_eq!(ids_of(&between(alice.id, 0, last).await), ids_of(&a[..3]));
