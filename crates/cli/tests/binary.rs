@@ -23,12 +23,18 @@ struct Server {
 
 /// Starts `starling serve` on port 0 and waits for the line that says where it listens.
 fn start(data_dir: &PathBuf) -> Result<Server, Box<dyn std::error::Error>> {
+    start_with(data_dir, &[])
+}
+
+/// As `start`, with more settings in the environment.
+fn start_with(data_dir: &PathBuf, env: &[(&str, &str)]) -> Result<Server, Box<dyn std::error::Error>> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_starling"))
         .arg("serve")
         .env_clear()
         .env("STARLING_BIND", "127.0.0.1:0")
         .env("STARLING_DATA_DIR", data_dir)
         .env("STARLING_LOG_FORMAT", "json")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .spawn()?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
@@ -326,5 +332,155 @@ async fn stopping_applies_events_appended_just_before() -> TestResult {
     assert_eq!(code, 0, "{report}");
     assert!(report.contains("notifications: 0 live, 0 rebuilt"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A Redis server of this test's own, on a free port, so that restarting it disturbs nobody else.
+struct OwnRedis {
+    child: Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Result<OwnRedis, Box<dyn std::error::Error>> {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()?;
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(OwnRedis { child, port });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err("redis-server did not start".into())
+    }
+
+    fn stop(mut self) -> u16 {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.port
+    }
+}
+
+fn free_port() -> Result<u16, Box<dyn std::error::Error>> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A fresh PostgreSQL database for this test, on the server `STARLING_TEST_POSTGRES_URL` names.
+async fn fresh_postgres(name: &str) -> Result<Option<(String, String)>, Box<dyn std::error::Error>> {
+    let Ok(base) = std::env::var("STARLING_TEST_POSTGRES_URL") else {
+        let message = "*** multi-node PostgreSQL test SKIPPED: STARLING_TEST_POSTGRES_URL is not set ***";
+        assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
+        return Ok(None);
+    };
+    use sqlx::Connection;
+    let db = format!("starling_{name}_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&base).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}"))).execute(&mut admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await?;
+    let (prefix, _) = base.rsplit_once('/').ok_or("no database in STARLING_TEST_POSTGRES_URL")?;
+    Ok(Some((base.clone(), format!("{prefix}/{db}"))))
+}
+
+async fn drop_postgres(base: &str, url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use sqlx::Connection;
+    let db = url.rsplit('/').next().ok_or("no database")?;
+    let mut admin = sqlx::PgConnection::connect(base).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&mut admin).await?;
+    Ok(())
+}
+
+/// The ids of the next `n` `update` messages on a WebSocket stream (10 s each at most).
+async fn next_updates(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    n: usize,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use futures_util::StreamExt;
+    let mut ids = Vec::new();
+    while ids.len() < n {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await?.ok_or("stream ended")??;
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+            let v: serde_json::Value = serde_json::from_str(text.as_str())?;
+            if v["event"] == "update" {
+                let status: serde_json::Value = serde_json::from_str(v["payload"].as_str().unwrap_or("{}"))?;
+                ids.push(status["id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Three `starling serve` processes on one PostgreSQL database and one Redis: sign up on one,
+/// post on another, receive live on the third; a node killed mid-run and a Redis restart lose
+/// nothing.
+#[tokio::test]
+async fn three_nodes_share_one_database_and_lose_nothing_when_a_node_dies_or_redis_restarts() -> TestResult {
+    use serde_json::json;
+    let Some((base, db_url)) = fresh_postgres("nodes").await? else { return Ok(()) };
+    let redis = OwnRedis::start(free_port()?)?;
+    let redis_url = format!("redis://127.0.0.1:{}/", redis.port);
+    let secret = "a shared secret for every node of this test, long enough";
+    let mut nodes = Vec::new();
+    for id in 1..=3 {
+        let dir = fresh_dir(&format!("node{id}"));
+        let node_id = id.to_string();
+        let env = [
+            ("STARLING_DATABASE_URL", db_url.as_str()),
+            ("STARLING_REDIS_URL", redis_url.as_str()),
+            ("STARLING_JWT_SECRET", secret),
+            ("STARLING_NODE_ID", node_id.as_str()),
+        ];
+        nodes.push((start_with(&dir, &env)?, dir));
+    }
+    let addrs: Vec<String> = nodes.iter().map(|(server, _)| server.addr.clone()).collect();
+    let api = |i: usize| Api { base: format!("http://{}", addrs[i]), http: reqwest::Client::new() };
+    let alice = api(0).sign_up("alice").await?;
+    let bob = api(1).sign_up("bob").await?;
+    api(1).post(&format!("/api/v1/accounts/{}/follow", alice.id), &bob, json!({})).await?;
+    let ws_url = format!("ws://{}/api/v1/streaming?stream=user&access_token={}", addrs[2], bob.token);
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await?;
+    // The node registers the stream just after the upgrade; its stats say when.
+    let mut registered = false;
+    for _ in 0..200 {
+        let stats = api(2).call(reqwest::Method::GET, "/api/v1/stats", None, json!(null)).await?;
+        if stats["connections"] == 1 {
+            registered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(registered, "node 3 registered the stream");
+
+    let first = api(0).status(&alice, json!({"status": "written on node 1"})).await?;
+    assert_eq!(next_updates(&mut ws, 1).await?, vec![first], "node 1's write, live on node 3");
+
+    // Kill node 2 outright: the others go on.
+    let (mut killed, killed_dir) = nodes.remove(1);
+    killed.child.kill()?;
+    killed.child.wait()?;
+    let second = api(0).status(&alice, json!({"status": "after node 2 died"})).await?;
+    assert_eq!(next_updates(&mut ws, 1).await?, vec![second]);
+
+    // Restart Redis while the stream is open: statuses written meanwhile still arrive, in order.
+    let port = redis.stop();
+    let mut written = Vec::new();
+    for i in 0..3 {
+        written.push(api(0).status(&alice, json!({"status": format!("while Redis is away {i}")})).await?);
+    }
+    let redis = OwnRedis::start(port)?;
+    for i in 0..3 {
+        written.push(api(0).status(&alice, json!({"status": format!("after Redis is back {i}")})).await?);
+    }
+    assert_eq!(next_updates(&mut ws, written.len()).await?, written, "every status, once, in order");
+
+    for (server, dir) in nodes {
+        terminate(server)?;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let _ = std::fs::remove_dir_all(killed_dir);
+    redis.stop();
+    drop_postgres(&base, &db_url).await?;
     Ok(())
 }
