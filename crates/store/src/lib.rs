@@ -5,6 +5,7 @@
 //! `postgresql:`) the scale-out PostgreSQL store. Everything above this crate holds an
 //! `Arc<dyn Store>` and never learns which one it got.
 
+mod assemble;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

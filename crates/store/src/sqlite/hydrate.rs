@@ -13,6 +13,8 @@ use starling_core::notify::Notification;
 use starling_core::{Id, StoreResult};
 
 use super::{Db, id_list};
+use crate::assemble;
+pub(crate) use crate::assemble::GoneStatus;
 use crate::rows::{AccountRow, NotificationRow, StatusRow, account_columns, status_columns};
 
 pub(crate) async fn accounts_by_ids(c: &mut SqliteConnection, ids: &[i64]) -> StoreResult<HashMap<i64, Account>> {
@@ -83,50 +85,13 @@ pub(crate) async fn statuses_by_ids(c: &mut SqliteConnection, ids: &[i64]) -> St
         return Ok(HashMap::new());
     }
     let requested: HashSet<i64> = rows.iter().map(|r| r.id).collect();
-    let originals: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.reblog_of_id)
-        .filter(|id| !requested.contains(id))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    let originals = assemble::missing_originals(&rows);
     rows.extend(status_rows(c, &originals).await?);
-
     let all: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let authors: Vec<i64> = rows.iter().map(|r| r.account_id).collect::<HashSet<_>>().into_iter().collect();
-    let accounts = accounts_by_ids(c, &authors).await?;
-    let mut mentions = mentions_of(c, &all).await?;
-    let mut tags = tags_of(c, &all).await?;
-
-    // Every status on its own first, then each reblog gets a copy of its original.
-    let mut reblog_of: Vec<(i64, i64)> = Vec::new();
-    let mut plain: HashMap<i64, Status> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let Some(account) = accounts.get(&row.account_id).cloned() else { continue };
-        if let Some(original) = row.reblog_of_id {
-            reblog_of.push((row.id, original));
-        }
-        let id = row.id;
-        let mut status = row.into_status(account)?;
-        status.mentions = mentions.remove(&id).unwrap_or_default();
-        status.tags = tags.remove(&id).unwrap_or_default();
-        plain.insert(id, status);
-    }
-    for (reblog, original) in reblog_of {
-        match plain.get(&original).cloned() {
-            Some(o) => {
-                if let Some(r) = plain.get_mut(&reblog) {
-                    r.reblog = Some(Box::new(o));
-                }
-            }
-            // A reblog whose original is gone is not shown (the foreign key makes this moot).
-            None => {
-                plain.remove(&reblog);
-            }
-        }
-    }
-    plain.retain(|id, _| requested.contains(id));
-    Ok(plain)
+    let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.account_id))).await?;
+    let mentions = mentions_of(c, &all).await?;
+    let tags = tags_of(c, &all).await?;
+    assemble::statuses(rows, &requested, &accounts, mentions, tags)
 }
 
 /// The statuses among `ids`, in the order of `ids`, skipping missing ones.
@@ -143,19 +108,8 @@ pub(crate) async fn account(c: &mut SqliteConnection, id: i64) -> StoreResult<Ac
     accounts_by_ids(c, &[id]).await?.remove(&id).ok_or(starling_core::StoreError::NotFound)
 }
 
-/// What to do with a notification about a status that no longer exists. Lists skip it: the
-/// `status.deleted` event that retracts it has not been applied yet, and will be soon.
-/// A notification asked for by id, or just stored, is shown without its status.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum GoneStatus {
-    Skip,
-    ShowWithout,
-}
-
 /// The notifications of `rows`, in the order of `rows`, with the accounts they are from and the
-/// statuses they are about. A row whose account is missing is skipped: accounts are never
-/// deleted today, but the table has no foreign keys (it is a projection of the log), so a
-/// backend that deletes accounts must not fail here.
+/// statuses they are about (see [`assemble::notifications`]).
 pub(crate) async fn notifications(
     c: &mut SqliteConnection,
     rows: Vec<NotificationRow>,
@@ -164,20 +118,7 @@ pub(crate) async fn notifications(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let from: Vec<i64> = rows.iter().map(|r| r.from_account_id).collect::<HashSet<_>>().into_iter().collect();
-    let about: Vec<i64> = rows.iter().filter_map(|r| r.status_id).collect::<HashSet<_>>().into_iter().collect();
-    let accounts = accounts_by_ids(c, &from).await?;
-    let statuses = statuses_by_ids(c, &about).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Some(from_account) = accounts.get(&row.from_account_id).cloned() else { continue };
-        let status = match row.status_id.map(|id| statuses.get(&id)) {
-            None => None,
-            Some(Some(status)) => Some(status.clone()),
-            Some(None) if gone == GoneStatus::ShowWithout => None,
-            Some(None) => continue,
-        };
-        out.push(row.into_notification(from_account, status)?);
-    }
-    Ok(out)
+    let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.from_account_id))).await?;
+    let statuses = statuses_by_ids(c, &assemble::distinct(rows.iter().filter_map(|r| r.status_id))).await?;
+    assemble::notifications(rows, &accounts, &statuses, gone)
 }
