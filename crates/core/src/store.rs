@@ -71,6 +71,15 @@ pub struct Marker {
     pub updated_at: Timestamp,
 }
 
+/// A claim on a piece of work shared by the nodes of one deployment (a node id, a worker), held
+/// by one process until it expires or is released.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub name: String,
+    pub holder: String,
+    pub expires_at: Timestamp,
+}
+
 /// The per-viewer flags of a set of statuses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ViewerFlags {
@@ -284,4 +293,18 @@ pub trait Store: Send + Sync + 'static {
     /// entries on both sides (so that trimming is not a difference), all in one read snapshot.
     /// `starling replay` reports what this finds with the rebuilt projections.
     async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck>;
+
+    // ---- leases (work shared by the nodes of one deployment) ---------------------------------
+    //
+    // Leases are coordination, not actions of anyone's: they append no event. Times come from
+    // the caller's clock; nodes keep their clocks in step (NTP), as their time-ordered ids
+    // already require, and lease lengths leave a margin far above any skew.
+
+    /// Takes the lease `name` for `holder` until `now + ttl_ms` if it is free, expired or
+    /// already `holder`'s (renewing it). True when `holder` holds it afterwards.
+    async fn acquire_lease(&self, name: &str, holder: &str, now: Timestamp, ttl_ms: i64) -> StoreResult<bool>;
+    /// Gives the lease up if `holder` holds it, so that another node may take it at once.
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+    /// The leases whose names start with `prefix` and that are unexpired at `now`, by name.
+    async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>>;
 }

@@ -5,7 +5,7 @@
 use starling_core::Id;
 use starling_core::model::*;
 use starling_core::notify::{Notification, NotificationKind};
-use starling_core::store::Marker;
+use starling_core::store::{Lease, Marker};
 use starling_core::{StoreError, StoreResult};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -294,5 +294,18 @@ impl From<MarkerRow> for Marker {
             version: r.version,
             updated_at: Timestamp(r.updated_at),
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LeaseRow {
+    pub name: String,
+    pub holder: String,
+    pub expires_at: i64,
+}
+
+impl From<LeaseRow> for Lease {
+    fn from(r: LeaseRow) -> Lease {
+        Lease { name: r.name, holder: r.holder, expires_at: Timestamp(r.expires_at) }
     }
 }

@@ -16,7 +16,10 @@ fn migrator() -> Migrator {
     let migration = |version: i64, description: &'static str, sql: &'static str| {
         Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, sql.into_sql_str(), false)
     };
-    Migrator::with_migrations(vec![migration(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql"))])
+    Migrator::with_migrations(vec![
+        migration(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql")),
+        migration(3, "leases", include_str!("../../migrations/postgres/0003_leases.sql")),
+    ])
 }
 
 /// Applies pending migrations; refuses a database migrated by a newer Starling.

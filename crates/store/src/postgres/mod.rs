@@ -18,6 +18,7 @@ mod events;
 mod home;
 mod hydrate;
 mod interactions;
+mod leases;
 mod markers;
 mod migrations;
 mod notifications;

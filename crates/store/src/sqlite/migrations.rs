@@ -20,6 +20,7 @@ fn migrator() -> Migrator {
         migration(2, "notifications", include_str!("../../migrations/sqlite/0002_notifications.sql")),
         migration(3, "home timelines", include_str!("../../migrations/sqlite/0003_home_timelines.sql")),
         migration(4, "follow notify", include_str!("../../migrations/sqlite/0004_follow_notify.sql")),
+        migration(5, "leases", include_str!("../../migrations/sqlite/0005_leases.sql")),
     ])
 }
 

@@ -9,12 +9,14 @@ use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
-use starling_core::store::{AccountStatusesFilter, InstanceCounts, Marker, NotificationFilter, Store, ViewerFlags};
+use starling_core::store::{
+    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, Store, ViewerFlags,
+};
 use starling_core::{Id, StoreResult};
 
 use super::accounts::{self, FollowList};
 use super::{
-    Db, SqliteStore, events, home, hydrate, interactions, markers, notifications, replay, statuses, timelines,
+    Db, SqliteStore, events, home, hydrate, interactions, leases, markers, notifications, replay, statuses, timelines,
 };
 
 /// Runs `$body` with `$c` bound to a write transaction and commits it.
@@ -340,5 +342,17 @@ impl Store for SqliteStore {
         let check = home::differences(&mut tx, keep).await?;
         tx.rollback().await.db()?;
         Ok(check)
+    }
+
+    async fn acquire_lease(&self, name: &str, holder: &str, now: Timestamp, ttl_ms: i64) -> StoreResult<bool> {
+        write_tx!(self, |c| leases::acquire(c, name, holder, now, ttl_ms))
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        write_tx!(self, |c| leases::release(c, name, holder))
+    }
+
+    async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>> {
+        read_conn!(self, |c| leases::list(c, prefix, now))
     }
 }

@@ -15,6 +15,7 @@
 mod accounts;
 mod events;
 mod home;
+mod leases;
 mod notifications;
 mod replay;
 mod statuses;
@@ -32,6 +33,7 @@ use starling_store::StoreOptions;
 pub use accounts::*;
 pub use events::*;
 pub use home::*;
+pub use leases::*;
 pub use notifications::*;
 pub use replay::*;
 pub use statuses::*;
@@ -117,6 +119,8 @@ macro_rules! conformance_tests {
             mentions_decide_who_sees_reblogs_of_private_statuses_at_home,
             trimming_keeps_the_newest_entries_and_the_home_timeline_ends_there,
             home_timelines_match_their_rules_after_a_busy_history,
+            a_lease_has_one_holder_until_it_expires_or_is_released,
+            leases_are_listed_by_prefix_while_unexpired,
         );
         $crate::conformance::conformance_tests!(@with_options $fresh_with, $skip;
             popular_authors_are_merged_into_home_timelines_when_read,
