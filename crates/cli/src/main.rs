@@ -1,5 +1,6 @@
 //! The `starling` binary: parse flags, start logging, load settings, hand over to the library.
 
+mod events;
 mod replay;
 mod settings;
 
@@ -25,6 +26,19 @@ enum Command {
     /// Rebuild counters and notifications from the event log, compare them with the live ones
     /// and report the differences; exits with 1 if there are any.
     Replay,
+    /// Print the events published to NATS JetStream, one JSON object per line, through the
+    /// durable consumer NAME: each run resumes after the last event an earlier run printed.
+    Events {
+        /// The durable consumer's name; JetStream remembers its position.
+        #[arg(long, default_value = "starling-events")]
+        durable: String,
+        /// Stop after this many events.
+        #[arg(long)]
+        max: Option<usize>,
+        /// Keep waiting for new events instead of stopping once caught up.
+        #[arg(long)]
+        follow: bool,
+    },
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -38,6 +52,10 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Migrate => {
                 starling_server::open_store(&settings).await?;
                 tracing::info!("migrations applied");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Events { durable, max, follow } => {
+                events::run(&settings, &durable, max, follow).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Replay => {

@@ -40,9 +40,14 @@ pub struct Options {
     /// Lifetime of access tokens in seconds; 0 keeps them valid until revoked.
     #[arg(long, env = "STARLING_TOKEN_TTL", default_value_t = 0, global = true)]
     token_ttl: i64,
-    /// This node's id (0-1023), unique among the nodes sharing a database.
-    #[arg(long, env = "STARLING_NODE_ID", default_value_t = 0, global = true)]
-    node_id: u16,
+    /// This node's id (0-1023), unique among the nodes sharing a database (default: the lowest
+    /// id no running node holds, leased from the database at start-up).
+    #[arg(long, env = "STARLING_NODE_ID", global = true)]
+    node_id: Option<u16>,
+    /// Seconds a node's leases (its node id, the jobs it runs) last without renewal: how long
+    /// the work of a node that died waits for another to take it over.
+    #[arg(long, env = "STARLING_LEASE_SECS", default_value_t = 15, global = true)]
+    lease_secs: u64,
     /// Authors with more followers than this are merged into home timelines when read instead
     /// of being copied into every follower's at once.
     #[arg(long, env = "STARLING_FANOUT_THRESHOLD", default_value_t = config::DEFAULT_FANOUT_THRESHOLD, global = true)]
@@ -88,7 +93,7 @@ impl Options {
             "closed" | "false" | "0" | "no" => false,
             other => anyhow::bail!("STARLING_REGISTRATIONS must be open or closed, not {other:?}"),
         };
-        if self.node_id > starling_core_max_node() {
+        if self.node_id.is_some_and(|id| id > starling_core_max_node()) {
             anyhow::bail!("STARLING_NODE_ID must be at most {}", starling_core_max_node());
         }
         let jwt_secret = match &self.jwt_secret {
@@ -112,6 +117,8 @@ impl Options {
         settings.token_ttl_secs = (self.token_ttl > 0).then_some(self.token_ttl);
         settings.password_cost = PasswordCost::Owasp;
         settings.node_id = self.node_id;
+        anyhow::ensure!(self.lease_secs >= 3, "STARLING_LEASE_SECS must be at least 3");
+        settings.lease_ttl = std::time::Duration::from_secs(self.lease_secs);
         settings.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         settings.nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty());
         anyhow::ensure!(

@@ -392,88 +392,215 @@ async fn drop_postgres(base: &str, url: &str) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-/// The ids of the next `n` `update` messages on a WebSocket stream (10 s each at most).
-async fn next_updates(
-    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    n: usize,
-) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next `n` `update` and `notification` messages on a WebSocket stream (10 s each at most),
+/// as (event, status id) pairs: a notification's status is the one it is about.
+async fn next_messages(ws: &mut Ws, n: usize) -> Result<Vec<(String, String)>, Box<dyn std::error::Error>> {
     use futures_util::StreamExt;
-    let mut ids = Vec::new();
-    while ids.len() < n {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next()).await?.ok_or("stream ended")??;
-        if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .map_err(|_| format!("only {got:?} of {n} messages within 10 s"))?
+            .ok_or("the stream ended")??;
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
             let v: serde_json::Value = serde_json::from_str(text.as_str())?;
-            if v["event"] == "update" {
-                let status: serde_json::Value = serde_json::from_str(v["payload"].as_str().unwrap_or("{}"))?;
-                ids.push(status["id"].as_str().unwrap_or_default().to_string());
-            }
+            let payload: serde_json::Value = serde_json::from_str(v["payload"].as_str().unwrap_or("{}"))?;
+            let id = match v["event"].as_str() {
+                Some("update") => &payload["id"],
+                Some("notification") => &payload["status"]["id"],
+                _ => continue,
+            };
+            got.push((
+                v["event"].as_str().unwrap_or_default().to_string(),
+                id.as_str().unwrap_or_default().to_string(),
+            ));
         }
     }
-    Ok(ids)
+    Ok(got)
 }
 
-/// Three `starling serve` processes on one PostgreSQL database and one Redis: sign up on one,
-/// post on another, receive live on the third; a node killed mid-run and a Redis restart lose
-/// nothing.
+/// The ids of the next `n` `update` messages on a WebSocket stream.
+async fn next_updates(ws: &mut Ws, n: usize) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let messages = next_messages(ws, n).await?;
+    assert!(messages.iter().all(|(event, _)| event == "update"), "only updates: {messages:?}");
+    Ok(messages.into_iter().map(|(_, id)| id).collect())
+}
+
+/// The leases held now in a deployment's database, by name, with the process id of each holder
+/// (holders are `host:pid:random`).
+async fn leases(db_url: &str) -> Result<Vec<(String, u32)>, Box<dyn std::error::Error>> {
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(db_url).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, holder FROM leases WHERE expires_at > $1 ORDER BY name")
+            .bind(now)
+            .fetch_all(&mut db)
+            .await?;
+    db.close().await?;
+    rows.into_iter()
+        .map(|(name, holder)| {
+            let pid = holder.split(':').nth(1).and_then(|p| p.parse().ok()).ok_or("a holder without a pid")?;
+            Ok((name, pid))
+        })
+        .collect()
+}
+
+/// `starling events` with the settings in `env`: the sequences of the events it printed.
+fn events_cli(env: &[(&str, &str)], args: &[&str]) -> Result<Vec<i64>, Box<dyn std::error::Error>> {
+    let out = Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("events")
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()?;
+    assert!(out.status.success(), "starling events failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut seqs = Vec::new();
+    for line in String::from_utf8(out.stdout)?.lines() {
+        let event: serde_json::Value = serde_json::from_str(line)?;
+        seqs.push(event["seq"].as_i64().ok_or("an event without seq")?);
+    }
+    Ok(seqs)
+}
+
+/// Three `starling serve` processes on one PostgreSQL database, one Redis and one NATS: node ids
+/// and jobs are leased and spread over the nodes; sign up on one, post on another, receive live
+/// on the third; the node that stores notifications is killed mid-run and another takes over;
+/// a Redis restart loses nothing; JetStream holds every event once, and a durable consumer
+/// resumes where it stopped.
 #[tokio::test]
 async fn three_nodes_share_one_database_and_lose_nothing_when_a_node_dies_or_redis_restarts() -> TestResult {
     use serde_json::json;
     let Some((base, db_url)) = fresh_postgres("nodes").await? else { return Ok(()) };
+    let Ok(nats_url) = std::env::var("STARLING_TEST_NATS_URL") else {
+        let message = "*** multi-node NATS test SKIPPED: STARLING_TEST_NATS_URL is not set ***";
+        assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
+        return Ok(());
+    };
     let redis = OwnRedis::start(free_port()?)?;
     let redis_url = format!("redis://127.0.0.1:{}/", redis.port);
-    let secret = "a shared secret for every node of this test, long enough";
+    let stream = format!("STARLING_NODES_TEST_{}", std::process::id());
+    let env = [
+        ("STARLING_DATABASE_URL", db_url.as_str()),
+        ("STARLING_REDIS_URL", redis_url.as_str()),
+        ("STARLING_NATS_URL", nats_url.as_str()),
+        ("STARLING_NATS_STREAM", stream.as_str()),
+        ("STARLING_JWT_SECRET", "a shared secret for every node of this test, long enough"),
+        ("STARLING_LEASE_SECS", "3"),
+    ];
     let mut nodes = Vec::new();
-    for id in 1..=3 {
-        let dir = fresh_dir(&format!("node{id}"));
-        let node_id = id.to_string();
-        let env = [
-            ("STARLING_DATABASE_URL", db_url.as_str()),
-            ("STARLING_REDIS_URL", redis_url.as_str()),
-            ("STARLING_JWT_SECRET", secret),
-            ("STARLING_NODE_ID", node_id.as_str()),
-        ];
+    for n in 0..3 {
+        let dir = fresh_dir(&format!("node{n}"));
         nodes.push((start_with(&dir, &env)?, dir));
     }
+    let pids: Vec<u32> = nodes.iter().map(|(server, _)| server.child.id()).collect();
+
+    // Each node leased its own id, and the two jobs (notifier, publisher) settle on two
+    // different nodes as the later ones join.
+    let mut settled = None;
+    for _ in 0..100 {
+        let held = leases(&db_url).await?;
+        let holder = |name: &str| held.iter().find(|(n, _)| n == name).map(|(_, pid)| *pid);
+        let node_ids: Vec<&str> = held.iter().filter_map(|(n, _)| n.strip_prefix("node/")).collect();
+        assert_eq!(node_ids, ["0", "1", "2"], "three nodes, three leased ids");
+        if let (Some(notifier), Some(publisher)) = (holder("job/notifier"), holder("job/publisher"))
+            && notifier != publisher
+        {
+            settled = Some(notifier);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let notifier = settled.ok_or("the jobs did not spread over the nodes")?;
+    // The notifier's node is the one that dies; of the others, one takes writes and one streams.
+    let victim = pids.iter().position(|&pid| pid == notifier).ok_or("the notifier is not one of the nodes")?;
+    let (writer, streamer) = match victim {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    };
     let addrs: Vec<String> = nodes.iter().map(|(server, _)| server.addr.clone()).collect();
     let api = |i: usize| Api { base: format!("http://{}", addrs[i]), http: reqwest::Client::new() };
-    let alice = api(0).sign_up("alice").await?;
-    let bob = api(1).sign_up("bob").await?;
-    api(1).post(&format!("/api/v1/accounts/{}/follow", alice.id), &bob, json!({})).await?;
-    let ws_url = format!("ws://{}/api/v1/streaming?stream=user&access_token={}", addrs[2], bob.token);
+    let alice = api(writer).sign_up("alice").await?;
+    let bob = api(victim).sign_up("bob").await?;
+    api(victim).post(&format!("/api/v1/accounts/{}/follow", alice.id), &bob, json!({})).await?;
+    let ws_url = format!("ws://{}/api/v1/streaming?stream=user&access_token={}", addrs[streamer], bob.token);
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await?;
     // The node registers the stream just after the upgrade; its stats say when.
     let mut registered = false;
     for _ in 0..200 {
-        let stats = api(2).call(reqwest::Method::GET, "/api/v1/stats", None, json!(null)).await?;
+        let stats = api(streamer).call(reqwest::Method::GET, "/api/v1/stats", None, json!(null)).await?;
         if stats["connections"] == 1 {
             registered = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert!(registered, "node 3 registered the stream");
+    assert!(registered, "the streaming node registered the stream");
 
-    let first = api(0).status(&alice, json!({"status": "written on node 1"})).await?;
-    assert_eq!(next_updates(&mut ws, 1).await?, vec![first], "node 1's write, live on node 3");
+    let first = api(writer).status(&alice, json!({"status": "@bob written on one node"})).await?;
+    let mut got = next_messages(&mut ws, 2).await?;
+    got.sort();
+    assert_eq!(got, [("notification".to_string(), first.clone()), ("update".to_string(), first)], "live on another");
 
-    // Kill node 2 outright: the others go on.
-    let (mut killed, killed_dir) = nodes.remove(1);
+    // Kill the notifier's node outright: its lease runs out, another node takes the job over,
+    // and the notification of a mention written meanwhile still arrives.
+    let (mut killed, killed_dir) = nodes.remove(victim);
     killed.child.kill()?;
     killed.child.wait()?;
-    let second = api(0).status(&alice, json!({"status": "after node 2 died"})).await?;
-    assert_eq!(next_updates(&mut ws, 1).await?, vec![second]);
+    let second = api(writer).status(&alice, json!({"status": "@bob after the notifier died"})).await?;
+    let mut got = next_messages(&mut ws, 2).await?;
+    got.sort();
+    assert_eq!(got, [("notification".to_string(), second.clone()), ("update".to_string(), second)]);
+    let held = leases(&db_url).await?;
+    let survivors: Vec<u32> = pids.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, p)| *p).collect();
+    assert!(
+        held.iter().any(|(name, pid)| name == "job/notifier" && survivors.contains(pid)),
+        "a surviving node holds the notifier job: {held:?}"
+    );
 
     // Restart Redis while the stream is open: statuses written meanwhile still arrive, in order.
     let port = redis.stop();
     let mut written = Vec::new();
     for i in 0..3 {
-        written.push(api(0).status(&alice, json!({"status": format!("while Redis is away {i}")})).await?);
+        written.push(api(writer).status(&alice, json!({"status": format!("while Redis is away {i}")})).await?);
     }
     let redis = OwnRedis::start(port)?;
     for i in 0..3 {
-        written.push(api(0).status(&alice, json!({"status": format!("after Redis is back {i}")})).await?);
+        written.push(api(writer).status(&alice, json!({"status": format!("after Redis is back {i}")})).await?);
     }
     assert_eq!(next_updates(&mut ws, written.len()).await?, written, "every status, once, in order");
+
+    // JetStream holds every event of the log once, whichever node published it, and a durable
+    // consumer picks up where its previous run stopped.
+    let all: Vec<i64> = {
+        use sqlx::Connection;
+        let mut db = sqlx::PgConnection::connect(&db_url).await?;
+        let seqs = sqlx::query_scalar("SELECT seq FROM events ORDER BY seq").fetch_all(&mut db).await?;
+        let mut published = 0;
+        for _ in 0..100 {
+            published =
+                sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM consumer_offsets WHERE consumer = 'nats'")
+                    .fetch_one(&mut db)
+                    .await?;
+            if seqs.last() == Some(&published) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(seqs.last(), Some(&published), "the publisher caught up with the log");
+        seqs
+    };
+    let cli_env = [("STARLING_NATS_URL", nats_url.as_str()), ("STARLING_NATS_STREAM", stream.as_str())];
+    assert_eq!(events_cli(&cli_env, &["--durable", "everything"])?, all, "every event once, in order");
+    let head = events_cli(&cli_env, &["--durable", "resumer", "--max", "3"])?;
+    let rest = events_cli(&cli_env, &["--durable", "resumer"])?;
+    assert_eq!(head, all[..3]);
+    assert_eq!(rest, all[3..], "the second run resumes after the first one's last event");
+    assert!(events_cli(&cli_env, &["--durable", "resumer"])?.is_empty(), "nothing is printed twice");
 
     for (server, dir) in nodes {
         terminate(server)?;
@@ -482,5 +609,13 @@ async fn three_nodes_share_one_database_and_lose_nothing_when_a_node_dies_or_red
     let _ = std::fs::remove_dir_all(killed_dir);
     redis.stop();
     drop_postgres(&base, &db_url).await?;
+    delete_stream(&nats_url, &stream).await?;
+    Ok(())
+}
+
+/// Removes a test's JetStream stream (and its consumers).
+async fn delete_stream(nats_url: &str, stream: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let js = async_nats::jetstream::new(async_nats::connect(nats_url).await?);
+    js.delete_stream(stream).await?;
     Ok(())
 }

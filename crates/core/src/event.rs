@@ -115,7 +115,7 @@ pub struct NewEvent {
 
 /// An event as stored: `seq` is gapless per backend only in the absence of rolled-back
 /// transactions, so consumers must treat it as ordered, not as dense.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub seq: i64,
     pub kind: EventKind,

@@ -30,7 +30,12 @@ pub struct Settings {
     /// Mastodon's do.
     pub token_ttl_secs: Option<i64>,
     pub password_cost: PasswordCost,
-    pub node_id: u16,
+    /// This node's id among the nodes sharing a database; `None` leases a free one at start-up
+    /// (`cluster::lease_node_id`).
+    pub node_id: Option<u16>,
+    /// How long the leases that divide work between nodes last (`cluster`): a node that dies
+    /// leaves its jobs undone for at most this long.
+    pub lease_ttl: std::time::Duration,
     /// Authors with more followers than this are merged into home timelines when those are
     /// read instead of being copied into each follower's (`StoreOptions::fanout_threshold`).
     pub fanout_threshold: i64,
@@ -100,7 +105,8 @@ impl Settings {
             max_characters: 500,
             token_ttl_secs: None,
             password_cost: PasswordCost::Owasp,
-            node_id: 0,
+            node_id: None,
+            lease_ttl: std::time::Duration::from_secs(15),
             fanout_threshold: DEFAULT_FANOUT_THRESHOLD,
             title: "Starling".to_string(),
             stream_ping: std::time::Duration::from_secs(30),

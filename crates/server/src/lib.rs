@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod entities;
 pub mod error;
@@ -88,49 +89,96 @@ async fn not_found() -> Response {
     ApiError::NotFound.into_response()
 }
 
-/// Opens the store the settings name, applying migrations.
+/// Opens the store the settings name, applying migrations. Ids it generates itself use the
+/// configured node id, or 0 when there is none: to serve, use [`start_node`], which leases one.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_core::Store>> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let options =
-        starling_store::StoreOptions { node_id: settings.node_id, fanout_threshold: settings.fanout_threshold };
+    let options = starling_store::StoreOptions {
+        node_id: settings.node_id.unwrap_or(0),
+        fanout_threshold: settings.fanout_threshold,
+    };
     Ok(starling_store::connect(&settings.database_url, &options).await?)
 }
 
+/// Everything a serving node needs: its store and bus, and its place in the deployment. Without
+/// a configured node id, it leases the lowest free one first (through a store opened just for
+/// that, since the store's own ids depend on the answer).
+pub async fn start_node(mut settings: Settings) -> anyhow::Result<AppState> {
+    let holder = cluster::holder_name();
+    let leased = match settings.node_id {
+        Some(_) => None,
+        None => {
+            let probe = open_store(&settings).await?;
+            let id = cluster::lease_node_id(&*probe, &holder, settings.lease_ttl).await?;
+            settings.node_id = Some(id);
+            Some(id)
+        }
+    };
+    let store = open_store(&settings).await?;
+    let cluster = cluster::Cluster::new(holder, leased, settings.lease_ttl, &state::jobs(&settings));
+    let bus = AppState::bus(&settings)?;
+    Ok(AppState::with_cluster(store, bus, settings, cluster))
+}
+
 /// Serves until `shutdown` resolves, then stops accepting, closes streams with a close frame,
-/// lets requests in flight finish, and stops the event pipeline.
+/// lets requests in flight finish, stops the workers and gives this node's leases back. Fails if
+/// the node lost its node id lease (it stops at once then).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    metrics::init();
+    // This node's jobs are known before any worker starts, so that a lone node is the notifier
+    // from its first event on.
+    if let Err(e) = state.cluster.tick(&*state.store).await {
+        if e.is::<cluster::NodeLeaseLost>() {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, "taking this node's leases failed; will retry");
+    }
     // Live delivery starts where the notifier stopped, before the first connection is accepted,
     // so that a client resuming right after a restart misses nothing.
-    metrics::init();
     let cursor = state.store.consumer_offset(realtime::pipeline::CONSUMER).await?;
     state.hub.start_at(cursor).await;
-    // The pipeline stops only after the last request has been answered, so that its final
-    // catch-up sees every event those requests wrote.
-    let (stop_pipeline, pipeline_stopping) = tokio::sync::watch::channel(false);
-    let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, pipeline_stopping));
+    // The workers stop only after the last request has been answered, so that their final
+    // catch-up sees every event those requests wrote; the leases go after the workers.
+    let (stop_workers, workers_stopping) = tokio::sync::watch::channel(false);
+    let (stop_leases, leases_stopping) = tokio::sync::watch::channel(false);
+    let (lose_node, mut node_lost) = tokio::sync::watch::channel(None::<String>);
+    let node_lease = node_lost.clone();
+    let leases = tokio::spawn(cluster::run(state.clone(), lose_node, leases_stopping));
+    let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, workers_stopping.clone()));
     let upkeep = tokio::spawn(maintenance::run(state.clone(), state.shutdown.clone()));
     let nats = state.settings.nats_url.clone().map(|url| {
-        tokio::spawn(nats::run(state.clone(), url, state.settings.nats_stream.clone(), stop_pipeline.subscribe()))
+        let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
+        tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {
+            nats::run(state.clone(), url.clone(), stream.clone(), stop)
+        }))
     });
     let stopping = state.clone();
     let signal = async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            Ok(_) = node_lost.wait_for(Option::is_some) => {}
+        }
         // Streams close now: open WebSockets would otherwise keep the server from draining.
         stopping.begin_shutdown();
     };
     let served = axum::serve(listener, app(state.clone())).with_graceful_shutdown(signal).await;
     state.begin_shutdown();
-    stop_pipeline.send_replace(true);
+    stop_workers.send_replace(true);
     let _ = pipeline.await;
     let _ = upkeep.await;
     if let Some(nats) = nats {
         let _ = nats.await;
     }
+    stop_leases.send_replace(true);
+    let _ = leases.await;
     served?;
+    if let Some(reason) = node_lease.borrow().clone() {
+        anyhow::bail!(reason);
+    }
     Ok(())
 }
 
@@ -138,17 +186,19 @@ pub use starling_core::id::MAX_NODE;
 
 /// Opens the store, binds the listener and serves until `shutdown` resolves.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let store = open_store(&settings).await?;
-    let listener = TcpListener::bind(settings.bind).await?;
+    let state = start_node(settings).await?;
+    let listener = TcpListener::bind(state.settings.bind).await?;
     tracing::info!(
         address = %listener.local_addr()?,
-        public_url = %settings.public_url,
-        store = store.backend(),
-        bus = if settings.redis_url.is_some() { "redis" } else { "local" },
+        public_url = %state.settings.public_url,
+        store = state.store.backend(),
+        bus = if state.settings.redis_url.is_some() { "redis" } else { "local" },
+        node_id = state.settings.node_id,
+        holder = state.cluster.holder(),
         version = %api::version(),
         "starling is listening"
     );
-    serve(listener, AppState::from_settings(store, settings)?, shutdown).await?;
+    serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -97,3 +97,59 @@ async fn publish_until_shutdown(
         }
     }
 }
+
+/// A durable consumer of the event stream, for work outside the request path (an export, an
+/// index, analytics). JetStream keeps its position under its name: a consumer opened again
+/// with the same name resumes after the last event it acknowledged, on any node, after any
+/// restart.
+pub struct EventConsumer {
+    consumer: jetstream::consumer::PullConsumer,
+}
+
+impl EventConsumer {
+    /// Opens the consumer `durable` of `stream_name`, creating it (from the stream's first event)
+    /// if it does not exist yet.
+    pub async fn open(url: &str, stream_name: &str, durable: &str) -> anyhow::Result<EventConsumer> {
+        let client = async_nats::connect(url).await?;
+        let js = jetstream::new(client);
+        let stream = js.get_stream(stream_name).await?;
+        let consumer = stream
+            .get_or_create_consumer(
+                durable,
+                jetstream::consumer::pull::Config {
+                    durable_name: Some(durable.to_string()),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    deliver_policy: jetstream::consumer::DeliverPolicy::All,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(EventConsumer { consumer })
+    }
+
+    /// Hands up to `max` next events to `handle`, in log order, waiting at most `wait` for them,
+    /// and acknowledges each once `handle` has returned `Ok` for it; returns how many were
+    /// handled. An event whose `handle` fails, or that was handled when the process died before
+    /// its acknowledgement, is delivered again: consumers that must not repeat an effect key it
+    /// by the event's `seq`.
+    pub async fn next(
+        &self,
+        max: usize,
+        wait: Duration,
+        mut handle: impl FnMut(&starling_core::event::Event, &[u8]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<usize> {
+        use futures_util::StreamExt;
+        let mut batch = self.consumer.batch().max_messages(max.max(1)).expires(wait).messages().await?;
+        let mut handled = 0;
+        while let Some(message) = batch.next().await {
+            let message = message.map_err(|e| anyhow::anyhow!(e))?;
+            let event: starling_core::event::Event = serde_json::from_slice(&message.payload)?;
+            handle(&event, &message.payload)?;
+            // Acknowledged and confirmed by the server: after a crash, the consumer resumes
+            // right after this event.
+            message.double_ack().await.map_err(|e| anyhow::anyhow!(e))?;
+            handled += 1;
+        }
+        Ok(handled)
+    }
+}

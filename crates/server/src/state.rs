@@ -7,6 +7,7 @@ use starling_core::{IdGenerator, Store};
 use tokio::sync::watch;
 
 use crate::auth::JwtKeys;
+use crate::cluster::{self, Cluster, Job};
 use crate::config::Settings;
 use crate::metrics::LiveStats;
 use crate::realtime::Hub;
@@ -20,6 +21,7 @@ pub struct Inner {
     pub hub: Hub,
     pub stats: LiveStats,
     pub ids: IdGenerator,
+    pub cluster: Cluster,
     pub settings: Settings,
     pub jwt: JwtKeys,
     /// Becomes `true` when the server starts shutting down: streams close with a close frame.
@@ -36,14 +38,16 @@ impl AppState {
     /// Chooses the bus from the settings: Redis pub/sub between nodes when `redis_url` is set.
     /// Must be called inside a Tokio runtime (the Redis bus starts its tasks).
     pub fn from_settings(store: Arc<dyn Store>, settings: Settings) -> anyhow::Result<AppState> {
-        let bus: Arc<dyn Bus> = match &settings.redis_url {
-            Some(url) => Arc::new(RedisBus::start(url)?),
-            None => Arc::new(LocalBus::new()),
-        };
-        Ok(AppState::with_bus(store, bus, settings))
+        Ok(AppState::with_bus(store, AppState::bus(&settings)?, settings))
     }
 
     pub fn with_bus(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: Settings) -> AppState {
+        let cluster = Cluster::new(cluster::holder_name(), None, settings.lease_ttl, &jobs(&settings));
+        AppState::with_cluster(store, bus, settings, cluster)
+    }
+
+    /// As [`with_bus`](AppState::with_bus), as a member of the deployment `cluster` describes.
+    pub fn with_cluster(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: Settings, cluster: Cluster) -> AppState {
         let jwt = JwtKeys::new(&settings.jwt_secret, &settings.public_url);
         let (shutdown_tx, shutdown) = watch::channel(false);
         AppState(Arc::new(Inner {
@@ -51,12 +55,21 @@ impl AppState {
             bus,
             hub: Hub::new(settings.stream_queue),
             stats: LiveStats::default(),
-            ids: IdGenerator::new(settings.node_id),
+            ids: IdGenerator::new(settings.node_id.unwrap_or(0)),
+            cluster,
             jwt,
             settings,
             shutdown,
             shutdown_tx,
         }))
+    }
+
+    /// The bus the settings name: Redis pub/sub between nodes when `redis_url` is set.
+    pub fn bus(settings: &Settings) -> anyhow::Result<Arc<dyn Bus>> {
+        Ok(match &settings.redis_url {
+            Some(url) => Arc::new(RedisBus::start(url)?),
+            None => Arc::new(LocalBus::new()),
+        })
     }
 
     /// Tells every stream and worker that the server is stopping.
@@ -70,4 +83,13 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Inner {
         &self.0
     }
+}
+
+/// The jobs a deployment with these settings runs (every node has the same settings).
+pub fn jobs(settings: &Settings) -> Vec<Job> {
+    let mut jobs = vec![Job::Notifier];
+    if settings.nats_url.is_some() {
+        jobs.push(Job::Publisher);
+    }
+    jobs
 }

@@ -1,6 +1,10 @@
-//! The one task that turns committed events into notifications and live messages, in log
-//! order. Its cursor is durable (the notifier's offset in the store), so events committed just
-//! before a crash are processed after the restart.
+//! The task that turns committed events into notifications and live messages, in log order.
+//!
+//! Every node runs it, for its own clients; one node at a time also stores the notifications
+//! (it holds the notifier job, see `cluster`). The others follow the notifier's durable offset:
+//! they deliver the events it has covered, reading back what it stored. The offset is durable,
+//! so events committed just before a crash are processed after the restart, by whichever node
+//! holds the job then.
 
 use starling_core::notify::{self, Notification};
 use tokio::sync::watch;
@@ -8,6 +12,7 @@ use tokio::sync::watch;
 use super::hub::{Frame, frames_for};
 use super::route::{Delivery, route};
 use super::stream::Stream;
+use crate::cluster::Job;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -50,12 +55,21 @@ pub async fn run(state: AppState, mut cursor: i64, mut shutdown: watch::Receiver
 
 /// Processes one batch after `cursor`; the new cursor, or `None` when there was nothing new.
 async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
-    let events = state.store.events_after(cursor, BATCH).await?;
+    let mut events = state.store.events_after(cursor, BATCH).await?;
+    if state.cluster.holds(Job::Notifier) {
+        if let Some(last) = events.last().map(|e| e.seq) {
+            let derived = events.iter().map(notify::derive).collect();
+            state.store.apply_notifications(CONSUMER, last, derived).await?;
+            // Wakes the nodes that wait for the notifier to cover these events.
+            state.bus.announce(last);
+        }
+    } else {
+        let covered = state.store.consumer_offset(CONSUMER).await?;
+        events.retain(|e| e.seq <= covered);
+    }
     let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
-    let derived = events.iter().map(notify::derive).collect();
-    state.store.apply_notifications(CONSUMER, last, derived).await?;
-    // What is stored for these events, not what this call inserted: with several nodes on one
-    // database another node may have stored them first, and this node's clients need them too.
+    // What is stored for these events, not what this call inserted: the notifier may have
+    // stored them on another node (or on this one, before a restart).
     let notifications = state.store.notifications_for_events(cursor, last).await?;
     let mut deliveries = Vec::new();
     for event in &events {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use starling_server::config::{PasswordCost, Settings};
-use starling_server::{AppState, open_store, serve};
+use starling_server::{AppState, serve, start_node};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -54,8 +54,7 @@ pub async fn spawn_app_in(dir: PathBuf, configure: impl FnOnce(&mut Settings)) -
     let mut settings = Settings::with_defaults(addr, &dir, vec![7; 32]);
     settings.password_cost = PasswordCost::Insecure;
     configure(&mut settings);
-    let store = open_store(&settings).await.expect("open store");
-    let state = AppState::from_settings(store, settings).expect("app state");
+    let state = start_node(settings).await.expect("a node starts");
     let (tx, rx) = oneshot::channel();
     let server = tokio::spawn(serve(listener, state.clone(), async {
         let _ = rx.await;

@@ -24,14 +24,14 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
     let mut a = spawn_app_with(|s| {
         s.redis_url = Some(url.clone());
         s.pipeline_poll = hour;
-        s.node_id = 1;
+        s.node_id = Some(1);
     })
     .await;
     let dir = a.share_dir();
     let b = spawn_app_in(dir, |s| {
         s.redis_url = Some(url.clone());
         s.pipeline_poll = hour;
-        s.node_id = 2;
+        s.node_id = Some(2);
     })
     .await;
     let alice = a.sign_up("alice").await;
