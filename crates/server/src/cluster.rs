@@ -37,6 +37,8 @@ const JOB_PREFIX: &str = "job/";
 pub enum Job {
     /// Stores the notifications the log implies (`realtime::pipeline`).
     Notifier,
+    /// Periodic upkeep of shared data, such as trimming home timelines (`maintenance`).
+    Upkeep,
     /// Publishes the log to NATS JetStream (`nats`).
     Publisher,
 }
@@ -45,6 +47,7 @@ impl Job {
     pub fn as_str(self) -> &'static str {
         match self {
             Job::Notifier => "notifier",
+            Job::Upkeep => "upkeep",
             Job::Publisher => "publisher",
         }
     }

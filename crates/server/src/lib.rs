@@ -149,7 +149,10 @@ pub async fn serve(
     let node_lease = node_lost.clone();
     let leases = tokio::spawn(cluster::run(state.clone(), lose_node, leases_stopping));
     let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, workers_stopping.clone()));
-    let upkeep = tokio::spawn(maintenance::run(state.clone(), state.shutdown.clone()));
+    let upkeep = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
+        let state = state.clone();
+        move |stop| maintenance::run(state.clone(), stop)
+    }));
     let nats = state.settings.nats_url.clone().map(|url| {
         let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {

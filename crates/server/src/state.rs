@@ -87,7 +87,7 @@ impl std::ops::Deref for AppState {
 
 /// The jobs a deployment with these settings runs (every node has the same settings).
 pub fn jobs(settings: &Settings) -> Vec<Job> {
-    let mut jobs = vec![Job::Notifier];
+    let mut jobs = vec![Job::Notifier, Job::Upkeep];
     if settings.nats_url.is_some() {
         jobs.push(Job::Publisher);
     }
