@@ -1,6 +1,7 @@
 //! The `starling` binary: parse flags, start logging, load settings, hand over to the library.
 
 mod events;
+mod partitions;
 mod replay;
 mod settings;
 
@@ -26,6 +27,9 @@ enum Command {
     /// Rebuild counters and notifications from the event log, compare them with the live ones
     /// and report the differences; exits with 1 if there are any.
     Replay,
+    /// List the monthly partitions of statuses and the event log (PostgreSQL), after making
+    /// the months ahead that are missing.
+    Partitions,
     /// Print the events published to NATS JetStream, one JSON object per line, through the
     /// durable consumer NAME: each run resumes after the last event an earlier run printed.
     Events {
@@ -56,6 +60,10 @@ fn main() -> anyhow::Result<ExitCode> {
             }
             Command::Events { durable, max, follow } => {
                 events::run(&settings, &durable, max, follow).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Partitions => {
+                partitions::run(&settings).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Replay => {

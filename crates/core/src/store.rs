@@ -37,6 +37,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// statuses into the follower's home, so that a home is complete down to its oldest kept entry.
 pub const HOME_TIMELINE_CAP: u32 = 800;
 
+/// How many months after the current one have their partitions made ahead of time.
+pub const PARTITION_MONTHS_AHEAD: u32 = 2;
+
 /// Filters for an account's own timeline (`GET /api/v1/accounts/:id/statuses`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AccountStatusesFilter {
@@ -78,6 +81,23 @@ pub struct Lease {
     pub name: String,
     pub holder: String,
     pub expires_at: Timestamp,
+}
+
+/// One partition of a table the store splits by time (PostgreSQL: statuses and the event log,
+/// one partition per month; see `starling partitions`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// The partitioned table (`statuses` or `events`).
+    pub table: String,
+    pub name: String,
+    /// The first millisecond the partition holds; `None` for the partition of everything older.
+    pub from: Option<Timestamp>,
+    /// The first millisecond it no longer holds (exclusive).
+    pub to: Timestamp,
+    /// The planner's estimate (exact after `ANALYZE`), cheap to read on a large table.
+    pub estimated_rows: i64,
+    /// Table and index bytes on disk.
+    pub bytes: i64,
 }
 
 /// The per-viewer flags of a set of statuses.
@@ -307,4 +327,15 @@ pub trait Store: Send + Sync + 'static {
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
     /// The leases whose names start with `prefix` and that are unexpired at `now`, by name.
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>>;
+
+    // ---- partitions (backends that split tables by time) ------------------------------------
+
+    /// Makes sure the partitions for the month of `now` and the months after it, up to
+    /// [`PARTITION_MONTHS_AHEAD`], exist, so that no write ever finds its month missing; several
+    /// nodes may call it at once. Returns the names of the partitions it created. A backend
+    /// that does not partition returns nothing.
+    async fn prepare_partitions(&self, now: Timestamp) -> StoreResult<Vec<String>>;
+    /// Every partition, by table and then oldest first; empty for a backend that does not
+    /// partition.
+    async fn partitions(&self) -> StoreResult<Vec<PartitionInfo>>;
 }

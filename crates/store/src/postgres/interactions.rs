@@ -70,7 +70,7 @@ pub(crate) async fn unfavourite(c: &mut PgConnection, account: Id, status: Id, a
 }
 
 async fn existing_reblog(c: &mut PgConnection, account: Id, original: i64) -> StoreResult<Option<i64>> {
-    sqlx::query_scalar("SELECT id FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
+    sqlx::query_scalar("SELECT status_id FROM reblogs WHERE reblog_of_id = $1 AND account_id = $2")
         .bind(original)
         .bind(account.0)
         .fetch_optional(&mut *c)
@@ -104,11 +104,26 @@ pub(crate) async fn reblog(
     if let Some(existing) = existing_reblog(c, account, original).await? {
         return hydrate::status(c, existing).await;
     }
-    // A concurrent reblog of the same original by the same account may have been inserted
+    // A concurrent reblog of the same original by the same account may have claimed its row
     // since the check above: this insert then waits for it, and returns it once it commits.
-    let inserted = sqlx::query(
-        "INSERT INTO statuses (id, account_id, reblog_of_id, visibility, created_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (reblog_of_id, account_id) WHERE reblog_of_id IS NOT NULL DO NOTHING",
+    // (The claim lives in `reblogs` because `statuses` is partitioned and cannot hold a unique
+    // index without its partition key; its foreign key is checked at commit, once the status
+    // below exists.)
+    let claimed = sqlx::query(
+        "INSERT INTO reblogs (reblog_of_id, account_id, status_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(original)
+    .bind(account.0)
+    .bind(reblog_id.0)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    if claimed.rows_affected() == 0 {
+        let existing = existing_reblog(c, account, original).await?.ok_or(StoreError::NotFound)?;
+        return hydrate::status(c, existing).await;
+    }
+    sqlx::query(
+        "INSERT INTO statuses (id, account_id, reblog_of_id, visibility, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(reblog_id.0)
     .bind(account.0)
@@ -118,10 +133,6 @@ pub(crate) async fn reblog(
     .execute(&mut *c)
     .await
     .db()?;
-    if inserted.rows_affected() == 0 {
-        let existing = existing_reblog(c, account, original).await?.ok_or(StoreError::NotFound)?;
-        return hydrate::status(c, existing).await;
-    }
     sqlx::query("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1")
         .bind(original)
         .execute(&mut *c)
@@ -140,7 +151,7 @@ pub(crate) async fn unreblog(c: &mut PgConnection, account: Id, original: Id, at
     let Some(reblog_id) = existing_reblog(c, account, original.0).await? else {
         return Ok(Change::Unchanged);
     };
-    // Its home timeline entries go with it (`ON DELETE CASCADE`).
+    // Its home timeline entries and its `reblogs` row go with it (`ON DELETE CASCADE`).
     let visibility: String = sqlx::query_scalar("DELETE FROM statuses WHERE id = $1 RETURNING visibility")
         .bind(reblog_id)
         .fetch_one(&mut *c)

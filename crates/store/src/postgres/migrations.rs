@@ -19,6 +19,7 @@ fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
         migration(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql")),
         migration(3, "leases", include_str!("../../migrations/postgres/0003_leases.sql")),
+        migration(4, "partitions", include_str!("../../migrations/postgres/0004_partitions.sql")),
     ])
 }
 

@@ -23,6 +23,7 @@ mod markers;
 mod migrations;
 mod notifications;
 mod page;
+mod partitions;
 mod replay;
 mod statuses;
 mod store;
@@ -80,6 +81,10 @@ impl PostgresStore {
             .await
             .map_err(db_error)?;
         migrations::run(&pool).await?;
+        // Before the first write, which needs its month's partition.
+        let mut tx = pool.begin().await.map_err(db_error)?;
+        partitions::prepare(&mut tx, starling_core::model::Timestamp::now()).await?;
+        tx.commit().await.map_err(db_error)?;
         Ok(PostgresStore { pool, ids: IdGenerator::new(node_id), fanout_threshold })
     }
 
@@ -115,6 +120,8 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
                 Some("accounts_email_lower") => "email",
                 Some("apps_client_id") => "client_id",
                 Some("statuses_pkey" | "accounts_pkey" | "apps_pkey" | "tokens_pkey") => "id",
+                // A partition's own index reports the violation (`statuses_p202611_pkey`).
+                Some(name) if name.starts_with("statuses_") && name.ends_with("_pkey") => "id",
                 Some("idempotency_keys_pkey") => "idempotency_key",
                 Some(other) => other,
                 None => "value",

@@ -10,13 +10,14 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, Store, ViewerFlags,
+    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
 };
 use starling_core::{Id, StoreResult};
 
 use super::accounts::{self, FollowList};
 use super::{
-    Db, PostgresStore, events, home, hydrate, interactions, leases, markers, notifications, replay, statuses, timelines,
+    Db, PostgresStore, events, home, hydrate, interactions, leases, markers, notifications, partitions, replay,
+    statuses, timelines,
 };
 
 /// Runs `$body` with `$c` bound to a write transaction and commits it.
@@ -360,5 +361,13 @@ impl Store for PostgresStore {
 
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>> {
         read_conn!(self, |c| leases::list(c, prefix, now))
+    }
+
+    async fn prepare_partitions(&self, now: Timestamp) -> StoreResult<Vec<String>> {
+        write_tx!(self, |c| partitions::prepare(c, now))
+    }
+
+    async fn partitions(&self) -> StoreResult<Vec<PartitionInfo>> {
+        read_conn!(self, |c| partitions::list(c))
     }
 }

@@ -10,7 +10,7 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, Store, ViewerFlags,
+    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
 };
 use starling_core::{Id, StoreResult};
 
@@ -354,5 +354,14 @@ impl Store for SqliteStore {
 
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>> {
         read_conn!(self, |c| leases::list(c, prefix, now))
+    }
+
+    // One file on one machine: its tables stay whole (ADR 9).
+    async fn prepare_partitions(&self, _now: Timestamp) -> StoreResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    async fn partitions(&self) -> StoreResult<Vec<PartitionInfo>> {
+        Ok(Vec::new())
     }
 }
