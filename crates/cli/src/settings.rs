@@ -52,6 +52,10 @@ pub struct Options {
     /// of being copied into every follower's at once.
     #[arg(long, env = "STARLING_FANOUT_THRESHOLD", default_value_t = config::DEFAULT_FANOUT_THRESHOLD, global = true)]
     fanout_threshold: i64,
+    /// Hash passwords with trivially cheap parameters, for load tests that sign up thousands of
+    /// accounts. Never on a server people use: such hashes fall to brute force at once.
+    #[arg(long, env = "STARLING_INSECURE_PASSWORD_HASHING", hide = true, global = true)]
+    insecure_password_hashing: bool,
     /// Redis for announcements between nodes (`redis://host:6379/`); unset runs one node alone.
     #[arg(long, env = "STARLING_REDIS_URL", global = true)]
     redis_url: Option<String>,
@@ -115,7 +119,14 @@ impl Options {
         anyhow::ensure!(self.max_characters >= 1, "STARLING_MAX_CHARACTERS must be positive");
         settings.max_characters = self.max_characters;
         settings.token_ttl_secs = (self.token_ttl > 0).then_some(self.token_ttl);
-        settings.password_cost = PasswordCost::Owasp;
+        settings.password_cost = if self.insecure_password_hashing {
+            tracing::warn!(
+                "STARLING_INSECURE_PASSWORD_HASHING is set: passwords are hashed for load tests, not for people"
+            );
+            PasswordCost::Insecure
+        } else {
+            PasswordCost::Owasp
+        };
         settings.node_id = self.node_id;
         anyhow::ensure!(self.lease_secs >= 3, "STARLING_LEASE_SECS must be at least 3");
         settings.lease_ttl = std::time::Duration::from_secs(self.lease_secs);
