@@ -33,6 +33,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use config::Settings;
+pub use starling_store::HomeMode;
 pub use state::AppState;
 
 use crate::error::ApiError;
@@ -93,11 +94,20 @@ async fn not_found() -> Response {
 /// configured node id, or 0 when there is none: to serve, use [`start_node`], which leases one.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_core::Store>> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let options = starling_store::StoreOptions {
+    Ok(starling_store::connect(&settings.database_url, &store_options(settings)).await?)
+}
+
+/// How the settings open the store. With Redis, home timelines live in Redis (`feeds`, ADR 11)
+/// and the store stops materialising them.
+pub fn store_options(settings: &Settings) -> starling_store::StoreOptions {
+    starling_store::StoreOptions {
         node_id: settings.node_id.unwrap_or(0),
         fanout_threshold: settings.fanout_threshold,
-    };
-    Ok(starling_store::connect(&settings.database_url, &options).await?)
+        homes: match settings.redis_url {
+            Some(_) => starling_store::HomeMode::Pulled,
+            None => starling_store::HomeMode::Materialised,
+        },
+    }
 }
 
 /// Everything a serving node needs: its store and bus, and its place in the deployment. Without
