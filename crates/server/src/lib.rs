@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod feeds;
 pub mod maintenance;
 pub mod metrics;
 pub mod nats;
@@ -163,6 +164,13 @@ pub async fn serve(
         let state = state.clone();
         move |stop| maintenance::run(state.clone(), stop)
     }));
+    // Home timelines in Redis, kept by one node at a time.
+    let feeds = state.feeds.is_some().then(|| {
+        let state = state.clone();
+        tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Feeds, workers_stopping.clone(), move |stop| {
+            feeds::worker::run(state.clone(), stop)
+        }))
+    });
     let nats = state.settings.nats_url.clone().map(|url| {
         let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {
@@ -185,6 +193,9 @@ pub async fn serve(
     let _ = upkeep.await;
     if let Some(nats) = nats {
         let _ = nats.await;
+    }
+    if let Some(feeds) = feeds {
+        let _ = feeds.await;
     }
     stop_leases.send_replace(true);
     let _ = leases.await;
