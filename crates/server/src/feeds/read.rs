@@ -31,7 +31,9 @@ pub async fn home_timeline(state: &AppState, viewer: Id, req: PageRequest) -> Re
                 feeds.stats.read_from_redis();
                 return Ok(page);
             }
-            Ok(Ok(None)) => tracing::debug!(viewer = %viewer, "home timelines in Redis are behind the log; reading the store"),
+            Ok(Ok(None)) => {
+                tracing::debug!(viewer = %viewer, "home timelines in Redis are behind the log; reading the store")
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "reading a home timeline from Redis failed; reading the store"),
             Err(_) => tracing::warn!("reading a home timeline from Redis took too long; reading the store"),
         }
@@ -41,7 +43,12 @@ pub async fn home_timeline(state: &AppState, viewer: Id, req: PageRequest) -> Re
 }
 
 /// The page from Redis, or `None` when the worker did not catch up in time.
-async fn from_redis(state: &AppState, feeds: &Feeds, viewer: Id, req: PageRequest) -> FeedsResult<Option<Page<Status>>> {
+async fn from_redis(
+    state: &AppState,
+    feeds: &Feeds,
+    viewer: Id,
+    req: PageRequest,
+) -> FeedsResult<Option<Page<Status>>> {
     let seen = state.store.last_event_seq().await?;
     let mut conn = feeds.conn()?;
     let offset_key = feeds.offset_key();

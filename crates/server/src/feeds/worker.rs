@@ -65,12 +65,28 @@ async fn step(state: &AppState, feeds: &Feeds) -> FeedsResult<bool> {
             // No offset: a new deployment, or Redis lost its data (and every home with it).
             // Missing homes are rebuilt from the store when read, so the log's past is moot.
             let end = state.store.last_event_seq().await?;
-            tracing::info!(end, "no home timeline offset in Redis; homes are rebuilt when read, following the log from here");
+            tracing::info!(
+                end,
+                "no home timeline offset in Redis; homes are rebuilt when read, following the log from here"
+            );
             timed(scripts::init_offset(&mut conn, &offset_key, end)).await?.unwrap_or(end)
         }
     };
     let events = state.store.events_after(cursor, BATCH).await?;
-    let Some(last) = events.last().map(|e| e.seq) else { return Ok(false) };
+    let Some(last) = events.last().map(|e| e.seq) else {
+        let end = state.store.last_event_seq().await?;
+        if cursor > end {
+            // The offset belongs to another log (the database was replaced, Redis was not):
+            // its homes name other accounts, and this log is followed from its end.
+            tracing::warn!(
+                cursor,
+                end,
+                "the home timeline offset in Redis is past the log's end; following the log from its end"
+            );
+            timed(scripts::advance(&mut conn, &offset_key, cursor, end)).await?;
+        }
+        return Ok(false);
+    };
     for event in &events {
         apply(state, feeds, &mut conn, event).await?;
     }
@@ -125,8 +141,14 @@ async fn apply(
 }
 
 /// Adds a new status (or reblog) to the homes of those who see it now.
-async fn deliver(state: &AppState, feeds: &Feeds, conn: &mut redis::aio::ConnectionManager, status: Id) -> FeedsResult<()> {
-    let homes: Vec<String> = state.store.home_recipients(status).await?.into_iter().map(|a| feeds.home_key(a)).collect();
+async fn deliver(
+    state: &AppState,
+    feeds: &Feeds,
+    conn: &mut redis::aio::ConnectionManager,
+    status: Id,
+) -> FeedsResult<()> {
+    let homes: Vec<String> =
+        state.store.home_recipients(status).await?.into_iter().map(|a| feeds.home_key(a)).collect();
     for chunk in homes.chunks(KEYS_PER_CALL) {
         timed(scripts::add(conn, chunk, status, feeds.cap())).await?;
     }
