@@ -53,7 +53,8 @@ async fn from_redis(
     let mut conn = feeds.conn()?;
     let offset_key = feeds.offset_key();
     let deadline = tokio::time::Instant::now() + CATCH_UP_WAIT;
-    while !timed(scripts::offset(&mut conn, &offset_key)).await?.is_some_and(|offset| offset >= seen) {
+    // No offset yet (or any more) counts as behind: the worker sets it when it starts.
+    while timed(scripts::offset(&mut conn, &offset_key)).await?.is_none_or(|offset| offset < seen) {
         if tokio::time::Instant::now() >= deadline {
             return Ok(None);
         }

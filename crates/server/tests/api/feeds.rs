@@ -89,7 +89,7 @@ async fn a_post_reaches_followers_homes_in_redis_and_is_served_from_there() -> T
 
     let hello = app.say(&alice, "hello").await;
     let dm = app.post_status(&alice, serde_json::json!({"status": "@bob psst", "visibility": "direct"})).await;
-    assert_eq!(home(&app, &bob, "").await, [hello.clone()]);
+    assert_eq!(home(&app, &bob, "").await, std::slice::from_ref(&hello));
     assert_eq!(redis_home(&app, &bob).await, [member(&hello), "a".to_string()], "written by the worker");
     assert!(!redis_home(&app, &bob).await.contains(&member(dm["id"].as_str().unwrap_or_default())));
     assert_eq!(home(&app, &carol, "").await, Vec::<String>::new(), "carol follows no one");
@@ -113,7 +113,7 @@ async fn deleting_and_unfollowing_take_statuses_out_of_homes_in_redis() -> TestR
     let (status, _) =
         app.call(reqwest::Method::DELETE, &format!("/api/v1/statuses/{first}"), Some(&alice.token), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(home(&app, &bob, "").await, [second.clone()]);
+    assert_eq!(home(&app, &bob, "").await, std::slice::from_ref(&second));
     assert!(!redis_home(&app, &bob).await.contains(&member(&first)), "removed from the set, not only filtered");
 
     let (status, _) =
@@ -136,7 +136,7 @@ async fn following_brings_the_followees_recent_statuses_into_a_home_in_redis() -
         posted.push(app.say(&alice, &format!("post {i}")).await);
     }
     let own = app.say(&bob, "mine").await;
-    assert_eq!(home(&app, &bob, "").await, [own.clone()]);
+    assert_eq!(home(&app, &bob, "").await, std::slice::from_ref(&own));
     app.follow(&bob, &alice).await;
     let mut expected = vec![own];
     expected.extend(posted.iter().rev().cloned());
@@ -280,7 +280,7 @@ async fn the_scripts_write_only_existing_homes_cap_them_and_install_builds_whole
     };
 
     // Adding to a missing home leaves it missing: one id would make it look complete.
-    assert_eq!(scripts::add(&mut conn, &[home.clone()], Id(5), 3).await?, 0);
+    assert_eq!(scripts::add(&mut conn, std::slice::from_ref(&home), Id(5), 3).await?, 0);
     assert!(!exists(home.clone()).await?);
 
     // A build is installed only while the worker has not moved past what the build saw.
