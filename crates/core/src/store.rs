@@ -4,8 +4,8 @@
 //!
 //! Each mutating method is one transaction that writes the state rows, keeps the counters
 //! exact, updates the home timelines it affects (so a new status is in its followers' homes
-//! when `create_status` returns) and appends its event(s) to the log; either all of it commits
-//! or none of it does.
+//! when `create_status` returns; unless the store leaves home timelines to Redis, ADR 11) and
+//! appends its event(s) to the log; either all of it commits or none of it does.
 
 use async_trait::async_trait;
 
