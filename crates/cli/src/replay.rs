@@ -6,13 +6,15 @@
 //! event of that snapshot, so the comparison is exact even while a server is writing (only the
 //! notifier may lag behind, which the report then says). The home timelines are a function of
 //! the current statuses and follows, not of the log's history, so the store checks them in one
-//! snapshot of its own (`Store::home_timeline_differences`).
+//! snapshot of its own (`Store::home_timeline_differences`). With Redis configured the store
+//! keeps no home timelines (ADR 11): there is nothing to check, and the report says so.
 
 use std::io::Write;
 
 use starling_core::projection::{Difference, HomeTimelineCheck, LiveState, Projection};
 use starling_core::store::HOME_TIMELINE_CAP;
 use starling_core::{Store, StoreResult};
+use starling_server::HomeMode;
 use starling_server::Settings;
 use starling_server::realtime::pipeline::CONSUMER as NOTIFIER;
 
@@ -26,12 +28,16 @@ pub async fn run(settings: &Settings) -> anyhow::Result<bool> {
     let store = starling_server::open_store(settings).await?;
     let live = store.live_state(NOTIFIER).await?;
     let projection = rebuild(&*store, live.last_event_seq).await?;
+    let materialised = starling_server::store_options(settings).homes == HomeMode::Materialised;
     // The window the server trims to: entries below it are gone on purpose.
-    let homes = store.home_timeline_differences(HOME_TIMELINE_CAP).await?;
+    let homes = match materialised {
+        true => Some(store.home_timeline_differences(HOME_TIMELINE_CAP).await?),
+        false => None,
+    };
     let mut differences = projection.diff(&live);
-    differences.extend(homes.differences.iter().cloned());
+    differences.extend(homes.iter().flat_map(|h| h.differences.iter().cloned()));
     let mut out = std::io::stdout().lock();
-    for line in report(&projection, &live, &homes, &differences) {
+    for line in report(&projection, &live, homes.as_ref(), &differences) {
         writeln!(out, "{line}")?;
     }
     Ok(differences.is_empty())
@@ -55,7 +61,7 @@ async fn rebuild(store: &dyn Store, upto: i64) -> StoreResult<Projection> {
 fn report(
     projection: &Projection,
     live: &LiveState,
-    homes: &HomeTimelineCheck,
+    homes: Option<&HomeTimelineCheck>,
     differences: &[Difference],
 ) -> Vec<String> {
     let (accounts, statuses) = projection.counters();
@@ -69,10 +75,13 @@ fn report(
             projection.notifications().len(),
             live.notifier_offset
         ),
-        format!(
-            "home timelines: {} live, {} rebuilt from statuses and follows (the newest {HOME_TIMELINE_CAP} entries of each)",
-            homes.live, homes.rebuilt
-        ),
+        match homes {
+            Some(homes) => format!(
+                "home timelines: {} live, {} rebuilt from statuses and follows (the newest {HOME_TIMELINE_CAP} entries of each)",
+                homes.live, homes.rebuilt
+            ),
+            None => "home timelines: kept in Redis, not in the store; nothing to check".to_string(),
+        },
     ];
     if differences.is_empty() {
         lines.push("no differences".to_string());
@@ -105,16 +114,24 @@ mod tests {
     #[test]
     fn a_clean_replay_says_so() {
         let (projection, live, homes) = clean();
-        let lines = report(&projection, &live, &homes, &[]);
+        let lines = report(&projection, &live, Some(&homes), &[]);
         assert_eq!(lines.last().map(String::as_str), Some("no differences"));
         assert!(lines.iter().any(|l| l.starts_with("home timelines: 3 live, 3 rebuilt")), "{lines:?}");
+    }
+
+    #[test]
+    fn homes_kept_in_redis_are_not_checked_and_the_report_says_so() {
+        let (projection, live, _) = clean();
+        let lines = report(&projection, &live, None, &[]);
+        assert!(lines.contains(&"home timelines: kept in Redis, not in the store; nothing to check".to_string()));
+        assert_eq!(lines.last().map(String::as_str), Some("no differences"));
     }
 
     #[test]
     fn differences_are_listed_one_per_line_up_to_a_cap() {
         let (projection, live, homes) = clean();
         let missing = Difference::HomeEntryMissing { account: Id(2), status: Id(9) };
-        let lines = report(&projection, &live, &homes, &[counter(1), missing]);
+        let lines = report(&projection, &live, Some(&homes), &[counter(1), missing]);
         assert_eq!(
             &lines[lines.len() - 3..],
             [
@@ -125,7 +142,7 @@ mod tests {
         );
 
         let many: Vec<Difference> = (0..MAX_LISTED as i64 + 5).map(counter).collect();
-        let lines = report(&projection, &live, &homes, &many);
+        let lines = report(&projection, &live, Some(&homes), &many);
         assert!(lines.contains(&format!("{} differences:", MAX_LISTED + 5)));
         assert_eq!(lines.iter().filter(|l| l.contains("followers_count")).count(), MAX_LISTED);
         assert_eq!(lines.last().map(String::as_str), Some("  ... and 5 more"));

@@ -56,9 +56,13 @@ pub struct Options {
     /// accounts. Never on a server people use: such hashes fall to brute force at once.
     #[arg(long, env = "STARLING_INSECURE_PASSWORD_HASHING", hide = true, global = true)]
     insecure_password_hashing: bool,
-    /// Redis for announcements between nodes (`redis://host:6379/`); unset runs one node alone.
+    /// Redis for announcements between nodes and home timelines (`redis://host:6379/`); unset
+    /// runs one node alone, with home timelines in the database.
     #[arg(long, env = "STARLING_REDIS_URL", global = true)]
     redis_url: Option<String>,
+    /// Starts every Redis key Starling writes, so that several deployments can share a Redis.
+    #[arg(long, env = "STARLING_REDIS_PREFIX", default_value = "starling:", global = true)]
+    redis_prefix: String,
     /// NATS with JetStream (`nats://host:4222`): every committed event is published there once.
     #[arg(long, env = "STARLING_NATS_URL", global = true)]
     nats_url: Option<String>,
@@ -131,6 +135,7 @@ impl Options {
         anyhow::ensure!(self.lease_secs >= 3, "STARLING_LEASE_SECS must be at least 3");
         settings.lease_ttl = std::time::Duration::from_secs(self.lease_secs);
         settings.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
+        settings.redis_prefix = self.redis_prefix.clone();
         settings.nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty());
         anyhow::ensure!(
             !self.nats_stream.is_empty()

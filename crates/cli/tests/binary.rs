@@ -568,11 +568,22 @@ async fn three_nodes_share_one_database_and_lose_nothing_when_a_node_dies_or_red
     for i in 0..3 {
         written.push(api(writer).status(&alice, json!({"status": format!("while Redis is away {i}")})).await?);
     }
+    // Home timelines live in Redis: while it is away, the database serves them, at once.
+    let started = std::time::Instant::now();
+    let away = home_ids(&api(streamer), &bob).await?;
+    assert!(started.elapsed() < Duration::from_secs(5), "a home without Redis took {:?}", started.elapsed());
+    assert!(written.iter().all(|id| away.contains(id)), "{away:?} lacks some of {written:?}");
     let redis = OwnRedis::start(port)?;
     for i in 0..3 {
         written.push(api(writer).status(&alice, json!({"status": format!("after Redis is back {i}")})).await?);
     }
     assert_eq!(next_updates(&mut ws, written.len()).await?, written, "every status, once, in order");
+    // Redis came back empty: the homes are rebuilt from the database, complete, on every node.
+    for node in [writer, streamer] {
+        let home = home_ids(&api(node), &bob).await?;
+        let newest: Vec<String> = written.iter().rev().cloned().collect();
+        assert_eq!(home.get(..newest.len()), Some(&newest[..]), "node {node}: {home:?}");
+    }
 
     // JetStream holds every event of the log once, whichever node published it, and a durable
     // consumer picks up where its previous run stopped.
@@ -611,6 +622,19 @@ async fn three_nodes_share_one_database_and_lose_nothing_when_a_node_dies_or_red
     drop_postgres(&base, &db_url).await?;
     delete_stream(&nats_url, &stream).await?;
     Ok(())
+}
+
+/// The ids of the user's home timeline, newest first.
+async fn home_ids(api: &Api, user: &User) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let home = api
+        .call(reqwest::Method::GET, "/api/v1/timelines/home?limit=40", Some(&user.token), serde_json::json!(null))
+        .await?;
+    Ok(home
+        .as_array()
+        .ok_or("a home timeline is a list")?
+        .iter()
+        .filter_map(|s| s["id"].as_str().map(String::from))
+        .collect())
 }
 
 /// Removes a test's JetStream stream (and its consumers).

@@ -4,8 +4,8 @@
 //!
 //! Each mutating method is one transaction that writes the state rows, keeps the counters
 //! exact, updates the home timelines it affects (so a new status is in its followers' homes
-//! when `create_status` returns) and appends its event(s) to the log; either all of it commits
-//! or none of it does.
+//! when `create_status` returns; unless the store leaves home timelines to Redis, ADR 11) and
+//! appends its event(s) to the log; either all of it commits or none of it does.
 
 use async_trait::async_trait;
 
@@ -224,13 +224,14 @@ pub trait Store: Send + Sync + 'static {
     /// The viewer's own statuses and those of accounts they follow (reblogs included), without
     /// direct statuses, and without replies to accounts the viewer does not follow. Once
     /// [`trim_home_timelines`](Store::trim_home_timelines) has cut it, it ends at its oldest kept
-    /// entry, as Mastodon's capped feeds do.
+    /// entry, as Mastodon's capped feeds do. A store opened with `HomeMode::Pulled` keeps no
+    /// home tables: it computes the page from statuses and follows, with no floor and no cap.
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>>;
     /// Cuts every home timeline longer than `keep` entries down to its newest `keep`: older
     /// statuses no longer show in it (nor on its later pages), whoever wrote them. Returns how
     /// many entries were removed. Trimming on every write would cost a count per follower of
     /// every author, so the server calls this periodically with [`HOME_TIMELINE_CAP`] instead;
-    /// between two calls a home may hold more.
+    /// between two calls a home may hold more. Nothing to do (0) for a pulled store.
     async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64>;
     /// Public statuses, no reblogs. `local` is accepted for compatibility: every account is local.
     async fn public_timeline(&self, page: PageRequest, only_media: bool) -> StoreResult<Page<Status>>;
@@ -311,7 +312,8 @@ pub trait Store: Send + Sync + 'static {
     /// Recomputes, from the statuses and follows alone, which entries each home timeline should
     /// hold, and compares them with the stored ones, within each account's newest `keep`
     /// entries on both sides (so that trimming is not a difference), all in one read snapshot.
-    /// `starling replay` reports what this finds with the rebuilt projections.
+    /// `starling replay` reports what this finds with the rebuilt projections. A pulled store
+    /// materialises nothing, so there is nothing to compare: an empty check.
     async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck>;
 
     // ---- leases (work shared by the nodes of one deployment) ---------------------------------
@@ -338,4 +340,22 @@ pub trait Store: Send + Sync + 'static {
     /// Every partition, by table and then oldest first; empty for a backend that does not
     /// partition.
     async fn partitions(&self) -> StoreResult<Vec<PartitionInfo>>;
+
+    // ---- home timelines kept outside the store (ADR 11) --------------------------------------
+    //
+    // What a cache of home timelines (Redis sorted sets) asks the store. Each answer applies
+    // the one home rule `home_timeline` applies, to statuses and follows as they are now, in
+    // either home mode.
+
+    /// The accounts whose home timeline shows `status` (a status or a reblog) now: its author,
+    /// and each follower of the author the rule admits (never for a direct status; a reply to
+    /// someone else only for followers who follow the addressee too; a reblog only for those
+    /// who may see its original). Empty when the status does not exist.
+    async fn home_recipients(&self, status: Id) -> StoreResult<Vec<Id>>;
+    /// The newest `limit` status ids of `account`'s home timeline as statuses and follows make
+    /// it now, newest first: what a missing cached home is rebuilt from.
+    async fn home_backfill(&self, account: Id, limit: u32) -> StoreResult<Vec<Id>>;
+    /// Those of `ids` that still exist and still belong in `viewer`'s home timeline, in the
+    /// order of `ids`: what guards a cached home against entries a race left stale.
+    async fn home_admitted(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>>;
 }

@@ -41,6 +41,8 @@ pub enum Job {
     Upkeep,
     /// Publishes the log to NATS JetStream (`nats`).
     Publisher,
+    /// Keeps the home timelines in Redis (`feeds`).
+    Feeds,
 }
 
 impl Job {
@@ -49,6 +51,7 @@ impl Job {
             Job::Notifier => "notifier",
             Job::Upkeep => "upkeep",
             Job::Publisher => "publisher",
+            Job::Feeds => "feeds",
         }
     }
 

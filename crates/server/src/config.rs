@@ -47,8 +47,13 @@ pub struct Settings {
     /// The most events a reconnecting client may have missed and still get replayed; beyond
     /// it, refetching through the API is cheaper and the client is told to resync.
     pub stream_replay_max: i64,
-    /// Redis for announcements between nodes; `None` runs a node on its own.
+    /// Redis for announcements between nodes and for home timelines (`feeds`); `None` runs a
+    /// node on its own, with home timelines in the store.
     pub redis_url: Option<String>,
+    /// Starts every Redis key this deployment writes, so that several share one Redis.
+    pub redis_prefix: String,
+    /// How many statuses a home timeline in Redis keeps.
+    pub home_cap: u32,
     /// NATS with JetStream: every committed event is published there once, when set.
     pub nats_url: Option<String>,
     /// The JetStream stream the events go to; subjects are `<name in lower case>.<event kind>`.
@@ -71,6 +76,7 @@ impl std::fmt::Debug for Settings {
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("node_id", &self.node_id)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_prefix", &self.redis_prefix)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("fanout_threshold", &self.fanout_threshold)
             .finish()
@@ -113,6 +119,8 @@ impl Settings {
             stream_queue: 1024,
             stream_replay_max: 10_000,
             redis_url: None,
+            redis_prefix: "starling:".to_string(),
+            home_cap: starling_core::store::HOME_TIMELINE_CAP,
             nats_url: None,
             nats_stream: "STARLING_EVENTS".to_string(),
             pipeline_poll: std::time::Duration::from_secs(1),

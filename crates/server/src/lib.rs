@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod feeds;
 pub mod maintenance;
 pub mod metrics;
 pub mod nats;
@@ -33,6 +34,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use config::Settings;
+pub use starling_store::HomeMode;
 pub use state::AppState;
 
 use crate::error::ApiError;
@@ -93,11 +95,20 @@ async fn not_found() -> Response {
 /// configured node id, or 0 when there is none: to serve, use [`start_node`], which leases one.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_core::Store>> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let options = starling_store::StoreOptions {
+    Ok(starling_store::connect(&settings.database_url, &store_options(settings)).await?)
+}
+
+/// How the settings open the store. With Redis, home timelines live in Redis (`feeds`, ADR 11)
+/// and the store stops materialising them.
+pub fn store_options(settings: &Settings) -> starling_store::StoreOptions {
+    starling_store::StoreOptions {
         node_id: settings.node_id.unwrap_or(0),
         fanout_threshold: settings.fanout_threshold,
-    };
-    Ok(starling_store::connect(&settings.database_url, &options).await?)
+        homes: match settings.redis_url {
+            Some(_) => starling_store::HomeMode::Pulled,
+            None => starling_store::HomeMode::Materialised,
+        },
+    }
 }
 
 /// Everything a serving node needs: its store and bus, and its place in the deployment. Without
@@ -153,6 +164,13 @@ pub async fn serve(
         let state = state.clone();
         move |stop| maintenance::run(state.clone(), stop)
     }));
+    // Home timelines in Redis, kept by one node at a time.
+    let feeds = state.feeds.is_some().then(|| {
+        let state = state.clone();
+        tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Feeds, workers_stopping.clone(), move |stop| {
+            feeds::worker::run(state.clone(), stop)
+        }))
+    });
     let nats = state.settings.nats_url.clone().map(|url| {
         let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {
@@ -175,6 +193,9 @@ pub async fn serve(
     let _ = upkeep.await;
     if let Some(nats) = nats {
         let _ = nats.await;
+    }
+    if let Some(feeds) = feeds {
+        let _ = feeds.await;
     }
     stop_leases.send_replace(true);
     let _ = leases.await;

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::auth::JwtKeys;
 use crate::cluster::{self, Cluster, Job};
 use crate::config::Settings;
+use crate::feeds::Feeds;
 use crate::metrics::LiveStats;
 use crate::realtime::Hub;
 
@@ -22,6 +23,8 @@ pub struct Inner {
     pub stats: LiveStats,
     pub ids: IdGenerator,
     pub cluster: Cluster,
+    /// Home timelines in Redis, when `redis_url` is set (`feeds`).
+    pub feeds: Option<Feeds>,
     pub settings: Settings,
     pub jwt: JwtKeys,
     /// Becomes `true` when the server starts shutting down: streams close with a close frame.
@@ -50,6 +53,11 @@ impl AppState {
     pub fn with_cluster(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: Settings, cluster: Cluster) -> AppState {
         let jwt = JwtKeys::new(&settings.jwt_secret, &settings.public_url);
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let feeds = settings.redis_url.as_deref().and_then(|url| {
+            Feeds::new(url, &settings.redis_prefix, settings.home_cap)
+                .inspect_err(|e| tracing::error!(error = %e, "home timelines cannot use Redis; the store serves them"))
+                .ok()
+        });
         AppState(Arc::new(Inner {
             store,
             bus,
@@ -57,6 +65,7 @@ impl AppState {
             stats: LiveStats::default(),
             ids: IdGenerator::new(settings.node_id.unwrap_or(0)),
             cluster,
+            feeds,
             jwt,
             settings,
             shutdown,
@@ -90,6 +99,9 @@ pub fn jobs(settings: &Settings) -> Vec<Job> {
     let mut jobs = vec![Job::Notifier, Job::Upkeep];
     if settings.nats_url.is_some() {
         jobs.push(Job::Publisher);
+    }
+    if settings.redis_url.is_some() {
+        jobs.push(Job::Feeds);
     }
     jobs
 }

@@ -33,11 +33,45 @@ pub struct StoreOptions {
     /// has to touch more than this many rows. The decision is taken per status, when it is
     /// written, so changing the threshold affects new statuses only.
     pub fanout_threshold: i64,
+    /// Whether the store keeps home timelines itself or leaves them to a cache in front of it.
+    pub homes: HomeMode,
+}
+
+/// Who keeps the home timelines (ADR 6, ADR 11).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HomeMode {
+    /// The store materialises them in its own tables, in each write transaction (ADR 6).
+    #[default]
+    Materialised,
+    /// The store writes no home entries: `home_timeline` computes a home when it is read, from
+    /// statuses and follows, and a cache in front of the store (Redis, ADR 11) keeps the
+    /// homes. `trim_home_timelines` and `home_timeline_differences` have nothing to do.
+    Pulled,
+}
+
+/// What a backend's writes do to home timelines: the options that decide it, passed down to
+/// each write that could change a home.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Homes {
+    pub mode: HomeMode,
+    /// See [`StoreOptions::fanout_threshold`].
+    pub threshold: i64,
+}
+
+impl Homes {
+    pub(crate) fn of(options: &StoreOptions) -> Homes {
+        Homes { mode: options.homes, threshold: options.fanout_threshold }
+    }
+
+    /// Whether writes keep the store's home tables.
+    pub(crate) fn materialised(self) -> bool {
+        self.mode == HomeMode::Materialised
+    }
 }
 
 impl Default for StoreOptions {
     fn default() -> StoreOptions {
-        StoreOptions { node_id: 0, fanout_threshold: DEFAULT_FANOUT_THRESHOLD }
+        StoreOptions { node_id: 0, fanout_threshold: DEFAULT_FANOUT_THRESHOLD, homes: HomeMode::Materialised }
     }
 }
 

@@ -9,6 +9,7 @@ use starling_core::text::normalize_tag;
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::ApiResult;
+use crate::feeds;
 use crate::paging::{self, STATUSES};
 use crate::params::Params;
 use crate::state::AppState;
@@ -29,7 +30,7 @@ async fn home(
 ) -> ApiResult<Response> {
     auth.require("read:statuses")?;
     let request = paging::page_request(&params, STATUSES)?;
-    let page = state.store.home_timeline(auth.id(), request).await?;
+    let page = feeds::read::home_timeline(&state, auth.id(), request).await?;
     let items = views::render_statuses(&state, Some(&auth), &page.items).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }

@@ -38,6 +38,12 @@ pub fn temp_dir() -> PathBuf {
     std::env::temp_dir().join(format!("starling-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
 }
 
+/// A Redis key prefix no other test (nor another run) uses.
+pub fn unique_redis_prefix() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("starling-test:{}:{}:{:08x}:", std::process::id(), N.fetch_add(1, Ordering::Relaxed), rand::random::<u32>())
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod errors;
+mod feeds;
 mod mastodon_py;
 mod nodes;
 mod notifications;

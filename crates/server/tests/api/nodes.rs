@@ -21,8 +21,11 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
     // Without the bus, node B would only see node A's writes at its next look at the log, an
     // hour away: delivery within the test's time means the announcement came through Redis.
     let hour = std::time::Duration::from_secs(3600);
+    // Both nodes share one database, so they share one Redis prefix too.
+    let prefix = unique_redis_prefix();
     let mut a = spawn_app_with(|s| {
         s.redis_url = Some(url.clone());
+        s.redis_prefix = prefix.clone();
         s.pipeline_poll = hour;
         s.node_id = Some(1);
     })
@@ -30,6 +33,7 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
     let dir = a.share_dir();
     let b = spawn_app_in(dir, |s| {
         s.redis_url = Some(url.clone());
+        s.redis_prefix = prefix.clone();
         s.pipeline_poll = hour;
         s.node_id = Some(2);
     })

@@ -10,6 +10,7 @@ use starling_core::store::InstanceCounts;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events, home, hydrate, page};
+use crate::Homes;
 use crate::rows::{AccountRow, AppRow, AuthCodeRow, CredentialsRow, TokenRow, account_columns};
 
 // ---- apps ---------------------------------------------------------------------------------------
@@ -230,7 +231,13 @@ pub(crate) async fn update_account(c: &mut PgConnection, id: Id, u: AccountUpdat
 
 // ---- follows ------------------------------------------------------------------------------------
 
-pub(crate) async fn follow(c: &mut PgConnection, follower: Id, followee: Id, follow_id: Id) -> StoreResult<Change> {
+pub(crate) async fn follow(
+    c: &mut PgConnection,
+    follower: Id,
+    followee: Id,
+    follow_id: Id,
+    homes: Homes,
+) -> StoreResult<Change> {
     let at = Timestamp::now();
     home::lock(c, &[follower.0, followee.0], &[]).await?;
     let inserted = sqlx::query(
@@ -248,7 +255,9 @@ pub(crate) async fn follow(c: &mut PgConnection, follower: Id, followee: Id, fol
         return Ok(Change::Unchanged);
     }
     move_follow_counters(c, follower, followee, 1).await?;
-    home::followed(c, follower, followee).await?;
+    if homes.materialised() {
+        home::followed(c, follower, followee).await?;
+    }
     events::append(c, event::followed(follower, followee, at)).await?;
     Ok(Change::Made)
 }
@@ -283,7 +292,7 @@ pub(crate) async fn set_follow_notify(
     }
 }
 
-pub(crate) async fn unfollow(c: &mut PgConnection, follower: Id, followee: Id) -> StoreResult<Change> {
+pub(crate) async fn unfollow(c: &mut PgConnection, follower: Id, followee: Id, homes: Homes) -> StoreResult<Change> {
     home::lock(c, &[follower.0, followee.0], &[]).await?;
     let deleted = sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
         .bind(follower.0)
@@ -295,7 +304,9 @@ pub(crate) async fn unfollow(c: &mut PgConnection, follower: Id, followee: Id) -
         return Ok(Change::Unchanged);
     }
     move_follow_counters(c, follower, followee, -1).await?;
-    home::unfollowed(c, follower, followee).await?;
+    if homes.materialised() {
+        home::unfollowed(c, follower, followee).await?;
+    }
     events::append(c, event::unfollowed(follower, followee, Timestamp::now())).await?;
     Ok(Change::Made)
 }

@@ -78,6 +78,9 @@ macro_rules! reaches {
 const NO_LOWER: i64 = i64::MIN;
 const NO_UPPER: i64 = i64::MAX;
 
+// Declared after the macros, which it uses.
+pub(crate) mod pulled;
+
 // ---- writes -------------------------------------------------------------------------------------
 
 /// The advisory lock class of home timeline writes, the first of the two 32-bit keys (a key

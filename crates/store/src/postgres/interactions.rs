@@ -11,6 +11,7 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::statuses::{counts, move_statuses_count};
 use super::{Db, events, home, hydrate, page};
+use crate::Homes;
 
 async fn author_of(c: &mut PgConnection, status: Id) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1").bind(status.0).fetch_one(&mut *c).await.db()
@@ -85,7 +86,7 @@ pub(crate) async fn reblog(
     reblog_id: Id,
     visibility: Visibility,
     at: Timestamp,
-    fanout_threshold: i64,
+    homes: Homes,
 ) -> StoreResult<Status> {
     // Reblogging a reblog reblogs its original: a reblog is always one level deep.
     let (author, reblog_of): (i64, Option<i64>) =
@@ -141,7 +142,9 @@ pub(crate) async fn reblog(
     if counts(visibility) {
         move_statuses_count(c, account.0, 1, at).await?;
     }
-    home::fan_out(c, reblog_id, fanout_threshold).await?;
+    if homes.materialised() {
+        home::fan_out(c, reblog_id, homes.threshold).await?;
+    }
     let status = hydrate::status(c, reblog_id.0).await?;
     events::append(c, event::reblogged(&status)).await?;
     Ok(status)

@@ -38,7 +38,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use starling_core::id::MAX_NODE;
 use starling_core::{IdGenerator, StoreError, StoreResult};
 
-use crate::StoreOptions;
+use crate::{Homes, StoreOptions};
 
 /// Connections per node. PostgreSQL's default `max_connections` is 100, shared by every node.
 const MAX_CONNECTIONS: u32 = 16;
@@ -49,8 +49,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Ids of rows the store creates on its own: follows, favourites and notifications.
     ids: IdGenerator,
-    /// See `StoreOptions::fanout_threshold`.
-    fanout_threshold: i64,
+    /// What writes do to home timelines (`StoreOptions::homes`, `StoreOptions::fanout_threshold`).
+    homes: Homes,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -70,7 +70,8 @@ impl PostgresStore {
     /// As [`open`](PostgresStore::open), with connection options built by the caller (a
     /// `search_path`, for instance).
     pub async fn open_with(connect: PgConnectOptions, options: &StoreOptions) -> StoreResult<PostgresStore> {
-        let &StoreOptions { node_id, fanout_threshold } = options;
+        let node_id = options.node_id;
+        let homes = Homes::of(options);
         if node_id > MAX_NODE {
             return Err(StoreError::Other(format!("node id {node_id} is above the maximum {MAX_NODE}")));
         }
@@ -85,7 +86,7 @@ impl PostgresStore {
         let mut tx = pool.begin().await.map_err(db_error)?;
         partitions::prepare(&mut tx, starling_core::model::Timestamp::now()).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(PostgresStore { pool, ids: IdGenerator::new(node_id), fanout_threshold })
+        Ok(PostgresStore { pool, ids: IdGenerator::new(node_id), homes })
     }
 
     /// Closes every connection. Later calls fail.

@@ -14,6 +14,8 @@ use starling_core::store::{
 };
 use starling_core::{Id, StoreResult};
 
+use crate::HomeMode;
+
 use super::accounts::{self, FollowList};
 use super::{
     Db, PostgresStore, events, home, hydrate, interactions, leases, markers, notifications, partitions, replay,
@@ -115,11 +117,13 @@ impl Store for PostgresStore {
 
     async fn follow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
         let follow_id = self.ids.next();
-        write_tx!(self, |c| accounts::follow(c, follower, followee, follow_id))
+        let homes = self.homes;
+        write_tx!(self, |c| accounts::follow(c, follower, followee, follow_id, homes))
     }
 
     async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
-        write_tx!(self, |c| accounts::unfollow(c, follower, followee))
+        let homes = self.homes;
+        write_tx!(self, |c| accounts::unfollow(c, follower, followee, homes))
     }
 
     async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change> {
@@ -145,8 +149,8 @@ impl Store for PostgresStore {
     // ---- statuses -------------------------------------------------------------------------------
 
     async fn create_status(&self, status: NewStatus) -> StoreResult<Status> {
-        let threshold = self.fanout_threshold;
-        write_tx!(self, |c| statuses::create_status(c, status, threshold))
+        let homes = self.homes;
+        write_tx!(self, |c| statuses::create_status(c, status, homes))
     }
 
     async fn status(&self, id: Id) -> StoreResult<Status> {
@@ -159,7 +163,8 @@ impl Store for PostgresStore {
     }
 
     async fn edit_status(&self, id: Id, edit: StatusEdit) -> StoreResult<Status> {
-        write_tx!(self, |c| statuses::edit_status(c, id, edit))
+        let homes = self.homes;
+        write_tx!(self, |c| statuses::edit_status(c, id, edit, homes))
     }
 
     async fn status_versions(&self, id: Id) -> StoreResult<Vec<StatusVersion>> {
@@ -193,8 +198,8 @@ impl Store for PostgresStore {
         visibility: Visibility,
         at: Timestamp,
     ) -> StoreResult<Status> {
-        let threshold = self.fanout_threshold;
-        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at, threshold))
+        let homes = self.homes;
+        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at, homes))
     }
 
     async fn unreblog(&self, account: Id, original: Id, at: Timestamp) -> StoreResult<Change> {
@@ -220,6 +225,9 @@ impl Store for PostgresStore {
     // ---- timelines ------------------------------------------------------------------------------
 
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>> {
+        if self.homes.mode == HomeMode::Pulled {
+            return read_conn!(self, |c| home::pulled::timeline(c, viewer, page));
+        }
         // One snapshot: the entries, the merged statuses and the floor must agree.
         let mut tx = self.snapshot().await?;
         let page = home::timeline(&mut tx, viewer, page).await?;
@@ -228,6 +236,9 @@ impl Store for PostgresStore {
     }
 
     async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64> {
+        if self.homes.mode == HomeMode::Pulled {
+            return Ok(0);
+        }
         // The scan that finds the long homes runs outside the write transaction, which then
         // holds its locks only for the cuts.
         let cuts = read_conn!(self, |c| home::cuts(c, keep))?;
@@ -343,6 +354,9 @@ impl Store for PostgresStore {
     }
 
     async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck> {
+        if self.homes.mode == HomeMode::Pulled {
+            return Ok(HomeTimelineCheck::default());
+        }
         // One snapshot, as for `live_state`, but not READ ONLY: the check fills temp tables
         // (`ON COMMIT DROP`), which the rollback drops.
         let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ").await.db()?;
@@ -369,5 +383,19 @@ impl Store for PostgresStore {
 
     async fn partitions(&self) -> StoreResult<Vec<PartitionInfo>> {
         read_conn!(self, |c| partitions::list(c))
+    }
+
+    // ---- home timelines kept outside the store ------------------------------------------------
+
+    async fn home_recipients(&self, status: Id) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| home::pulled::recipients(c, status))
+    }
+
+    async fn home_backfill(&self, account: Id, limit: u32) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| home::pulled::backfill(c, account, limit))
+    }
+
+    async fn home_admitted(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| home::pulled::admitted(c, viewer, ids))
     }
 }

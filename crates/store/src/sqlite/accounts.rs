@@ -10,6 +10,7 @@ use starling_core::store::InstanceCounts;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events, home, hydrate, id_list, page, text_list};
+use crate::Homes;
 use crate::rows::{AccountRow, AppRow, AuthCodeRow, CredentialsRow, TokenRow, account_columns};
 
 // ---- apps ---------------------------------------------------------------------------------------
@@ -229,7 +230,13 @@ pub(crate) async fn update_account(c: &mut SqliteConnection, id: Id, u: AccountU
 
 // ---- follows ------------------------------------------------------------------------------------
 
-pub(crate) async fn follow(c: &mut SqliteConnection, follower: Id, followee: Id, follow_id: Id) -> StoreResult<Change> {
+pub(crate) async fn follow(
+    c: &mut SqliteConnection,
+    follower: Id,
+    followee: Id,
+    follow_id: Id,
+    homes: Homes,
+) -> StoreResult<Change> {
     let at = Timestamp::now();
     let inserted = sqlx::query(
         "INSERT INTO follows (follower_id, followee_id, id, created_at) VALUES (?, ?, ?, ?) \
@@ -246,7 +253,9 @@ pub(crate) async fn follow(c: &mut SqliteConnection, follower: Id, followee: Id,
         return Ok(Change::Unchanged);
     }
     move_follow_counters(c, follower, followee, 1).await?;
-    home::followed(c, follower, followee).await?;
+    if homes.materialised() {
+        home::followed(c, follower, followee).await?;
+    }
     events::append(c, event::followed(follower, followee, at)).await?;
     Ok(Change::Made)
 }
@@ -281,7 +290,12 @@ pub(crate) async fn set_follow_notify(
     }
 }
 
-pub(crate) async fn unfollow(c: &mut SqliteConnection, follower: Id, followee: Id) -> StoreResult<Change> {
+pub(crate) async fn unfollow(
+    c: &mut SqliteConnection,
+    follower: Id,
+    followee: Id,
+    homes: Homes,
+) -> StoreResult<Change> {
     let deleted = sqlx::query("DELETE FROM follows WHERE follower_id = ? AND followee_id = ?")
         .bind(follower.0)
         .bind(followee.0)
@@ -292,7 +306,9 @@ pub(crate) async fn unfollow(c: &mut SqliteConnection, follower: Id, followee: I
         return Ok(Change::Unchanged);
     }
     move_follow_counters(c, follower, followee, -1).await?;
-    home::unfollowed(c, follower, followee).await?;
+    if homes.materialised() {
+        home::unfollowed(c, follower, followee).await?;
+    }
     events::append(c, event::unfollowed(follower, followee, Timestamp::now())).await?;
     Ok(Change::Made)
 }

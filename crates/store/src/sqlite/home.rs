@@ -68,6 +68,9 @@ macro_rules! reaches {
 const NO_LOWER: i64 = i64::MIN;
 const NO_UPPER: i64 = i64::MAX;
 
+// Declared after the macros, which it uses.
+pub(crate) mod pulled;
+
 // ---- writes -------------------------------------------------------------------------------------
 
 /// Writes the home entries of a status (or reblog) just inserted, in the transaction that
@@ -509,7 +512,7 @@ mod tests {
     /// A random history of every write that moves home timelines, with the author's follower
     /// counts crossing `threshold` both ways as follows come and go.
     async fn random_history(threshold: i64, seed: u64) {
-        let options = StoreOptions { node_id: 9, fanout_threshold: threshold };
+        let options = StoreOptions { node_id: 9, fanout_threshold: threshold, ..StoreOptions::default() };
         let store = SqliteStore::open("sqlite::memory:", &options).await.unwrap();
         let ids = IdGenerator::new(9);
         let mut rng = Lcg(seed);

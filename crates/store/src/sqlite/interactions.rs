@@ -11,6 +11,7 @@ use starling_core::{Id, StoreResult};
 
 use super::statuses::{counts, move_statuses_count};
 use super::{Db, events, home, hydrate, id_list, page};
+use crate::Homes;
 
 async fn author_of(c: &mut SqliteConnection, status: Id) -> StoreResult<i64> {
     sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = ?").bind(status.0).fetch_one(&mut *c).await.db()
@@ -90,7 +91,7 @@ pub(crate) async fn reblog(
     reblog_id: Id,
     visibility: Visibility,
     at: Timestamp,
-    fanout_threshold: i64,
+    homes: Homes,
 ) -> StoreResult<Status> {
     // Reblogging a reblog reblogs its original: a reblog is always one level deep.
     let (_, reblog_of): (i64, Option<i64>) =
@@ -120,7 +121,9 @@ pub(crate) async fn reblog(
     if counts(visibility) {
         move_statuses_count(c, account.0, 1, at).await?;
     }
-    home::fan_out(c, reblog_id, fanout_threshold).await?;
+    if homes.materialised() {
+        home::fan_out(c, reblog_id, homes.threshold).await?;
+    }
     let status = hydrate::status(c, reblog_id.0).await?;
     events::append(c, event::reblogged(&status)).await?;
     Ok(status)

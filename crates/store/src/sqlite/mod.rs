@@ -33,7 +33,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use starling_core::id::MAX_NODE;
 use starling_core::{IdGenerator, StoreError, StoreResult};
 
-use crate::StoreOptions;
+use crate::{Homes, StoreOptions};
 
 /// How long a connection waits for a lock held by another process (a backup, the `sqlite3`
 /// shell) before giving up. Within this process writers never contend: they queue.
@@ -46,8 +46,8 @@ pub struct SqliteStore {
     /// Ids of rows the store creates on its own: follows, favourites and notifications (their
     /// paging cursors).
     ids: IdGenerator,
-    /// See `StoreOptions::fanout_threshold`.
-    fanout_threshold: i64,
+    /// What writes do to home timelines (`StoreOptions::homes`, `StoreOptions::fanout_threshold`).
+    homes: Homes,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -60,7 +60,8 @@ impl SqliteStore {
     /// Opens (creating it if missing) the database named by a `sqlite:` URL (`sqlite://path`,
     /// `sqlite:path`, `sqlite::memory:`) or a plain file path, and applies pending migrations.
     pub async fn open(url_or_path: &str, options: &StoreOptions) -> StoreResult<SqliteStore> {
-        let &StoreOptions { node_id, fanout_threshold } = options;
+        let node_id = options.node_id;
+        let homes = Homes::of(options);
         if node_id > MAX_NODE {
             return Err(StoreError::Other(format!("node id {node_id} is above the maximum {MAX_NODE}")));
         }
@@ -94,7 +95,7 @@ impl SqliteStore {
                 .await
                 .map_err(db_error)?;
             migrations::run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), reader: pool, ids, fanout_threshold });
+            return Ok(SqliteStore { writer: pool.clone(), reader: pool, ids, homes });
         }
 
         let writer = SqlitePoolOptions::new()
@@ -110,7 +111,7 @@ impl SqliteStore {
             base.read_only(true).foreign_keys(true).busy_timeout(BUSY_TIMEOUT).synchronous(SqliteSynchronous::Normal);
         let reader =
             SqlitePoolOptions::new().max_connections(READERS).connect_with(read_options).await.map_err(db_error)?;
-        Ok(SqliteStore { writer, reader, ids, fanout_threshold })
+        Ok(SqliteStore { writer, reader, ids, homes })
     }
 
     /// Closes every connection, checkpointing the WAL. Later calls fail.

@@ -9,6 +9,7 @@ use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events, home, hydrate};
+use crate::Homes;
 use crate::rows::VersionRow;
 
 /// Mastodon does not count direct statuses in `statuses_count`; reblogs follow the same rule.
@@ -117,12 +118,8 @@ async fn write_version(
     Ok(())
 }
 
-/// `fanout_threshold`: see `StoreOptions::fanout_threshold`.
-pub(crate) async fn create_status(
-    c: &mut SqliteConnection,
-    s: NewStatus,
-    fanout_threshold: i64,
-) -> StoreResult<Status> {
+/// `homes`: whether (and how) the status is written into its followers' home timelines.
+pub(crate) async fn create_status(c: &mut SqliteConnection, s: NewStatus, homes: Homes) -> StoreResult<Status> {
     if let Some(key) = &s.idempotency_key {
         let earlier: Option<i64> =
             sqlx::query_scalar("SELECT status_id FROM idempotency_keys WHERE account_id = ? AND key = ?")
@@ -191,7 +188,9 @@ pub(crate) async fn create_status(
             .await
             .db()?;
     }
-    home::fan_out(c, s.id, fanout_threshold).await?;
+    if homes.materialised() {
+        home::fan_out(c, s.id, homes.threshold).await?;
+    }
 
     let status = hydrate::status(c, s.id.0).await?;
     let notify = notify_followers(c, &status).await?;
@@ -215,7 +214,7 @@ async fn notify_followers(c: &mut SqliteConnection, status: &Status) -> StoreRes
     Ok(ids.into_iter().map(Id).collect())
 }
 
-pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit) -> StoreResult<Status> {
+pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit, homes: Homes) -> StoreResult<Status> {
     let (_, reblog_of) = head(c, id.0).await?;
     if reblog_of.is_some() {
         return Err(StoreError::NotFound);
@@ -235,7 +234,9 @@ pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit)
     .await
     .db()?;
     write_mentions_and_tags(c, id.0, &e.mentions, &e.tags).await?;
-    home::edited(c, id).await?;
+    if homes.materialised() {
+        home::edited(c, id).await?;
+    }
     let version: i32 =
         sqlx::query_scalar("SELECT COALESCE(MAX(version), -1) + 1 FROM status_versions WHERE status_id = ?")
             .bind(id.0)

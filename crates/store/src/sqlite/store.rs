@@ -14,6 +14,8 @@ use starling_core::store::{
 };
 use starling_core::{Id, StoreResult};
 
+use crate::HomeMode;
+
 use super::accounts::{self, FollowList};
 use super::{
     Db, SqliteStore, events, home, hydrate, interactions, leases, markers, notifications, replay, statuses, timelines,
@@ -114,11 +116,13 @@ impl Store for SqliteStore {
 
     async fn follow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
         let follow_id = self.ids.next();
-        write_tx!(self, |c| accounts::follow(c, follower, followee, follow_id))
+        let homes = self.homes;
+        write_tx!(self, |c| accounts::follow(c, follower, followee, follow_id, homes))
     }
 
     async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
-        write_tx!(self, |c| accounts::unfollow(c, follower, followee))
+        let homes = self.homes;
+        write_tx!(self, |c| accounts::unfollow(c, follower, followee, homes))
     }
 
     async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change> {
@@ -144,8 +148,8 @@ impl Store for SqliteStore {
     // ---- statuses -------------------------------------------------------------------------------
 
     async fn create_status(&self, status: NewStatus) -> StoreResult<Status> {
-        let threshold = self.fanout_threshold;
-        write_tx!(self, |c| statuses::create_status(c, status, threshold))
+        let homes = self.homes;
+        write_tx!(self, |c| statuses::create_status(c, status, homes))
     }
 
     async fn status(&self, id: Id) -> StoreResult<Status> {
@@ -158,7 +162,8 @@ impl Store for SqliteStore {
     }
 
     async fn edit_status(&self, id: Id, edit: StatusEdit) -> StoreResult<Status> {
-        write_tx!(self, |c| statuses::edit_status(c, id, edit))
+        let homes = self.homes;
+        write_tx!(self, |c| statuses::edit_status(c, id, edit, homes))
     }
 
     async fn status_versions(&self, id: Id) -> StoreResult<Vec<StatusVersion>> {
@@ -192,8 +197,8 @@ impl Store for SqliteStore {
         visibility: Visibility,
         at: Timestamp,
     ) -> StoreResult<Status> {
-        let threshold = self.fanout_threshold;
-        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at, threshold))
+        let homes = self.homes;
+        write_tx!(self, |c| interactions::reblog(c, account, original, reblog_id, visibility, at, homes))
     }
 
     async fn unreblog(&self, account: Id, original: Id, at: Timestamp) -> StoreResult<Change> {
@@ -219,10 +224,16 @@ impl Store for SqliteStore {
     // ---- timelines ------------------------------------------------------------------------------
 
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| home::timeline(c, viewer, page))
+        match self.homes.mode {
+            HomeMode::Materialised => read_conn!(self, |c| home::timeline(c, viewer, page)),
+            HomeMode::Pulled => read_conn!(self, |c| home::pulled::timeline(c, viewer, page)),
+        }
     }
 
     async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64> {
+        if self.homes.mode == HomeMode::Pulled {
+            return Ok(0);
+        }
         // The scan that finds the long homes reads a snapshot; only the cuts take the writer.
         let cuts = read_conn!(self, |c| home::cuts(c, keep))?;
         write_tx!(self, |c| home::trim(c, &cuts))
@@ -337,6 +348,9 @@ impl Store for SqliteStore {
     }
 
     async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck> {
+        if self.homes.mode == HomeMode::Pulled {
+            return Ok(HomeTimelineCheck::default());
+        }
         // One read transaction, as for `live_state`; rolling it back drops the check's temp tables.
         let mut tx = self.reader.begin().await.db()?;
         let check = home::differences(&mut tx, keep).await?;
@@ -363,5 +377,19 @@ impl Store for SqliteStore {
 
     async fn partitions(&self) -> StoreResult<Vec<PartitionInfo>> {
         Ok(Vec::new())
+    }
+
+    // ---- home timelines kept outside the store ------------------------------------------------
+
+    async fn home_recipients(&self, status: Id) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| home::pulled::recipients(c, status))
+    }
+
+    async fn home_backfill(&self, account: Id, limit: u32) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| home::pulled::backfill(c, account, limit))
+    }
+
+    async fn home_admitted(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| home::pulled::admitted(c, viewer, ids))
     }
 }

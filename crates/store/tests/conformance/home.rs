@@ -12,11 +12,11 @@ use starling_store::StoreOptions;
 
 use super::*;
 
-async fn home_ids(store: &dyn Store, viewer: &Account) -> Vec<Id> {
+pub(super) async fn home_ids(store: &dyn Store, viewer: &Account) -> Vec<Id> {
     ids(&store.home_timeline(viewer.id, PageRequest::first(40)).await.unwrap())
 }
 
-fn newest_first(statuses: &[&Status]) -> Vec<Id> {
+pub(super) fn newest_first(statuses: &[&Status]) -> Vec<Id> {
     let mut ids: Vec<Id> = statuses.iter().map(|s| s.id).collect();
     ids.sort_by(|a, b| b.cmp(a));
     ids
@@ -32,7 +32,7 @@ async fn consistent(store: &dyn Store) -> u64 {
 
 /// Pages through the whole home timeline with `limit`, down by `max_id`, then up again by
 /// `min_id` from below the oldest, and checks both walks and a `since_id` page against `expected`.
-async fn pages_through(store: &dyn Store, viewer: &Account, expected: &[Id], limit: u32) {
+pub(super) async fn pages_through(store: &dyn Store, viewer: &Account, expected: &[Id], limit: u32) {
     let mut down = Vec::new();
     let mut req = PageRequest::first(limit);
     loop {

@@ -17,6 +17,7 @@ mod events;
 mod home;
 mod leases;
 mod notifications;
+mod pulled;
 mod replay;
 mod statuses;
 mod timelines;
@@ -35,6 +36,7 @@ pub use events::*;
 pub use home::*;
 pub use leases::*;
 pub use notifications::*;
+pub use pulled::*;
 pub use replay::*;
 pub use statuses::*;
 pub use timelines::*;
@@ -119,11 +121,16 @@ macro_rules! conformance_tests {
             mentions_decide_who_sees_reblogs_of_private_statuses_at_home,
             trimming_keeps_the_newest_entries_and_the_home_timeline_ends_there,
             home_timelines_match_their_rules_after_a_busy_history,
+            // home timelines kept outside the store
+            home_recipients_backfill_and_admitted_agree_with_home_timelines,
+            home_recipients_follow_the_fan_out_rules,
             a_lease_has_one_holder_until_it_expires_or_is_released,
             leases_are_listed_by_prefix_while_unexpired,
         );
         $crate::conformance::conformance_tests!(@with_options $fresh_with, $skip;
             popular_authors_are_merged_into_home_timelines_when_read,
+            pulled_home_timelines_follow_the_materialised_rules,
+            a_pulled_store_writes_no_home_entries_and_has_nothing_to_trim_or_check,
         );
     };
     (@with_options $fresh_with:path, $skip:path; $($check:ident),* $(,)?) => {
