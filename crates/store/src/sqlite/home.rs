@@ -509,7 +509,7 @@ mod tests {
     /// A random history of every write that moves home timelines, with the author's follower
     /// counts crossing `threshold` both ways as follows come and go.
     async fn random_history(threshold: i64, seed: u64) {
-        let options = StoreOptions { node_id: 9, fanout_threshold: threshold };
+        let options = StoreOptions { node_id: 9, fanout_threshold: threshold, ..StoreOptions::default() };
         let store = SqliteStore::open("sqlite::memory:", &options).await.unwrap();
         let ids = IdGenerator::new(9);
         let mut rng = Lcg(seed);

@@ -60,7 +60,7 @@ impl SqliteStore {
     /// Opens (creating it if missing) the database named by a `sqlite:` URL (`sqlite://path`,
     /// `sqlite:path`, `sqlite::memory:`) or a plain file path, and applies pending migrations.
     pub async fn open(url_or_path: &str, options: &StoreOptions) -> StoreResult<SqliteStore> {
-        let &StoreOptions { node_id, fanout_threshold } = options;
+        let StoreOptions { node_id, fanout_threshold, .. } = *options;
         if node_id > MAX_NODE {
             return Err(StoreError::Other(format!("node id {node_id} is above the maximum {MAX_NODE}")));
         }
