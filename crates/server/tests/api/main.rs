@@ -9,6 +9,7 @@ mod mastodon_py;
 mod nodes;
 mod notifications;
 mod oauth;
+mod replicas;
 mod statuses;
 mod streaming;
 mod timelines;
