@@ -153,11 +153,8 @@ pub async fn serve(
     let leases = tokio::spawn(cluster::run(state.clone(), lose_node, leases_stopping));
     // The pipeline routes each event by the statuses and follows as they are now: it reads the
     // primary, never a replica that may not have replayed the event yet.
-    let pipeline = tokio::spawn(ReadScope::Primary.run(realtime::pipeline::run(
-        state.clone(),
-        cursor,
-        workers_stopping.clone(),
-    )));
+    let pipeline =
+        tokio::spawn(ReadScope::Primary.run(realtime::pipeline::run(state.clone(), cursor, workers_stopping.clone())));
     let upkeep = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
         let state = state.clone();
         move |stop| maintenance::run(state.clone(), stop)

@@ -49,7 +49,10 @@ impl Default for StoreOptions {
 /// Opens the store named by `url`, applying pending migrations.
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(replica) = options.replica_urls.iter().find(|r| !matches!(scheme(r), Some("postgres" | "postgresql"))) {
-        return Err(StoreError::Other(format!("read replica URLs must be postgres:// URLs, not `{}`", redact(replica))));
+        return Err(StoreError::Other(format!(
+            "read replica URLs must be postgres:// URLs, not `{}`",
+            redact(replica)
+        )));
     }
     match scheme(url) {
         Some("sqlite") if !options.replica_urls.is_empty() => Err(StoreError::Other(

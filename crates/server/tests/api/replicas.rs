@@ -177,11 +177,11 @@ async fn writers_read_their_writes_at_once_while_other_readers_are_served_by_the
 
     // Bob (through the other node) and anonymous readers are served by the paused replica.
     let (_, home) = b.get("/api/v1/timelines/home", Some(&bob.token)).await;
-    assert_eq!(ids(&home), [before.clone()], "bob's home comes from the replica");
+    assert_eq!(ids(&home), [before.as_str()], "bob's home comes from the replica");
     let (_, list) = b.get(&own, Some(&bob.token)).await;
-    assert_eq!(ids(&list), [before.clone()]);
+    assert_eq!(ids(&list), [before.as_str()]);
     let (_, public) = a.get("/api/v1/timelines/public", None).await;
-    assert_eq!(ids(&public), [before.clone()], "anonymous reads come from the replica");
+    assert_eq!(ids(&public), [before.as_str()], "anonymous reads come from the replica");
     let (_, account) = a.get(&format!("/api/v1/accounts/{}", alice.id), None).await;
     assert_eq!(account["statuses_count"], 1);
     // A row the replica does not have yet is looked up on the primary rather than missing.
@@ -213,9 +213,9 @@ async fn a_replica_that_does_not_answer_leaves_every_read_to_the_primary() -> Te
     app.follow(&bob, &alice).await;
     let id = app.say(&alice, "nobody replicates this").await;
     let (_, home) = app.get("/api/v1/timelines/home", Some(&bob.token)).await;
-    assert_eq!(ids(&home), [id.clone()]);
+    assert_eq!(ids(&home), [id.as_str()]);
     let (_, public) = app.get("/api/v1/timelines/public", None).await;
-    assert_eq!(ids(&public), [id.clone()]);
+    assert_eq!(ids(&public), [id.as_str()]);
     let (status, got) = app.get(&format!("/api/v1/statuses/{id}"), None).await;
     assert_eq!((status, got["id"].as_str()), (StatusCode::OK, Some(id.as_str())));
     Ok(())
@@ -238,7 +238,7 @@ async fn a_replica_that_goes_away_mid_way_costs_no_request() -> TestResult {
     let id = app.say(&alice, "still readable").await;
     db.caught_up().await;
     let (_, public) = app.get("/api/v1/timelines/public", None).await;
-    assert_eq!(ids(&public), [id.clone()]);
+    assert_eq!(ids(&public), [id.as_str()]);
 
     sqlx::query(sqlx::AssertSqlSafe(format!("ALTER ROLE {} NOLOGIN", db.name))).execute(&mut admin).await?;
     db.caught_up().await;
@@ -251,7 +251,8 @@ async fn a_replica_that_goes_away_mid_way_costs_no_request() -> TestResult {
         let (status, got) = app.get(&format!("/api/v1/statuses/{id}"), None).await;
         assert_eq!((status, got["id"].as_str()), (StatusCode::OK, Some(id.as_str())));
         let (status, public) = app.get("/api/v1/timelines/public", None).await;
-        assert_eq!((status, ids(&public)), (StatusCode::OK, vec![id.clone()]));
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ids(&public), [id.as_str()]);
     }
     Ok(())
 }

@@ -72,8 +72,10 @@ impl Replicas {
     pub(super) async fn connect(urls: &[String]) -> StoreResult<Replicas> {
         let mut replicas = Vec::new();
         for url in urls {
-            let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(format!("replica URL: {e}")))?;
-            let name = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+            let options =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(format!("replica URL: {e}")))?;
+            let name =
+                format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
             let pool = PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
