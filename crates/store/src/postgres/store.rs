@@ -24,9 +24,7 @@ use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
     AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
 };
-use starling_core::{Id, StoreResult};
-
-use starling_core::StoreError;
+use starling_core::{Id, StoreError, StoreResult};
 
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
