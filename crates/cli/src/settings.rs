@@ -25,6 +25,10 @@ pub struct Options {
     /// `sqlite://path` (default: starling.db in the data directory) or `postgres://…`.
     #[arg(long, env = "STARLING_DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// Comma-separated `postgres://…` URLs of streaming replicas of a PostgreSQL database, which
+    /// then serve client reads (each writer still reads its own writes).
+    #[arg(long, env = "STARLING_DATABASE_REPLICA_URLS", hide_env_values = true, global = true)]
+    database_replica_urls: Option<String>,
     /// The URL people reach this server at (default: http://<bind>).
     #[arg(long, env = "STARLING_PUBLIC_URL", global = true)]
     public_url: Option<String>,
@@ -113,6 +117,26 @@ impl Options {
         let mut settings = Settings::with_defaults(self.bind, &self.data_dir, jwt_secret);
         if let Some(url) = &self.database_url {
             settings.database_url = url.clone();
+        }
+        settings.replica_urls = self
+            .database_replica_urls
+            .iter()
+            .flat_map(|urls| urls.split(','))
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(String::from)
+            .collect();
+        if !settings.replica_urls.is_empty() {
+            let postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+            anyhow::ensure!(
+                postgres(&settings.database_url),
+                "STARLING_DATABASE_REPLICA_URLS needs a PostgreSQL STARLING_DATABASE_URL (read replicas are \
+                 PostgreSQL standbys)"
+            );
+            anyhow::ensure!(
+                settings.replica_urls.iter().all(|u| postgres(u)),
+                "STARLING_DATABASE_REPLICA_URLS must be postgres:// URLs, separated by commas"
+            );
         }
         if let Some(url) = &self.public_url {
             let parsed = url::Url::parse(url).context("STARLING_PUBLIC_URL is not a URL")?;

@@ -119,6 +119,20 @@ fn bad_settings_are_refused_with_a_clear_message() -> TestResult {
         .output()?;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("STARLING_FANOUT_THRESHOLD must not be negative"));
+
+    // Read replicas are PostgreSQL standbys: with the default SQLite store they make no sense.
+    let out = Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("serve")
+        .env_clear()
+        .env("STARLING_DATABASE_REPLICA_URLS", "postgres://postgres@127.0.0.1:5433/test")
+        .env("STARLING_DATA_DIR", fresh_dir("bad"))
+        .output()?;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("STARLING_DATABASE_REPLICA_URLS needs a PostgreSQL"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(())
 }
 

@@ -2,14 +2,18 @@
 //! the signature makes forgery impossible without a lookup, and the row makes revocation
 //! immediate, on every node, at the cost of one indexed read per request.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
+use axum::middleware::Next;
+use axum::response::Response;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use starling_core::model::{Account, App, NewToken, Timestamp, TokenRecord};
 use starling_core::scope::Scopes;
 use starling_core::{Id, StoreError};
+use starling_store::ReadScope;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -138,13 +142,34 @@ pub async fn verify_bearer(state: &AppState, bearer: &str) -> ApiResult<TokenRec
     Ok(record)
 }
 
-fn bearer_from(parts: &Parts) -> Option<String> {
-    if let Some(header) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+/// The account a bearer string was signed for, if its signature checks out. No store lookup:
+/// this only picks where the request's reads go (`read_scope`); whether the token is still
+/// live is for the extractors to decide.
+fn signed_account(state: &AppState, bearer: &str) -> Option<Id> {
+    let mut validation = state.jwt.validation.clone();
+    validation.validate_exp = false;
+    let data = jsonwebtoken::decode::<Claims>(bearer, &state.jwt.decoding, &validation).ok()?;
+    data.claims.sub?.parse().ok()
+}
+
+/// Runs each request with a user's token in that account's read scope, so that with read
+/// replicas the user reads their own writes (`starling_store::ReadScope`). The one place the
+/// scope is set for requests: every extractor and handler runs inside it.
+pub async fn read_scope(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let account = bearer_from(req.headers(), req.uri()).and_then(|bearer| signed_account(&state, &bearer));
+    match account {
+        Some(id) => ReadScope::Account(id).run(next.run(req)).await,
+        None => next.run(req).await,
+    }
+}
+
+fn bearer_from(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    if let Some(header) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = header.trim().split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string());
     }
     // Mastodon also accepts the token as a query parameter (streaming clients rely on it).
-    let query = parts.uri.query()?;
+    let query = uri.query()?;
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "access_token").map(|(_, v)| v.into_owned())
 }
 
@@ -167,7 +192,7 @@ impl Caller {
 }
 
 async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Caller>> {
-    let Some(bearer) = bearer_from(parts) else { return Ok(None) };
+    let Some(bearer) = bearer_from(&parts.headers, &parts.uri) else { return Ok(None) };
     let token = verify_bearer(state, &bearer).await?;
     let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
     let account = match token.account_id {

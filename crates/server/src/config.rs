@@ -21,6 +21,8 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Streaming replicas of a PostgreSQL `database_url`, which serve client reads (ADR 10).
+    pub replica_urls: Vec<String>,
     /// The public base URL, without a trailing slash: links in HTML, `Link` headers, `url`s.
     pub public_url: String,
     pub jwt_secret: Vec<u8>,
@@ -69,6 +71,7 @@ impl std::fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url))
+            .field("replica_urls", &self.replica_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>())
             .field("public_url", &self.public_url)
             .field("jwt_secret", &"***")
             .field("registrations_open", &self.registrations_open)
@@ -105,6 +108,7 @@ impl Settings {
             bind,
             data_dir: data_dir.to_path_buf(),
             database_url: default_database_url(data_dir),
+            replica_urls: Vec::new(),
             public_url: format!("http://{bind}"),
             jwt_secret,
             registrations_open: true,

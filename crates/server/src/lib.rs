@@ -28,6 +28,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
+use starling_store::ReadScope;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -55,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::track_http))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::read_scope))
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
         // Browser clients on other origins use the API with bearer tokens, never cookies,
         // so allowing every origin exposes nothing a script could not already fetch.
@@ -108,6 +110,7 @@ pub fn store_options(settings: &Settings) -> starling_store::StoreOptions {
             Some(_) => starling_store::HomeMode::Pulled,
             None => starling_store::HomeMode::Materialised,
         },
+        replica_urls: settings.replica_urls.clone(),
     }
 }
 
@@ -159,7 +162,10 @@ pub async fn serve(
     let (lose_node, mut node_lost) = tokio::sync::watch::channel(None::<String>);
     let node_lease = node_lost.clone();
     let leases = tokio::spawn(cluster::run(state.clone(), lose_node, leases_stopping));
-    let pipeline = tokio::spawn(realtime::pipeline::run(state.clone(), cursor, workers_stopping.clone()));
+    // The pipeline routes each event by the statuses and follows as they are now: it reads the
+    // primary, never a replica that may not have replayed the event yet.
+    let pipeline =
+        tokio::spawn(ReadScope::Primary.run(realtime::pipeline::run(state.clone(), cursor, workers_stopping.clone())));
     let upkeep = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
         let state = state.clone();
         move |stop| maintenance::run(state.clone(), stop)

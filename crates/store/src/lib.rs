@@ -7,6 +7,7 @@
 
 mod assemble;
 pub mod postgres;
+pub mod read_scope;
 mod rows;
 pub mod sqlite;
 
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use starling_core::{Store, StoreError};
 
 pub use postgres::PostgresStore;
+pub use read_scope::ReadScope;
 pub use sqlite::SqliteStore;
 
 /// Above this many followers, an author's new statuses are not copied into each follower's home
@@ -22,7 +24,7 @@ pub use sqlite::SqliteStore;
 pub const DEFAULT_FANOUT_THRESHOLD: i64 = 10_000;
 
 /// How a store is opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
     /// This node's id (0–1023): it seeds the ids the store generates itself (follows,
     /// favourites, notifications) so that two nodes never collide.
@@ -35,6 +37,9 @@ pub struct StoreOptions {
     pub fanout_threshold: i64,
     /// Whether the store keeps home timelines itself or leaves them to a cache in front of it.
     pub homes: HomeMode,
+    /// `postgres://` URLs of streaming replicas of the (PostgreSQL) primary, which may serve
+    /// client reads (see `postgres::PostgresStore`). Empty: every read goes to the primary.
+    pub replica_urls: Vec<String>,
 }
 
 /// Who keeps the home timelines (ADR 6, ADR 11).
@@ -71,13 +76,27 @@ impl Homes {
 
 impl Default for StoreOptions {
     fn default() -> StoreOptions {
-        StoreOptions { node_id: 0, fanout_threshold: DEFAULT_FANOUT_THRESHOLD, homes: HomeMode::Materialised }
+        StoreOptions {
+            node_id: 0,
+            fanout_threshold: DEFAULT_FANOUT_THRESHOLD,
+            homes: HomeMode::Materialised,
+            replica_urls: Vec::new(),
+        }
     }
 }
 
 /// Opens the store named by `url`, applying pending migrations.
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(replica) = options.replica_urls.iter().find(|r| !matches!(scheme(r), Some("postgres" | "postgresql"))) {
+        return Err(StoreError::Other(format!(
+            "read replica URLs must be postgres:// URLs, not `{}`",
+            redact(replica)
+        )));
+    }
     match scheme(url) {
+        Some("sqlite") if !options.replica_urls.is_empty() => Err(StoreError::Other(
+            "read replicas (STARLING_DATABASE_REPLICA_URLS) need a PostgreSQL database; this one is SQLite".into(),
+        )),
         Some("sqlite") => Ok(Arc::new(SqliteStore::open(url, options).await?)),
         Some("postgres" | "postgresql") => Ok(Arc::new(PostgresStore::open(url, options).await?)),
         Some(other) => Err(StoreError::Other(format!("unsupported database URL scheme `{other}:`"))),
@@ -99,6 +118,14 @@ pub async fn migrate(url: &str) -> Result<(), StoreError> {
             Ok(())
         }
         _ => connect(url, &StoreOptions::default()).await.map(drop),
+    }
+}
+
+/// `url` without what may be a password: its scheme alone.
+fn redact(url: &str) -> String {
+    match scheme(url) {
+        Some(scheme) => format!("{scheme}:…"),
+        None => "(no scheme)".into(),
     }
 }
 

@@ -10,6 +10,7 @@ mod mastodon_py;
 mod nodes;
 mod notifications;
 mod oauth;
+mod replicas;
 mod statuses;
 mod streaming;
 mod timelines;

@@ -335,6 +335,16 @@ const MERGED_ASC: &str = concat!(
     " ORDER BY m.status_id ASC LIMIT $5"
 );
 
+/// A home page in one read-only REPEATABLE READ snapshot (on the primary or a replica): the
+/// entries, the merged statuses and the floor must agree.
+pub(crate) async fn timeline_snapshot(c: &mut PgConnection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
+    use sqlx::Connection as _;
+    let mut tx = c.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await.db()?;
+    let page = timeline(&mut tx, viewer, req).await?;
+    tx.rollback().await.db()?;
+    Ok(page)
+}
+
 /// The home timeline: the viewer's entries and, for each followed author with merged statuses,
 /// up to a page of those, merged by id and cut to the page. Each source is read from the page's
 /// end inwards and stops after `limit` rows, so a page costs `limit` rows per source however

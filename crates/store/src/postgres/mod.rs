@@ -12,6 +12,10 @@
 //!
 //! Reads that need one snapshot over several queries (a home page, `live_state`, the home check)
 //! run in a REPEATABLE READ transaction.
+//!
+//! With read replicas (`StoreOptions::replica_urls`), client reads may be served by a streaming
+//! standby while writes and the workers' reads stay on the primary: `store.rs` says which method
+//! goes where, `replicas.rs` how a replica is chosen without breaking read-your-writes.
 
 mod accounts;
 mod events;
@@ -25,6 +29,7 @@ mod notifications;
 mod page;
 mod partitions;
 mod replay;
+mod replicas;
 mod statuses;
 mod store;
 mod timelines;
@@ -38,6 +43,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use starling_core::id::MAX_NODE;
 use starling_core::{IdGenerator, StoreError, StoreResult};
 
+use self::replicas::Replicas;
 use crate::{Homes, StoreOptions};
 
 /// Connections per node. PostgreSQL's default `max_connections` is 100, shared by every node.
@@ -51,6 +57,8 @@ pub struct PostgresStore {
     ids: IdGenerator,
     /// What writes do to home timelines (`StoreOptions::homes`, `StoreOptions::fanout_threshold`).
     homes: Homes,
+    /// Where client reads may go besides the primary (possibly nowhere).
+    replicas: Replicas,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -86,12 +94,26 @@ impl PostgresStore {
         let mut tx = pool.begin().await.map_err(db_error)?;
         partitions::prepare(&mut tx, starling_core::model::Timestamp::now()).await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(PostgresStore { pool, ids: IdGenerator::new(node_id), homes })
+        let replicas = Replicas::connect(&options.replica_urls).await?;
+        Ok(PostgresStore { pool, ids: IdGenerator::new(node_id), homes, replicas })
     }
 
     /// Closes every connection. Later calls fail.
     pub async fn close(&self) {
+        self.replicas.close().await;
         self.pool.close().await;
+    }
+
+    /// After a write committed: if `account` (or else the account of the current read scope)
+    /// may read from replicas, remembers the primary's WAL position, which a replica must have
+    /// replayed before it serves that account again.
+    async fn remember_write(&self, account: Option<starling_core::Id>) {
+        let Some(account) = account.filter(|_| !self.replicas.is_empty()).or_else(|| self.replicas.wants_position())
+        else {
+            return;
+        };
+        let position = replicas::primary_position(&self.pool).await;
+        self.replicas.wrote(account, position);
     }
 
     /// Starts a write transaction (READ COMMITTED). Dropping it rolls back.

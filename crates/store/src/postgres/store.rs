@@ -2,6 +2,18 @@
 //! writes, a pooled connection otherwise) and hands it to the module that does the work. A write
 //! commits only if every step succeeded; an early return drops the transaction, which rolls it
 //! back.
+//!
+//! Which database each read uses is decided here, per method (`replicas.rs` explains how a
+//! replica is chosen):
+//! * `client_read!` (a replica when one is eligible): what a client reads about accounts,
+//!   statuses, timelines, relationships, favourites, notifications and markers.
+//! * `read_conn!` (always the primary): reads that must see everything committed so far,
+//!   because they decide who is calling (apps, tokens, credentials), feed a write (the mentions
+//!   a new status links), or drive the workers (the event log, consumer offsets, notifications
+//!   by event, live state, the home check, leases).
+//!
+//! A method in `client_read!` is still served by the primary inside `ReadScope::Primary`, which
+//! the realtime pipeline runs in, so the statuses and followers it looks up are never stale.
 
 use async_trait::async_trait;
 use starling_core::event::Event;
@@ -12,15 +24,19 @@ use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
     AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
 };
-use starling_core::{Id, StoreResult};
+use starling_core::{Id, StoreError, StoreResult};
 
 use crate::HomeMode;
 
 use super::accounts::{self, FollowList};
+use super::replicas::Target;
 use super::{
     Db, PostgresStore, events, home, hydrate, interactions, leases, markers, notifications, partitions, replay,
     statuses, timelines,
 };
+
+/// Client reads served, by database (only counted where there are replicas).
+const READS: &str = "starling_store_reads_total";
 
 /// Runs `$body` with `$c` bound to a write transaction and commits it.
 macro_rules! write_tx {
@@ -29,11 +45,41 @@ macro_rules! write_tx {
         let $c = &mut *tx;
         let out = $body.await?;
         tx.commit().await.db()?;
+        $self.remember_write(None).await;
         Ok(out)
     }};
 }
 
-/// Runs `$body` with `$c` bound to a pooled read connection.
+/// Runs `$body` with `$c` bound to a connection to a replica if the current read scope allows
+/// one, else to the primary. A replica's failure (or a row it does not have yet) is retried on
+/// the primary.
+macro_rules! client_read {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        if let Target::Replica(replica) = $self.replicas.target() {
+            let first = match replica.acquire().await {
+                Ok(mut conn) => {
+                    let $c = &mut *conn;
+                    $body.await
+                }
+                Err(e) => Err(e),
+            };
+            match first {
+                Err(StoreError::NotFound) => {}
+                Err(e @ StoreError::Other(_)) => replica.read_failed(&e),
+                done => {
+                    metrics::counter!(READS, "database" => "replica").increment(1);
+                    return done;
+                }
+            }
+        }
+        if !$self.replicas.is_empty() {
+            metrics::counter!(READS, "database" => "primary").increment(1);
+        }
+        read_conn!($self, |$c| $body)
+    }};
+}
+
+/// Runs `$body` with `$c` bound to a pooled read connection on the primary.
 macro_rules! read_conn {
     ($self:ident, |$c:ident| $body:expr) => {{
         let mut conn = $self.read().await?;
@@ -63,7 +109,14 @@ impl Store for PostgresStore {
     }
 
     async fn create_token(&self, token: NewToken) -> StoreResult<TokenRecord> {
-        write_tx!(self, |c| accounts::create_token(c, token))
+        // The account a token is issued to reads next, perhaps for the first time (signing up
+        // creates the account outside any account's scope): its reads wait for this write.
+        let account = token.account_id;
+        let mut tx = self.write().await?;
+        let record = accounts::create_token(&mut tx, token).await?;
+        tx.commit().await.db()?;
+        self.remember_write(account).await;
+        Ok(record)
     }
 
     async fn token(&self, id: Id) -> StoreResult<TokenRecord> {
@@ -89,11 +142,11 @@ impl Store for PostgresStore {
     }
 
     async fn account(&self, id: Id) -> StoreResult<Account> {
-        read_conn!(self, |c| hydrate::account(c, id.0))
+        client_read!(self, |c| hydrate::account(c, id.0))
     }
 
     async fn account_by_username(&self, username: &str) -> StoreResult<Account> {
-        read_conn!(self, |c| accounts::account_by_username(c, username))
+        client_read!(self, |c| accounts::account_by_username(c, username))
     }
 
     async fn accounts_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<Account>> {
@@ -102,7 +155,7 @@ impl Store for PostgresStore {
 
     async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<Account>> {
         let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-        read_conn!(self, |c| hydrate::accounts_in_order(c, &ids))
+        client_read!(self, |c| hydrate::accounts_in_order(c, &ids))
     }
 
     async fn credentials(&self, login: &str) -> StoreResult<Credentials> {
@@ -131,19 +184,19 @@ impl Store for PostgresStore {
     }
 
     async fn is_following(&self, follower: Id, followee: Id) -> StoreResult<bool> {
-        read_conn!(self, |c| accounts::is_following(c, follower, followee))
+        client_read!(self, |c| accounts::is_following(c, follower, followee))
     }
 
     async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
-        read_conn!(self, |c| accounts::relationships(c, viewer, ids))
+        client_read!(self, |c| accounts::relationships(c, viewer, ids))
     }
 
     async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
-        read_conn!(self, |c| accounts::follow_list(c, FollowList::Followers, account, page))
+        client_read!(self, |c| accounts::follow_list(c, FollowList::Followers, account, page))
     }
 
     async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
-        read_conn!(self, |c| accounts::follow_list(c, FollowList::Following, account, page))
+        client_read!(self, |c| accounts::follow_list(c, FollowList::Following, account, page))
     }
 
     // ---- statuses -------------------------------------------------------------------------------
@@ -154,12 +207,12 @@ impl Store for PostgresStore {
     }
 
     async fn status(&self, id: Id) -> StoreResult<Status> {
-        read_conn!(self, |c| hydrate::status(c, id.0))
+        client_read!(self, |c| hydrate::status(c, id.0))
     }
 
     async fn statuses(&self, ids: &[Id]) -> StoreResult<Vec<Status>> {
         let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-        read_conn!(self, |c| hydrate::statuses_in_order(c, &ids))
+        client_read!(self, |c| hydrate::statuses_in_order(c, &ids))
     }
 
     async fn edit_status(&self, id: Id, edit: StatusEdit) -> StoreResult<Status> {
@@ -168,7 +221,7 @@ impl Store for PostgresStore {
     }
 
     async fn status_versions(&self, id: Id) -> StoreResult<Vec<StatusVersion>> {
-        read_conn!(self, |c| statuses::status_versions(c, id))
+        client_read!(self, |c| statuses::status_versions(c, id))
     }
 
     async fn delete_status(&self, id: Id, actor: Id, at: Timestamp) -> StoreResult<Status> {
@@ -176,7 +229,7 @@ impl Store for PostgresStore {
     }
 
     async fn context(&self, id: Id) -> StoreResult<(Vec<Status>, Vec<Status>)> {
-        read_conn!(self, |c| statuses::context(c, id))
+        client_read!(self, |c| statuses::context(c, id))
     }
 
     // ---- favourites and reblogs -----------------------------------------------------------------
@@ -207,32 +260,29 @@ impl Store for PostgresStore {
     }
 
     async fn favourited_by(&self, status: Id, page: PageRequest) -> StoreResult<Page<Account>> {
-        read_conn!(self, |c| interactions::favourited_by(c, status, page))
+        client_read!(self, |c| interactions::favourited_by(c, status, page))
     }
 
     async fn reblogged_by(&self, status: Id, page: PageRequest) -> StoreResult<Page<Account>> {
-        read_conn!(self, |c| interactions::reblogged_by(c, status, page))
+        client_read!(self, |c| interactions::reblogged_by(c, status, page))
     }
 
     async fn favourites(&self, account: Id, page: PageRequest) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| interactions::favourites(c, account, page))
+        client_read!(self, |c| interactions::favourites(c, account, page))
     }
 
     async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<ViewerFlags> {
-        read_conn!(self, |c| interactions::viewer_flags(c, viewer, ids))
+        client_read!(self, |c| interactions::viewer_flags(c, viewer, ids))
     }
 
     // ---- timelines ------------------------------------------------------------------------------
 
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>> {
         if self.homes.mode == HomeMode::Pulled {
-            return read_conn!(self, |c| home::pulled::timeline(c, viewer, page));
+            return client_read!(self, |c| home::pulled::timeline(c, viewer, page));
         }
         // One snapshot: the entries, the merged statuses and the floor must agree.
-        let mut tx = self.snapshot().await?;
-        let page = home::timeline(&mut tx, viewer, page).await?;
-        tx.rollback().await.db()?;
-        Ok(page)
+        client_read!(self, |c| home::timeline_snapshot(c, viewer, page))
     }
 
     async fn trim_home_timelines(&self, keep: u32) -> StoreResult<u64> {
@@ -246,11 +296,11 @@ impl Store for PostgresStore {
     }
 
     async fn public_timeline(&self, page: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| timelines::public(c, page, only_media))
+        client_read!(self, |c| timelines::public(c, page, only_media))
     }
 
     async fn tag_timeline(&self, tag: &str, page: PageRequest) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| timelines::tag(c, tag, page))
+        client_read!(self, |c| timelines::tag(c, tag, page))
     }
 
     async fn account_statuses(
@@ -260,11 +310,11 @@ impl Store for PostgresStore {
         filter: AccountStatusesFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| timelines::account(c, account, viewer, filter, page))
+        client_read!(self, |c| timelines::account(c, account, viewer, filter, page))
     }
 
     async fn instance_counts(&self) -> StoreResult<InstanceCounts> {
-        read_conn!(self, |c| accounts::instance_counts(c))
+        client_read!(self, |c| accounts::instance_counts(c))
     }
 
     // ---- notifications --------------------------------------------------------------------------
@@ -291,11 +341,11 @@ impl Store for PostgresStore {
         filter: &NotificationFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Notification>> {
-        read_conn!(self, |c| notifications::list(c, recipient, filter, page))
+        client_read!(self, |c| notifications::list(c, recipient, filter, page))
     }
 
     async fn notification(&self, recipient: Id, id: Id) -> StoreResult<Notification> {
-        read_conn!(self, |c| notifications::one(c, recipient, id))
+        client_read!(self, |c| notifications::one(c, recipient, id))
     }
 
     async fn notifications_between(&self, recipient: Id, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
@@ -315,13 +365,13 @@ impl Store for PostgresStore {
     }
 
     async fn unread_notifications(&self, recipient: Id) -> StoreResult<i64> {
-        read_conn!(self, |c| notifications::unread(c, recipient))
+        client_read!(self, |c| notifications::unread(c, recipient))
     }
 
     // ---- markers --------------------------------------------------------------------------------
 
     async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>> {
-        read_conn!(self, |c| markers::markers(c, account, timelines))
+        client_read!(self, |c| markers::markers(c, account, timelines))
     }
 
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
