@@ -158,6 +158,8 @@ pub trait Store: Send + Sync + 'static {
     /// appends `account.follow_updated` when it changes. `NotFound` when there is no follow.
     async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change>;
     async fn is_following(&self, follower: Id, followee: Id) -> StoreResult<bool>;
+    /// Every follower of `account`, by id only (what routing a delivery needs), in no order.
+    async fn follower_ids(&self, account: Id) -> StoreResult<Vec<Id>>;
     /// One entry per id in `ids` that names an existing account, in order.
     async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>>;
     /// Paged by follow id (newest follow first).

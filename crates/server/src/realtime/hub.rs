@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use axum::extract::ws::Utf8Bytes;
 use starling_core::Id;
 use starling_core::model::Timestamp;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
@@ -17,22 +18,42 @@ use super::stream::Stream;
 
 #[derive(Debug, Clone)]
 pub enum Frame {
-    /// One message, already serialised for the wire.
-    Message { event_id: i64, committed_at: Timestamp, event: &'static str, stream: Arc<Vec<String>>, payload: Arc<str> },
+    /// One message. `text` is the whole WebSocket message, serialised once for every
+    /// connection it goes to (a clone shares it); SSE sends `event` and `payload` as they are.
+    Message { event_id: i64, committed_at: Timestamp, event: &'static str, payload: Arc<str>, text: Utf8Bytes },
     /// The connection must close with this reason.
     Close(&'static str),
 }
 
-impl Frame {
-    /// Mastodon's WebSocket message, plus the `event_id` clients resume from.
-    pub fn to_ws_text(&self) -> Option<String> {
-        match self {
-            Frame::Message { event_id, event, stream, payload, .. } => Some(
-                serde_json::json!({ "stream": &**stream, "event": event, "payload": &**payload, "event_id": event_id.to_string() })
-                    .to_string(),
-            ),
-            Frame::Close(_) => None,
-        }
+/// The frames one batch of deliveries has made so far, by delivery and stream: each message is
+/// serialised once however many connections receive it.
+#[derive(Default)]
+pub struct FrameCache {
+    frames: HashMap<(usize, Stream), Frame>,
+}
+
+impl FrameCache {
+    fn frame(&mut self, index: usize, delivery: &Delivery, stream: &Stream) -> Frame {
+        self.frames
+            .entry((index, stream.clone()))
+            .or_insert_with(|| {
+                // Mastodon's WebSocket message, plus the `event_id` clients resume from.
+                let text = serde_json::json!({
+                    "stream": stream.names(),
+                    "event": delivery.event,
+                    "payload": &*delivery.payload,
+                    "event_id": delivery.event_id.to_string(),
+                })
+                .to_string();
+                Frame::Message {
+                    event_id: delivery.event_id,
+                    committed_at: delivery.committed_at,
+                    event: delivery.event,
+                    payload: delivery.payload.clone(),
+                    text: Utf8Bytes::from(text),
+                }
+            })
+            .clone()
     }
 }
 
@@ -71,7 +92,7 @@ pub struct Registration {
 
 fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
     match (stream, audience) {
-        (Stream::User, Audience::Users(ids)) => user.is_some_and(|u| ids.contains(&u)),
+        (Stream::User, Audience::Users(ids)) => user.is_some_and(|u| ids.binary_search(&u).is_ok()),
         (Stream::User | Stream::UserNotification, Audience::Notify(id)) => user == Some(*id),
         (Stream::Public | Stream::PublicLocal, Audience::Public) => true,
         (Stream::Hashtag(t) | Stream::HashtagLocal(t), Audience::Tags(tags)) => tags.iter().any(|x| x == t),
@@ -81,18 +102,12 @@ fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
 }
 
 /// The frames `deliveries` produce for a connection of `user` subscribed to `streams`.
-pub fn frames_for(user: Option<Id>, streams: &[Stream], deliveries: &[Delivery]) -> Vec<Frame> {
+pub fn frames_for(user: Option<Id>, streams: &[Stream], deliveries: &[Delivery], cache: &mut FrameCache) -> Vec<Frame> {
     let mut out = Vec::new();
-    for d in deliveries {
+    for (index, d) in deliveries.iter().enumerate() {
         for stream in streams {
             if matches(stream, user, &d.audience) {
-                out.push(Frame::Message {
-                    event_id: d.event_id,
-                    committed_at: d.committed_at,
-                    event: d.event,
-                    stream: Arc::new(stream.names()),
-                    payload: d.payload.clone(),
-                });
+                out.push(cache.frame(index, d, stream));
             }
         }
     }
@@ -154,8 +169,9 @@ impl Hub {
     pub async fn dispatch(&self, upto: i64, deliveries: &[Delivery]) {
         let mut registry = self.registry.lock().await;
         let mut too_slow = Vec::new();
+        let mut cache = FrameCache::default();
         for (id, conn) in &registry.conns {
-            for frame in frames_for(conn.user, &conn.streams, deliveries) {
+            for frame in frames_for(conn.user, &conn.streams, deliveries, &mut cache) {
                 if conn.tx.try_send(frame).is_err() {
                     too_slow.push(*id);
                     break;

@@ -9,7 +9,7 @@
 use starling_core::notify::{self, Notification};
 use tokio::sync::watch;
 
-use super::hub::{Frame, frames_for};
+use super::hub::{Frame, FrameCache, frames_for};
 use super::route::{Delivery, route};
 use super::stream::Stream;
 use crate::cluster::Job;
@@ -111,7 +111,8 @@ pub async fn replay(
         let Some(last) = events.last().map(|e| e.seq) else { break };
         for event in events.iter().take_while(|e| e.seq <= upto) {
             let deliveries: Vec<Delivery> = route(state, event, &notifications).await?;
-            frames.extend(frames_for(user, streams, &deliveries));
+            // A cache per event: it is keyed by position in that event's deliveries.
+            frames.extend(frames_for(user, streams, &deliveries, &mut FrameCache::default()));
         }
         from = last;
     }

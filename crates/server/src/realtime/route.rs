@@ -1,13 +1,11 @@
 //! Which audiences an event reaches, with its message rendered once for all of them. Used for
 //! live delivery and, unchanged, for replaying what a reconnecting client missed.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use starling_core::event::{Event, EventKind};
 use starling_core::model::{Status, Timestamp, Visibility};
 use starling_core::notify::Notification;
-use starling_core::page::PageRequest;
 use starling_core::{Id, StoreError};
 
 use crate::entities::{Renderer, ViewerState};
@@ -16,7 +14,9 @@ use crate::state::AppState;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Audience {
-    /// The `user` stream of each of these accounts (home timeline material).
+    /// The `user` stream of each of these accounts (home timeline material), sorted and
+    /// without duplicates (made by [`Audience::users`]): a dispatch looks every connection's
+    /// account up in it.
     Users(Vec<Id>),
     /// The `user` and `user:notification` streams of one account.
     Notify(Id),
@@ -28,6 +28,14 @@ pub enum Audience {
     Direct(Vec<Id>),
 }
 
+impl Audience {
+    pub fn users(mut ids: Vec<Id>) -> Audience {
+        ids.sort_unstable();
+        ids.dedup();
+        Audience::Users(ids)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Delivery {
     pub event_id: i64,
@@ -36,36 +44,6 @@ pub struct Delivery {
     pub event: &'static str,
     pub audience: Audience,
     pub payload: Arc<str>,
-}
-
-const FOLLOWER_PAGE: u32 = 1000;
-
-/// Every follower of `account`, by paging through the follow list.
-pub async fn follower_ids(state: &AppState, account: Id) -> ApiResult<Vec<Id>> {
-    let mut out = Vec::new();
-    let mut request = PageRequest::first(FOLLOWER_PAGE);
-    loop {
-        let page = state.store.followers(account, request).await?;
-        out.extend(page.items.iter().map(|a| a.id));
-        match page.next_max_id() {
-            Some(next) if page.items.len() as u32 == FOLLOWER_PAGE => request.max_id = Some(next),
-            _ => return Ok(out),
-        }
-    }
-}
-
-/// Who sees `status` in their home timeline: its author and their followers, except that a
-/// reply to someone else reaches only followers who also follow that someone (and that
-/// someone), as the home timeline shows it.
-async fn home_audience(state: &AppState, status: &Status) -> ApiResult<Vec<Id>> {
-    let author = status.account.id;
-    let mut users = follower_ids(state, author).await?;
-    if let Some(replied) = status.in_reply_to_account_id.filter(|r| *r != author) {
-        let theirs: HashSet<Id> = follower_ids(state, replied).await?.into_iter().collect();
-        users.retain(|u| *u == replied || theirs.contains(u));
-    }
-    users.push(author);
-    Ok(users)
 }
 
 fn rendered(state: &AppState, status: &Status) -> ApiResult<Arc<str>> {
@@ -146,12 +124,13 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     }
                 } else {
                     let payload = rendered(state, &status)?;
-                    let users = home_audience(state, &status).await?;
+                    // Whose home shows it: the store applies the one home rule.
+                    let users = state.store.home_recipients(status.id).await?;
                     out.push(Delivery {
                         event_id: seq,
                         committed_at: event.created_at,
                         event: kind,
-                        audience: Audience::Users(users),
+                        audience: Audience::users(users),
                         payload: payload.clone(),
                     });
                     if status.visibility == Visibility::Public {
@@ -180,14 +159,13 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
         }
         EventKind::Reblogged => {
             let reblog_id = serde_json::from_value::<Id>(event.payload["reblog_id"].clone()).ok();
-            if let (Some(reblog), Some(actor)) = (status_or_none(state, reblog_id).await?, event.actor_id) {
-                let mut users = follower_ids(state, actor).await?;
-                users.push(actor);
+            if let Some(reblog) = status_or_none(state, reblog_id).await? {
+                let users = state.store.home_recipients(reblog.id).await?;
                 out.push(Delivery {
                     event_id: seq,
                     committed_at: event.created_at,
                     event: "update",
-                    audience: Audience::Users(users),
+                    audience: Audience::users(users),
                     payload: rendered(state, &reblog)?,
                 });
             }
@@ -211,13 +189,14 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     payload,
                 });
             } else {
-                let mut users = follower_ids(state, author).await?;
+                // Everyone who may have had it, whatever the rule that showed it to them.
+                let mut users = state.store.follower_ids(author).await?;
                 users.push(author);
                 out.push(Delivery {
                     event_id: seq,
                     committed_at: event.created_at,
                     event: "delete",
-                    audience: Audience::Users(users),
+                    audience: Audience::users(users),
                     payload: payload.clone(),
                 });
                 if visibility == "public" {

@@ -111,14 +111,14 @@ struct Command {
     tag: Option<String>,
 }
 
-async fn send(socket: &mut WebSocket, text: String) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(Utf8Bytes::from(text)))).await, Ok(Ok(())))
+async fn send(socket: &mut WebSocket, text: impl Into<Utf8Bytes>) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await, Ok(Ok(())))
 }
 
 /// Writes one message frame, counting its delivery; `false` when the socket is gone.
 async fn deliver(state: &AppState, socket: &mut WebSocket, frame: &Frame) -> bool {
-    let (Some(text), Frame::Message { committed_at, .. }) = (frame.to_ws_text(), frame) else { return true };
-    let sent = send(socket, text).await;
+    let Frame::Message { committed_at, text, .. } = frame else { return true };
+    let sent = send(socket, text.clone()).await;
     if sent {
         state.stats.delivered(*committed_at);
     }

@@ -336,6 +336,15 @@ pub(crate) async fn is_following(c: &mut PgConnection, follower: Id, followee: I
         .db()
 }
 
+pub(crate) async fn follower_ids(c: &mut PgConnection, account: Id) -> StoreResult<Vec<Id>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = $1")
+        .bind(account.0)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    Ok(ids.into_iter().map(Id).collect())
+}
+
 pub(crate) async fn relationships(c: &mut PgConnection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -187,6 +187,11 @@ impl Store for PostgresStore {
         client_read!(self, |c| accounts::is_following(c, follower, followee))
     }
 
+    async fn follower_ids(&self, account: Id) -> StoreResult<Vec<Id>> {
+        // Routing live deliveries needs the newest follows: the primary.
+        read_conn!(self, |c| accounts::follower_ids(c, account))
+    }
+
     async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
         client_read!(self, |c| accounts::relationships(c, viewer, ids))
     }

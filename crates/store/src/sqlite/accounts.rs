@@ -338,6 +338,15 @@ pub(crate) async fn is_following(c: &mut SqliteConnection, follower: Id, followe
         .db()
 }
 
+pub(crate) async fn follower_ids(c: &mut SqliteConnection, account: Id) -> StoreResult<Vec<Id>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = ?")
+        .bind(account.0)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    Ok(ids.into_iter().map(Id).collect())
+}
+
 pub(crate) async fn relationships(c: &mut SqliteConnection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
     if ids.is_empty() {
         return Ok(Vec::new());

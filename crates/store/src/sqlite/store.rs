@@ -133,6 +133,10 @@ impl Store for SqliteStore {
         read_conn!(self, |c| accounts::is_following(c, follower, followee))
     }
 
+    async fn follower_ids(&self, account: Id) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| accounts::follower_ids(c, account))
+    }
+
     async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
         read_conn!(self, |c| accounts::relationships(c, viewer, ids))
     }

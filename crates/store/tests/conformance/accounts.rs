@@ -302,6 +302,25 @@ pub async fn followers_and_following_are_paged_by_follow_id(store: &dyn Store) {
     assert!(store.followers(Id(42), PageRequest::first(10)).await.unwrap().items.is_empty());
 }
 
+pub async fn follower_ids_are_every_current_follower_and_nobody_else(store: &dyn Store) {
+    let star = account(store, "star").await;
+    let other = account(store, "other").await;
+    let mut fans = Vec::new();
+    for i in 0..4 {
+        let fan = account(store, &format!("fan{i}")).await;
+        store.follow(fan.id, star.id).await.unwrap();
+        fans.push(fan.id);
+    }
+    // Followed the other way, or someone else: not a follower of the star.
+    store.follow(star.id, other.id).await.unwrap();
+    store.follow(fans[0], other.id).await.unwrap();
+    store.unfollow(fans[3], star.id).await.unwrap();
+    let mut ids = store.follower_ids(star.id).await.unwrap();
+    ids.sort();
+    assert_eq!(ids, fans[..3].to_vec());
+    assert!(store.follower_ids(Id(42)).await.unwrap().is_empty());
+}
+
 pub async fn instance_counts_count_accounts_and_original_statuses(store: &dyn Store) {
     assert_eq!(store.instance_counts().await.unwrap(), InstanceCounts { users: 0, statuses: 0 });
     let alice = account(store, "alice").await;

@@ -70,6 +70,7 @@ macro_rules! conformance_tests {
             following_a_missing_account_is_not_found_and_changes_nothing,
             relationships_report_both_directions_in_the_order_asked,
             followers_and_following_are_paged_by_follow_id,
+            follower_ids_are_every_current_follower_and_nobody_else,
             instance_counts_count_accounts_and_original_statuses,
             followers_who_ask_are_named_in_each_new_posts_event,
             // statuses
