@@ -29,11 +29,11 @@ pub enum Frame {
 /// serialised once however many connections receive it.
 #[derive(Default)]
 pub struct FrameCache {
-    frames: HashMap<(usize, Stream), Frame>,
+    frames: HashMap<(usize, Stream), Arc<Frame>>,
 }
 
 impl FrameCache {
-    fn frame(&mut self, index: usize, delivery: &Delivery, stream: &Stream) -> Frame {
+    fn frame(&mut self, index: usize, delivery: &Delivery, stream: &Stream) -> Arc<Frame> {
         self.frames
             .entry((index, stream.clone()))
             .or_insert_with(|| {
@@ -45,13 +45,13 @@ impl FrameCache {
                     "event_id": delivery.event_id.to_string(),
                 })
                 .to_string();
-                Frame::Message {
+                Arc::new(Frame::Message {
                     event_id: delivery.event_id,
                     committed_at: delivery.committed_at,
                     event: delivery.event,
                     payload: delivery.payload.clone(),
                     text: Utf8Bytes::from(text),
-                }
+                })
             })
             .clone()
     }
@@ -60,7 +60,9 @@ impl FrameCache {
 struct Conn {
     user: Option<Id>,
     streams: Vec<Stream>,
-    tx: mpsc::Sender<Frame>,
+    /// Frames are shared: a queue slot holds a pointer, not a frame, so that each
+    /// connection's queue (allocated in blocks of slots) stays small while it is idle.
+    tx: mpsc::Sender<Arc<Frame>>,
     kicked: Arc<Notify>,
 }
 
@@ -84,7 +86,7 @@ pub struct Hub {
 /// replayed; everything after arrives through the queue).
 pub struct Registration {
     pub id: u64,
-    pub rx: mpsc::Receiver<Frame>,
+    pub rx: mpsc::Receiver<Arc<Frame>>,
     pub live_from: i64,
     /// Signalled when the hub drops the connection for being too slow.
     pub kicked: Arc<Notify>,
@@ -102,7 +104,12 @@ fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
 }
 
 /// The frames `deliveries` produce for a connection of `user` subscribed to `streams`.
-pub fn frames_for(user: Option<Id>, streams: &[Stream], deliveries: &[Delivery], cache: &mut FrameCache) -> Vec<Frame> {
+pub fn frames_for(
+    user: Option<Id>,
+    streams: &[Stream],
+    deliveries: &[Delivery],
+    cache: &mut FrameCache,
+) -> Vec<Arc<Frame>> {
     let mut out = Vec::new();
     for (index, d) in deliveries.iter().enumerate() {
         for stream in streams {

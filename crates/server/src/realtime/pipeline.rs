@@ -6,6 +6,8 @@
 //! so events committed just before a crash are processed after the restart, by whichever node
 //! holds the job then.
 
+use std::sync::Arc;
+
 use starling_core::notify::{self, Notification};
 use tokio::sync::watch;
 
@@ -81,7 +83,7 @@ async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
 }
 
 pub enum Replay {
-    Frames(Vec<Frame>),
+    Frames(Vec<Arc<Frame>>),
     /// Too much was missed: the client should refetch its timelines.
     Resync,
 }

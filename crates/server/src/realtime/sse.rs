@@ -58,7 +58,7 @@ pub async fn handler(
     let guard = Unregister { state: state.clone(), id };
     let backlog = match resume {
         Some(after) => match replay(&state, user, &streams, after, live_from).await? {
-            Replay::Frames(frames) => frames.iter().filter_map(to_event).collect(),
+            Replay::Frames(frames) => frames.iter().filter_map(|f| to_event(f)).collect(),
             Replay::Resync => vec![Event::default().event("resync").id(live_from.to_string()).data("")],
         },
         None => Vec::new(),
@@ -89,7 +89,7 @@ fn to_event(frame: &Frame) -> Option<Event> {
 
 struct Live {
     backlog: std::collections::VecDeque<Event>,
-    rx: mpsc::Receiver<Frame>,
+    rx: mpsc::Receiver<Arc<Frame>>,
     kicked: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
     state: AppState,
@@ -109,7 +109,7 @@ impl Live {
                 frame = self.rx.recv() => match frame {
                     Some(frame) => if let Some(e) = to_event(&frame) {
                         // Handed to the response body; the socket write follows at once.
-                        if let Frame::Message { committed_at, .. } = &frame {
+                        if let Frame::Message { committed_at, .. } = &*frame {
                             self.state.stats.delivered(*committed_at);
                         }
                         return Some(e);
