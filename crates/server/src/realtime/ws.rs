@@ -147,7 +147,9 @@ async fn session(
     let Registration { id, mut rx, live_from, kicked } = state.hub.register(user, streams.clone()).await;
     let _guard = Unregister { state: state.clone(), id };
     if let Some(after) = resume {
-        match replay(&state, user, &streams, after, live_from).await {
+        // Boxed, like `command` below: their state would otherwise sit in every idle
+        // session's future for as long as the connection lives.
+        match Box::pin(replay(&state, user, &streams, after, live_from)).await {
             Ok(Replay::Frames(frames)) => {
                 for frame in frames {
                     if !deliver(&state, &mut socket, &frame).await {
@@ -193,7 +195,7 @@ async fn session(
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = command(&state, id, user, &mut streams, text.as_str()).await
+                    if let Some(reply) = Box::pin(command(&state, id, user, &mut streams, text.as_str())).await
                         && !send(&mut socket, reply).await
                     {
                         return;
@@ -253,5 +255,21 @@ impl Drop for Unregister {
         let state = self.state.clone();
         let id = self.id;
         tokio::spawn(async move { state.hub.unregister(id).await });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn future_size<A, B, C, D, E, F: std::future::Future>(_: fn(A, B, C, D, E) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// Every open stream holds its session's future for as long as it lives, so what the
+    /// future keeps across its await points is paid once per idle connection: the rare paths
+    /// (replay, commands) are boxed to keep it small.
+    #[test]
+    fn an_idle_session_holds_a_small_future() {
+        let bytes = future_size(super::session);
+        assert!(bytes <= 2048, "the session future grew to {bytes} bytes");
     }
 }
