@@ -176,3 +176,28 @@ async fn the_home_timelines_migration_backfills_existing_data() {
     assert!(check.differences.is_empty() && check.live >= 10, "{check:?}");
     upgraded.close().await;
 }
+
+/// Committed pages reach the database file in the background while the store stays open: no
+/// write waits for a checkpoint, and the WAL does not grow without bound.
+#[tokio::test]
+async fn the_wal_is_checkpointed_in_the_background() {
+    use conformance::Fixture as _;
+
+    let db = fresh().await;
+    let before = std::fs::metadata(&db.path).expect("the database file").len();
+    let author = conformance::account(&db.store, "author").await;
+    for i in 0..200 {
+        conformance::post(&db.store, &author, &format!("status {i} with some text to fill pages")).await;
+    }
+    // Polled, not timed: the task runs twice a second; allow a loaded machine ten seconds.
+    let mut grown = false;
+    for _ in 0..100 {
+        if std::fs::metadata(&db.path).expect("the database file").len() > before {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(grown, "the database file took in the WAL's pages while the store was open");
+    db.finish().await;
+}

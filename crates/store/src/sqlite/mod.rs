@@ -39,10 +39,17 @@ use crate::{Homes, StoreOptions};
 /// shell) before giving up. Within this process writers never contend: they queue.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READERS: u32 = 4;
+/// How often the background task checkpoints the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// The writer checkpoints by itself only past this many WAL pages (400 MiB), a safety net for
+/// when the background task cannot keep up.
+const WRITER_CHECKPOINT_PAGES: &str = "100000";
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Checkpoints the WAL in the background (file databases only).
+    checkpointer: Option<SqlitePool>,
     /// Ids of rows the store creates on its own: follows, favourites and notifications (their
     /// paging cursors).
     ids: IdGenerator,
@@ -76,7 +83,8 @@ impl SqliteStore {
         // WAL with synchronous=NORMAL: a commit appends to the WAL without waiting for fsync;
         // the WAL is synced at checkpoints. This never corrupts the database. A crash of the
         // process loses nothing (committed pages are in the OS cache); a crash of the operating
-        // system or a power cut may lose the last transactions since the last checkpoint.
+        // system or a power cut may lose the transactions since the last checkpoint, which a
+        // background task makes every `CHECKPOINT_EVERY` (see `checkpoints`).
         let write_options = base
             .clone()
             .create_if_missing(true)
@@ -95,15 +103,23 @@ impl SqliteStore {
                 .await
                 .map_err(db_error)?;
             migrations::run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), reader: pool, ids, homes });
+            return Ok(SqliteStore { writer: pool.clone(), reader: pool, checkpointer: None, ids, homes });
         }
 
+        let checkpoint_options = write_options.clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(write_options.journal_mode(SqliteJournalMode::Wal))
+            .connect_with(
+                write_options
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
+            )
             .await
             .map_err(db_error)?;
         migrations::run(&writer).await?;
+        let checkpointer =
+            SqlitePoolOptions::new().max_connections(1).connect_with(checkpoint_options).await.map_err(db_error)?;
+        tokio::spawn(checkpoints(checkpointer.clone()));
 
         // WAL mode is a property of the file, set above; readers need not (and, read-only,
         // cannot) set it again.
@@ -111,11 +127,14 @@ impl SqliteStore {
             base.read_only(true).foreign_keys(true).busy_timeout(BUSY_TIMEOUT).synchronous(SqliteSynchronous::Normal);
         let reader =
             SqlitePoolOptions::new().max_connections(READERS).connect_with(read_options).await.map_err(db_error)?;
-        Ok(SqliteStore { writer, reader, ids, homes })
+        Ok(SqliteStore { writer, reader, checkpointer: Some(checkpointer), ids, homes })
     }
 
     /// Closes every connection, checkpointing the WAL. Later calls fail.
     pub async fn close(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.close().await;
+        }
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -127,6 +146,28 @@ impl SqliteStore {
 
     async fn read(&self) -> StoreResult<PoolConnection<Sqlite>> {
         self.reader.acquire().await.map_err(db_error)
+    }
+}
+
+/// Copies committed WAL pages into the database file every [`CHECKPOINT_EVERY`], on a
+/// connection of its own, so that no write pays for it. Left to itself, SQLite checkpoints in the
+/// commit that crosses 1,000 WAL pages, which a post fanned out to a thousand homes does every
+/// time; here a page written by several commits in between is copied once. PASSIVE: it never
+/// waits for readers or the writer, and copies what it can.
+async fn checkpoints(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "checkpointing the WAL failed; will retry");
+        }
     }
 }
 
