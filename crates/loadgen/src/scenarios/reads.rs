@@ -1,16 +1,15 @@
 //! Home timelines and single statuses read as fast as the server answers them.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use rand::Rng;
-use tokio::sync::Mutex;
 
 use crate::Common;
 use crate::api::{Api, run_tag};
 use crate::report::{Latencies, Report, round};
-use crate::scenarios::zipf_follows;
+use crate::scenarios::{Outcome, closed_loop, zipf_follows};
 use crate::server::Target;
 
 pub async fn run(
@@ -37,46 +36,32 @@ pub async fn run(
     let ids: Arc<Vec<String>> = Arc::new(written.into_iter().map(|r| r.map(|(id, _)| id)).collect::<Result<_, _>>()?);
 
     let before = target.usage();
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(duration);
-    let samples = Arc::new(Mutex::new((Vec::new(), Vec::new(), 0u64)));
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency.max(1) {
-        let (api, users, ids, samples) = (api.clone(), users.clone(), ids.clone(), samples.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let (user, home) = {
+    let samples = closed_loop(concurrency, Duration::from_secs(duration), 2, {
+        let (api, users, ids) = (api.clone(), users.clone(), ids.clone());
+        move |client, n| {
+            let (api, users, ids) = (api.clone(), users.clone(), ids.clone());
+            async move {
+                // Every other request of a client reads a home, the others a status.
+                let home = (client as u64 + n).is_multiple_of(2);
+                let (user, path) = {
                     let mut rng = rand::rng();
-                    (&users[rng.random_range(0..users.len())], (worker as u64 + n).is_multiple_of(2))
+                    let user = users[rng.random_range(0..users.len())].clone();
+                    let path = if home {
+                        "/api/v1/timelines/home?limit=20".to_string()
+                    } else {
+                        format!("/api/v1/statuses/{}", ids[rng.random_range(0..ids.len())])
+                    };
+                    (user, path)
                 };
-                let path = if home {
-                    "/api/v1/timelines/home?limit=20".to_string()
-                } else {
-                    format!("/api/v1/statuses/{}", ids[rand::rng().random_range(0..ids.len())])
-                };
-                let result = api.get(user, &path).await;
-                let mut samples = samples.lock().await;
-                match result {
-                    Ok(took) if home => samples.0.push(took),
-                    Ok(took) => samples.1.push(took),
-                    Err(e) => {
-                        if samples.2 == 0 {
-                            eprintln!("a read failed: {e:#}");
-                        }
-                        samples.2 += 1;
-                    }
-                }
-                n += 1;
+                let took = api.get(&user, &path).await?;
+                Ok(Outcome { kind: usize::from(!home), took, inserts: 0 })
             }
-        }));
-    }
-    for task in tasks {
-        task.await?;
-    }
-    let wall = started.elapsed().as_secs_f64();
+        }
+    })
+    .await?;
     let after = target.usage();
-    let (homes, statuses, errors) = Arc::try_unwrap(samples).map_err(|_| anyhow::anyhow!("tasks ended"))?.into_inner();
+    let (homes, statuses, errors, wall) =
+        (&samples.latencies[0], &samples.latencies[1], samples.errors, samples.wall_seconds);
     let cpu = after.cpu_seconds - before.cpu_seconds;
 
     let mut report = Report::new("reads", common.out.clone());
@@ -85,9 +70,9 @@ pub async fn run(
     report.add("statuses", ids.len());
     report.add("concurrency", concurrency);
     report.add("home_reads_per_second", round(homes.len() as f64 / wall));
-    report.add("home_read", Latencies::of(&homes));
+    report.add("home_read", Latencies::of(homes));
     report.add("status_reads_per_second", round(statuses.len() as f64 / wall));
-    report.add("status_read", Latencies::of(&statuses));
+    report.add("status_read", Latencies::of(statuses));
     report.add("errors", errors);
     report.add("wall_seconds", round(wall));
     report.add("server_cpu_seconds", round(cpu));

@@ -2,15 +2,14 @@
 //! request latency, and the home timeline entries the fan-out writes.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::Mutex;
 
 use crate::Common;
 use crate::api::{Api, run_tag};
 use crate::report::{Latencies, Report, round};
-use crate::scenarios::zipf_follows;
+use crate::scenarios::{Outcome, closed_loop, zipf_follows};
 use crate::server::Target;
 
 pub async fn run(
@@ -32,42 +31,22 @@ pub async fn run(
     let (users, followers) = (Arc::new(users), Arc::new(followers));
 
     let before = target.usage();
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(duration);
-    let samples = Arc::new(Mutex::new((Vec::new(), 0u64, 0u64)));
-    let mut tasks = Vec::new();
-    for worker in 0..concurrency.max(1) {
-        let (api, users, followers, samples) = (api.clone(), users.clone(), followers.clone(), samples.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while Instant::now() < deadline {
+    let samples = closed_loop(concurrency, Duration::from_secs(duration), 1, {
+        let (api, users, followers) = (api.clone(), users.clone(), followers.clone());
+        move |client, n| {
+            let (api, users, followers) = (api.clone(), users.clone(), followers.clone());
+            async move {
                 let author = rand::rng().random_range(0..users.len());
-                let result = api.post(&users[author], &format!("post {worker}-{n} #loadgen")).await;
-                let mut samples = samples.lock().await;
-                match result {
-                    Ok((_, took)) => {
-                        samples.0.push(took);
-                        // The author's own home, and one entry per follower.
-                        samples.1 += followers[author] + 1;
-                    }
-                    Err(e) => {
-                        if samples.2 == 0 {
-                            eprintln!("a post failed: {e:#}");
-                        }
-                        samples.2 += 1;
-                    }
-                }
-                n += 1;
+                let (_, took) = api.post(&users[author], &format!("post {client}-{n} #loadgen")).await?;
+                // The author's own home, and one entry per follower.
+                Ok(Outcome { kind: 0, took, inserts: followers[author] + 1 })
             }
-        }));
-    }
-    for task in tasks {
-        task.await?;
-    }
-    let wall = started.elapsed().as_secs_f64();
+        }
+    })
+    .await?;
     let after = target.usage();
-    let (latencies, inserts, errors) =
-        Arc::try_unwrap(samples).map_err(|_| anyhow::anyhow!("tasks ended"))?.into_inner();
+    let (latencies, inserts, errors, wall) =
+        (&samples.latencies[0], samples.inserts, samples.errors, samples.wall_seconds);
     let cpu = after.cpu_seconds - before.cpu_seconds;
 
     let mut report = Report::new("writes", common.out.clone());
@@ -78,7 +57,7 @@ pub async fn run(
     report.add("posts", latencies.len());
     report.add("errors", errors);
     report.add("posts_per_second", round(latencies.len() as f64 / wall));
-    report.add("post_request", Latencies::of(&latencies));
+    report.add("post_request", Latencies::of(latencies));
     report.add("timeline_inserts_per_second", round(inserts as f64 / wall));
     report.add("wall_seconds", round(wall));
     report.add("server_cpu_seconds", round(cpu));
