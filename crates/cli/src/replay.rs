@@ -30,10 +30,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<bool> {
     let projection = rebuild(&*store, live.last_event_seq).await?;
     let materialised = starling_server::store_options(settings).homes == HomeMode::Materialised;
     // The window the server trims to: entries below it are gone on purpose.
-    let homes = match materialised {
-        true => Some(store.home_timeline_differences(HOME_TIMELINE_CAP).await?),
-        false => None,
-    };
+    let homes = if materialised { Some(store.home_timeline_differences(HOME_TIMELINE_CAP).await?) } else { None };
     let mut differences = projection.diff(&live);
     differences.extend(homes.iter().flat_map(|h| h.differences.iter().cloned()));
     let mut out = std::io::stdout().lock();

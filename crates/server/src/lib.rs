@@ -45,7 +45,7 @@ use crate::error::ApiError;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .merge(api::router())
         .merge(pages::router())
         .merge(metrics::router())
@@ -55,8 +55,15 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/streaming/{*stream}", axum::routing::get(realtime::sse::handler))
         .route_layer(axum::middleware::from_fn(metrics::track_http))
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::read_scope))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes));
+    // Read scopes only steer reads between a primary and its replicas: without replicas, no
+    // request pays for reading its token twice.
+    let router = if state.settings.replica_urls.is_empty() {
+        router
+    } else {
+        router.layer(axum::middleware::from_fn_with_state(state.clone(), auth::read_scope))
+    };
+    router
         .layer(DefaultBodyLimit::max(params::MAX_BODY))
         // Browser clients on other origins use the API with bearer tokens, never cookies,
         // so allowing every origin exposes nothing a script could not already fetch.

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use starling_core::Id;
 use starling_core::event::{Event, EventKind};
-use starling_core::page::PageRequest;
 use tokio::sync::watch;
 
 use super::{Feeds, FeedsResult, scripts, timed};
@@ -20,7 +19,6 @@ use crate::state::AppState;
 const BATCH: u32 = 256;
 /// Homes per script call: one call must not block Redis for long.
 const KEYS_PER_CALL: usize = 500;
-const FOLLOWERS_PER_PAGE: u32 = 1000;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -166,17 +164,7 @@ async fn retract(
     author: Id,
 ) -> FeedsResult<()> {
     let mut homes = vec![feeds.home_key(author)];
-    let mut page = PageRequest::first(FOLLOWERS_PER_PAGE);
-    loop {
-        let followers = state.store.followers(author, page).await?;
-        homes.extend(followers.items.iter().map(|a| feeds.home_key(a.id)));
-        match followers.next_max_id() {
-            Some(next) if followers.items.len() == FOLLOWERS_PER_PAGE as usize => {
-                page = PageRequest { max_id: Some(next), ..PageRequest::first(FOLLOWERS_PER_PAGE) };
-            }
-            _ => break,
-        }
-    }
+    homes.extend(state.store.follower_ids(author).await?.into_iter().map(|id| feeds.home_key(id)));
     for chunk in homes.chunks(KEYS_PER_CALL) {
         timed(scripts::remove(conn, chunk, status)).await?;
     }

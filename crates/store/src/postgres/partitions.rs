@@ -87,22 +87,25 @@ fn civil_from_days(days: i64) -> (i32, u32, u32) {
     ((yoe + era * 400 + i64::from(month <= 2)) as i32, month, day)
 }
 
-/// The months that have a partition of `table`, oldest first, and whether it has a history
-/// partition.
-async fn months(c: &mut PgConnection, table: &str) -> StoreResult<(Vec<Month>, bool)> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
-         WHERE i.inhparent = $1::regclass",
+/// Each partition of `table`: its name, the planner's row estimate and its size on disk.
+async fn partitions_of(c: &mut PgConnection, table: &str) -> StoreResult<Vec<(String, f32, i64)>> {
+    sqlx::query_as(
+        "SELECT c.relname::text, greatest(c.reltuples, 0), pg_total_relation_size(c.oid) \
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass",
     )
     .bind(table)
     .fetch_all(&mut *c)
     .await
-    .db()?;
+    .db()
+}
+
+/// The months among `table`'s partitions, oldest first.
+fn months(table: &str, partitions: &[(String, f32, i64)]) -> Vec<Month> {
     let prefix = format!("{table}_");
     let mut months: Vec<Month> =
-        names.iter().filter_map(|n| n.strip_prefix(&prefix)).filter_map(Month::parse_suffix).collect();
+        partitions.iter().filter_map(|(n, ..)| n.strip_prefix(&prefix)).filter_map(Month::parse_suffix).collect();
     months.sort();
-    Ok((months, names.contains(&format!("{table}_history"))))
+    months
 }
 
 /// Creates the missing partitions up to [`PARTITION_MONTHS_AHEAD`] months after `now`'s, in the
@@ -112,7 +115,7 @@ pub(crate) async fn prepare(c: &mut PgConnection, now: Timestamp) -> StoreResult
     let last_wanted = Month::containing(now).plus(PARTITION_MONTHS_AHEAD);
     let mut created = Vec::new();
     for (table, key) in TABLES {
-        let (months, _) = months(c, table).await?;
+        let months = months(table, &partitions_of(c, table).await?);
         // The migration always makes a month; a database without one is not one Starling made.
         let Some(&newest) = months.last() else {
             return Err(StoreError::Other(format!("table {table} has no monthly partition")));
@@ -138,22 +141,19 @@ pub(crate) async fn prepare(c: &mut PgConnection, now: Timestamp) -> StoreResult
 pub(crate) async fn list(c: &mut PgConnection) -> StoreResult<Vec<PartitionInfo>> {
     let mut out = Vec::new();
     for (table, _) in TABLES {
-        let (months, history) = months(c, table).await?;
+        let partitions = partitions_of(c, table).await?;
+        let months = months(table, &partitions);
+        let history = format!("{table}_history");
         let mut ranges: Vec<(String, Option<i64>, i64)> = Vec::new();
-        if let (true, Some(first)) = (history, months.first()) {
-            ranges.push((format!("{table}_history"), None, first.start_ms()));
+        if let (true, Some(first)) = (partitions.iter().any(|(n, ..)| *n == history), months.first()) {
+            ranges.push((history, None, first.start_ms()));
         }
         ranges.extend(
             months.iter().map(|m| (format!("{table}_{}", m.suffix()), Some(m.start_ms()), m.next().start_ms())),
         );
         for (name, from, to) in ranges {
-            let (estimated_rows, bytes): (f32, i64) = sqlx::query_as(
-                "SELECT greatest(c.reltuples, 0), pg_total_relation_size(c.oid) FROM pg_class c WHERE c.oid = $1::regclass",
-            )
-            .bind(&name)
-            .fetch_one(&mut *c)
-            .await
-            .db()?;
+            let (estimated_rows, bytes) =
+                partitions.iter().find(|(n, ..)| *n == name).map_or((0.0, 0), |&(_, rows, bytes)| (rows, bytes));
             out.push(PartitionInfo {
                 table: table.to_string(),
                 name,
