@@ -243,9 +243,9 @@ fn replay(data_dir: &PathBuf) -> Result<(i32, String), Box<dyn std::error::Error
 /// Runs `sql` on the data directory's database from outside the server, as an operator's
 /// `sqlite3` shell or another process would.
 async fn execute_sql(data_dir: &std::path::Path, sql: &str) -> Result<(), Box<dyn std::error::Error>> {
-    use sqlx::ConnectOptions;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(data_dir.join("starling.db")).connect().await?;
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut conn).await?;
+    let conn = rusqlite::Connection::open(data_dir.join("starling.db"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(sql)?;
     Ok(())
 }
 

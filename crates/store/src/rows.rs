@@ -1,12 +1,31 @@
 //! Rows as the databases return them, and their conversion into the domain's types, shared by
-//! both backends (`FromRow` is derived for any row type whose columns decode into these fields).
-//! The column lists live next to the structs that read them so that the two cannot drift apart.
+//! both backends: [`row!`] declares each row type once and makes it decodable by both drivers
+//! (sqlx's `FromRow` for PostgreSQL, `FromSqlite` for SQLite), by column name. The column lists
+//! live next to the structs that read them so that the two cannot drift apart.
 
 use starling_core::Id;
 use starling_core::model::*;
 use starling_core::notify::{Notification, NotificationKind};
 use starling_core::store::{Lease, Marker};
 use starling_core::{StoreError, StoreResult};
+
+/// Declares a row type that both backends decode, each field from the column of its name.
+macro_rules! row {
+    ($(#[$meta:meta])* pub(crate) struct $name:ident { $(pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(sqlx::FromRow)]
+        pub(crate) struct $name {
+            $(pub $field: $ty,)*
+        }
+
+        impl crate::sqlite::FromSqlite for $name {
+            fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok($name { $($field: row.get(stringify!($field))?,)* })
+            }
+        }
+    };
+}
+pub(crate) use row;
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Other(format!("corrupt row: unknown {what} {value:?}"))
@@ -30,21 +49,22 @@ macro_rules! account_columns {
 }
 pub(crate) use account_columns;
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AccountRow {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub note: String,
-    pub note_source: String,
-    pub locked: bool,
-    pub bot: bool,
-    pub role: String,
-    pub created_at: i64,
-    pub followers_count: i64,
-    pub following_count: i64,
-    pub statuses_count: i64,
-    pub last_status_at: Option<i64>,
+row! {
+    pub(crate) struct AccountRow {
+        pub id: i64,
+        pub username: String,
+        pub display_name: String,
+        pub note: String,
+        pub note_source: String,
+        pub locked: bool,
+        pub bot: bool,
+        pub role: String,
+        pub created_at: i64,
+        pub followers_count: i64,
+        pub following_count: i64,
+        pub statuses_count: i64,
+        pub last_status_at: Option<i64>,
+    }
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -76,16 +96,27 @@ pub(crate) struct CredentialsRow {
     pub password_hash: String,
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AppRow {
-    pub id: i64,
-    pub name: String,
-    pub website: Option<String>,
-    pub redirect_uris: String,
-    pub scopes: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub created_at: i64,
+impl crate::sqlite::FromSqlite for CredentialsRow {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(CredentialsRow {
+            account: AccountRow::from_row(row)?,
+            email: row.get("email")?,
+            password_hash: row.get("password_hash")?,
+        })
+    }
+}
+
+row! {
+    pub(crate) struct AppRow {
+        pub id: i64,
+        pub name: String,
+        pub website: Option<String>,
+        pub redirect_uris: String,
+        pub scopes: String,
+        pub client_id: String,
+        pub client_secret: String,
+        pub created_at: i64,
+    }
 }
 
 impl TryFrom<AppRow> for App {
@@ -105,15 +136,16 @@ impl TryFrom<AppRow> for App {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct TokenRow {
-    pub id: i64,
-    pub app_id: i64,
-    pub account_id: Option<i64>,
-    pub scopes: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub revoked: bool,
+row! {
+    pub(crate) struct TokenRow {
+        pub id: i64,
+        pub app_id: i64,
+        pub account_id: Option<i64>,
+        pub scopes: String,
+        pub created_at: i64,
+        pub expires_at: Option<i64>,
+        pub revoked: bool,
+    }
 }
 
 impl From<TokenRow> for TokenRecord {
@@ -130,16 +162,17 @@ impl From<TokenRow> for TokenRecord {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AuthCodeRow {
-    pub code_hash: String,
-    pub app_id: i64,
-    pub account_id: i64,
-    pub redirect_uri: String,
-    pub scopes: String,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-    pub expires_at: i64,
+row! {
+    pub(crate) struct AuthCodeRow {
+        pub code_hash: String,
+        pub app_id: i64,
+        pub account_id: i64,
+        pub redirect_uri: String,
+        pub scopes: String,
+        pub code_challenge: Option<String>,
+        pub code_challenge_method: Option<String>,
+        pub expires_at: i64,
+    }
 }
 
 impl From<AuthCodeRow> for AuthCode {
@@ -167,27 +200,28 @@ macro_rules! status_columns {
 }
 pub(crate) use status_columns;
 
-/// A status row with its application joined in (`LEFT JOIN apps p ON p.id = s.app_id`).
-#[derive(sqlx::FromRow)]
-pub(crate) struct StatusRow {
-    pub id: i64,
-    pub account_id: i64,
-    pub reblog_of_id: Option<i64>,
-    pub in_reply_to_id: Option<i64>,
-    pub in_reply_to_account_id: Option<i64>,
-    pub text: String,
-    pub content: String,
-    pub spoiler_text: String,
-    pub sensitive: bool,
-    pub visibility: String,
-    pub language: Option<String>,
-    pub created_at: i64,
-    pub edited_at: Option<i64>,
-    pub replies_count: i64,
-    pub reblogs_count: i64,
-    pub favourites_count: i64,
-    pub app_name: Option<String>,
-    pub app_website: Option<String>,
+row! {
+    /// A status row with its application joined in (`LEFT JOIN apps p ON p.id = s.app_id`).
+    pub(crate) struct StatusRow {
+        pub id: i64,
+        pub account_id: i64,
+        pub reblog_of_id: Option<i64>,
+        pub in_reply_to_id: Option<i64>,
+        pub in_reply_to_account_id: Option<i64>,
+        pub text: String,
+        pub content: String,
+        pub spoiler_text: String,
+        pub sensitive: bool,
+        pub visibility: String,
+        pub language: Option<String>,
+        pub created_at: i64,
+        pub edited_at: Option<i64>,
+        pub replies_count: i64,
+        pub reblogs_count: i64,
+        pub favourites_count: i64,
+        pub app_name: Option<String>,
+        pub app_website: Option<String>,
+    }
 }
 
 impl StatusRow {
@@ -217,16 +251,17 @@ impl StatusRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct VersionRow {
-    pub status_id: i64,
-    pub version: i32,
-    pub text: String,
-    pub content: String,
-    pub spoiler_text: String,
-    pub sensitive: bool,
-    pub language: Option<String>,
-    pub created_at: i64,
+row! {
+    pub(crate) struct VersionRow {
+        pub status_id: i64,
+        pub version: i32,
+        pub text: String,
+        pub content: String,
+        pub spoiler_text: String,
+        pub sensitive: bool,
+        pub language: Option<String>,
+        pub created_at: i64,
+    }
 }
 
 impl From<VersionRow> for StatusVersion {
@@ -252,15 +287,16 @@ macro_rules! notification_columns {
 }
 pub(crate) use notification_columns;
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct NotificationRow {
-    pub id: i64,
-    pub recipient_id: i64,
-    pub kind: String,
-    pub from_account_id: i64,
-    pub status_id: Option<i64>,
-    pub event_seq: i64,
-    pub created_at: i64,
+row! {
+    pub(crate) struct NotificationRow {
+        pub id: i64,
+        pub recipient_id: i64,
+        pub kind: String,
+        pub from_account_id: i64,
+        pub status_id: Option<i64>,
+        pub event_seq: i64,
+        pub created_at: i64,
+    }
 }
 
 impl NotificationRow {
@@ -278,12 +314,13 @@ impl NotificationRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct MarkerRow {
-    pub timeline: String,
-    pub last_read_id: i64,
-    pub version: i64,
-    pub updated_at: i64,
+row! {
+    pub(crate) struct MarkerRow {
+        pub timeline: String,
+        pub last_read_id: i64,
+        pub version: i64,
+        pub updated_at: i64,
+    }
 }
 
 impl From<MarkerRow> for Marker {
@@ -297,11 +334,12 @@ impl From<MarkerRow> for Marker {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct LeaseRow {
-    pub name: String,
-    pub holder: String,
-    pub expires_at: i64,
+row! {
+    pub(crate) struct LeaseRow {
+        pub name: String,
+        pub holder: String,
+        pub expires_at: i64,
+    }
 }
 
 impl From<LeaseRow> for Lease {

@@ -139,7 +139,6 @@ async fn db_store(db: &TempSqlite) -> SqliteStore {
 /// them with the rules the store applies as it writes.
 #[tokio::test]
 async fn the_home_timelines_migration_backfills_existing_data() {
-    use sqlx::{ConnectOptions, Connection};
     use starling_core::page::PageRequest;
     use starling_core::store::HOME_TIMELINE_CAP;
 
@@ -156,15 +155,13 @@ async fn the_home_timelines_migration_backfills_existing_data() {
     db.store.close().await;
 
     // Back to version 2: drop what 0003 created and forget that it ran.
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(&db.path).connect().await.expect("connects");
-    sqlx::raw_sql(
+    let conn = rusqlite::Connection::open(&db.path).expect("connects");
+    conn.execute_batch(
         "DROP TABLE home_entries; DROP TABLE home_merged; DROP TABLE home_floors; \
          DROP INDEX statuses_replies_to_account; DELETE FROM _sqlx_migrations WHERE version = 3",
     )
-    .execute(&mut conn)
-    .await
     .expect("downgrades");
-    conn.close().await.expect("closes");
+    drop(conn);
 
     let upgraded = SqliteStore::open(&url_of(&db.path), &options(1)).await.expect("migrates");
     for (viewer, home) in viewers.into_iter().zip(homes) {

@@ -119,9 +119,8 @@ async fn every_event_reaches_jetstream_exactly_once_even_when_published_again() 
     let dir = app.stop().await;
     let db = dir.join("starling.db");
     {
-        use sqlx::ConnectOptions;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::new().filename(&db).connect().await?;
-        sqlx::query("UPDATE consumer_offsets SET seq = 0 WHERE consumer = 'nats'").execute(&mut conn).await?;
+        let conn = rusqlite::Connection::open(&db)?;
+        conn.execute_batch("UPDATE consumer_offsets SET seq = 0 WHERE consumer = 'nats'")?;
     }
     let app = spawn_app_in(dir, configure).await;
     published_all(&app).await?;

@@ -1,30 +1,29 @@
 //! The append-only event log: appended to inside every write transaction, read in order by
 //! consumers catching up.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::{Connection, params};
 use starling_core::event::{Event, EventKind, NewEvent, SCHEMA_VERSION};
 use starling_core::model::Timestamp;
 use starling_core::page::{Page, PageRequest};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, page};
+use super::{QueryBuilder, Sql, page};
 
 /// Appends `event` within the caller's transaction and returns its sequence number.
-pub(crate) async fn append(c: &mut SqliteConnection, event: NewEvent) -> StoreResult<i64> {
+pub(crate) fn append(c: &Connection, event: NewEvent) -> StoreResult<i64> {
     let payload = serde_json::to_string(&event.payload).map_err(|e| StoreError::Other(e.to_string()))?;
-    sqlx::query_scalar(
+    c.one(
         "INSERT INTO events (kind, actor_id, subject_id, schema_version, payload, created_at) \
          VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        params![
+            event.kind.as_str(),
+            event.actor_id.map(|id| id.0),
+            event.subject_id.map(|id| id.0),
+            SCHEMA_VERSION,
+            payload,
+            event.created_at.0
+        ],
     )
-    .bind(event.kind.as_str())
-    .bind(event.actor_id.map(|id| id.0))
-    .bind(event.subject_id.map(|id| id.0))
-    .bind(SCHEMA_VERSION)
-    .bind(payload)
-    .bind(event.created_at.0)
-    .fetch_one(&mut *c)
-    .await
-    .db()
 }
 
 /// The columns `EventRow` reads, from `events e`.
@@ -34,15 +33,16 @@ macro_rules! event_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    seq: i64,
-    kind: String,
-    actor_id: Option<i64>,
-    subject_id: Option<i64>,
-    schema_version: i32,
-    payload: String,
-    created_at: i64,
+crate::rows::row! {
+    pub(crate) struct EventRow {
+        pub seq: i64,
+        pub kind: String,
+        pub actor_id: Option<i64>,
+        pub subject_id: Option<i64>,
+        pub schema_version: i32,
+        pub payload: String,
+        pub created_at: i64,
+    }
 }
 
 impl TryFrom<EventRow> for Event {
@@ -64,25 +64,24 @@ impl TryFrom<EventRow> for Event {
     }
 }
 
-pub(crate) async fn after(c: &mut SqliteConnection, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
+pub(crate) fn after(c: &Connection, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
     const SQL: &str = concat!("SELECT ", event_columns!(), " FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?");
-    let rows: Vec<EventRow> = sqlx::query_as(SQL).bind(after).bind(i64::from(limit)).fetch_all(&mut *c).await.db()?;
+    let rows: Vec<EventRow> = c.all(SQL, params![after, i64::from(limit)])?;
     rows.into_iter().map(Event::try_from).collect()
 }
 
 /// The newest sequence number in the log, 0 when it is empty. Events are never deleted, so the
 /// newest row holds the highest number ever handed out.
-pub(crate) async fn last_seq(c: &mut SqliteConnection) -> StoreResult<i64> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *c).await.db()
+pub(crate) fn last_seq(c: &Connection) -> StoreResult<i64> {
+    c.one("SELECT COALESCE(MAX(seq), 0) FROM events", params![])
 }
 
 /// What `actor` did, newest first, paged by sequence number (walks `events_actor`).
-pub(crate) async fn by_actor(c: &mut SqliteConnection, actor: Id, req: PageRequest) -> StoreResult<Page<Event>> {
-    let mut qb =
-        QueryBuilder::<Sqlite>::new(concat!("SELECT ", event_columns!(), " FROM events e WHERE e.actor_id = "));
+pub(crate) fn by_actor(c: &Connection, actor: Id, req: PageRequest) -> StoreResult<Page<Event>> {
+    let mut qb = QueryBuilder::new(concat!("SELECT ", event_columns!(), " FROM events e WHERE e.actor_id = "));
     qb.push_bind(actor.0);
     page::push_bounds(&mut qb, "e.seq", &req);
-    let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
+    let rows: Vec<EventRow> = qb.all(c)?;
     let events = rows.into_iter().map(|r| Ok((Id(r.seq), Event::try_from(r)?))).collect::<StoreResult<_>>()?;
     Ok(Page::from_fetched(&req, events))
 }

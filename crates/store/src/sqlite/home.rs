@@ -14,14 +14,14 @@
 //!   followers' home timelines merge them in when read.
 //! * `home_floors (account_id, status_id)`: where a trimmed home timeline ends.
 
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::{Connection, params};
 use starling_core::model::Status;
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{Difference, HomeTimelineCheck};
 use starling_core::store::HOME_TIMELINE_CAP;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, id_list, page};
+use super::{Sql, id_list, page};
 
 /// SQL: status `$s` may show in the home timeline of account `$v` (both SQL expressions, given
 /// as literals), whoever wrote it. This is the rule the home timeline query applied before it
@@ -77,14 +77,11 @@ pub(crate) mod pulled;
 /// inserted it: the author's own entry, and one per follower the rule lets see it, unless the
 /// author has more than `threshold` followers, in which case the status is recorded as merged
 /// and the followers' home timelines pick it up when read.
-pub(crate) async fn fan_out(c: &mut SqliteConnection, status: Id, threshold: i64) -> StoreResult<()> {
-    let (followers, visibility): (i64, String) = sqlx::query_as(
+pub(crate) fn fan_out(c: &Connection, status: Id, threshold: i64) -> StoreResult<()> {
+    let (followers, visibility): (i64, String) = c.one(
         "SELECT a.followers_count, s.visibility FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id = ?",
-    )
-    .bind(status.0)
-    .fetch_one(&mut *c)
-    .await
-    .db()?;
+        params![status.0],
+    )?;
     if visibility == "direct" {
         return Ok(());
     }
@@ -93,13 +90,12 @@ pub(crate) async fn fan_out(c: &mut SqliteConnection, status: Id, threshold: i64
         "SELECT s.account_id, s.id, s.account_id FROM statuses s WHERE s.id = ?1 AND ",
         shown!("s.account_id", "s")
     );
-    sqlx::query(OWN).bind(status.0).execute(&mut *c).await.db()?;
+    c.run(OWN, params![status.0])?;
     if followers > threshold {
-        sqlx::query("INSERT INTO home_merged (status_id, author_id) SELECT id, account_id FROM statuses WHERE id = ?")
-            .bind(status.0)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run(
+            "INSERT INTO home_merged (status_id, author_id) SELECT id, account_id FROM statuses WHERE id = ?",
+            params![status.0],
+        )?;
         return Ok(());
     }
     const FOLLOWERS: &str = concat!(
@@ -108,7 +104,7 @@ pub(crate) async fn fan_out(c: &mut SqliteConnection, status: Id, threshold: i64
         "WHERE s.id = ?1 AND f.follower_id <> s.account_id AND ",
         shown!("f.follower_id", "s")
     );
-    sqlx::query(FOLLOWERS).bind(status.0).execute(&mut *c).await.db()?;
+    c.run(FOLLOWERS, params![status.0])?;
     Ok(())
 }
 
@@ -118,7 +114,7 @@ pub(crate) async fn fan_out(c: &mut SqliteConnection, status: Id, threshold: i64
 /// to the followee by accounts the follower already follows (a reply shows only if its
 /// addressee is followed); reblogs of the followee's private statuses (their original is now
 /// visible). Each kind is walked newest first and stops at the cap too.
-pub(crate) async fn followed(c: &mut SqliteConnection, follower: Id, followee: Id) -> StoreResult<()> {
+pub(crate) fn followed(c: &Connection, follower: Id, followee: Id) -> StoreResult<()> {
     const SQL: &str = concat!(
         "INSERT OR IGNORE INTO home_entries (account_id, status_id, author_id) ",
         "SELECT ?1, s.id, s.account_id FROM statuses s WHERE s.id IN (",
@@ -144,21 +140,14 @@ pub(crate) async fn followed(c: &mut SqliteConnection, follower: Id, followee: I
         " ORDER BY s.id DESC LIMIT ?3)",
         ") AND s.id > ?4 ORDER BY s.id DESC LIMIT ?3"
     );
-    let floor = floor(c, follower).await?.unwrap_or(NO_LOWER);
-    sqlx::query(SQL)
-        .bind(follower.0)
-        .bind(followee.0)
-        .bind(i64::from(HOME_TIMELINE_CAP))
-        .bind(floor)
-        .execute(&mut *c)
-        .await
-        .db()?;
+    let floor = floor(c, follower)?.unwrap_or(NO_LOWER);
+    c.run(SQL, params![follower.0, followee.0, i64::from(HOME_TIMELINE_CAP), floor])?;
     Ok(())
 }
 
 /// After `follower` stopped following `followee`: removes the follower's entries that depended
 /// on that follow (the same three kinds as [`followed`] adds) and no longer pass the rule.
-pub(crate) async fn unfollowed(c: &mut SqliteConnection, follower: Id, followee: Id) -> StoreResult<()> {
+pub(crate) fn unfollowed(c: &Connection, follower: Id, followee: Id) -> StoreResult<()> {
     const SQL: &str = concat!(
         "DELETE FROM home_entries WHERE account_id = ?1 AND status_id IN (",
         "SELECT s.id FROM home_entries e JOIN statuses s ON s.id = e.status_id WHERE e.account_id = ?1 ",
@@ -170,21 +159,18 @@ pub(crate) async fn unfollowed(c: &mut SqliteConnection, follower: Id, followee:
         shown!("?1", "s"),
         "))"
     );
-    sqlx::query(SQL).bind(follower.0).bind(followee.0).execute(&mut *c).await.db()?;
+    c.run(SQL, params![follower.0, followee.0])?;
     Ok(())
 }
 
 /// After an edit replaced the mentions of `status`: who may see a private or direct status
 /// depends on them, and so does who sees its reblogs. Public and unlisted originals are
 /// visible to everyone whatever they mention, so their reblogs need nothing.
-pub(crate) async fn edited(c: &mut SqliteConnection, status: Id) -> StoreResult<()> {
-    let restricted: bool = sqlx::query_scalar(
+pub(crate) fn edited(c: &Connection, status: Id) -> StoreResult<()> {
+    let restricted: bool = c.one(
         "SELECT visibility IN ('private', 'direct') AND reblogs_count > 0 FROM statuses WHERE id = ?",
-    )
-    .bind(status.0)
-    .fetch_one(&mut *c)
-    .await
-    .db()?;
+        params![status.0],
+    )?;
     if !restricted {
         return Ok(());
     }
@@ -206,25 +192,22 @@ pub(crate) async fn edited(c: &mut SqliteConnection, status: Id) -> StoreResult<
         " AND ",
         shown!("x.viewer", "s")
     );
-    sqlx::query(REMOVE).bind(status.0).execute(&mut *c).await.db()?;
-    sqlx::query(ADD).bind(status.0).execute(&mut *c).await.db()?;
+    c.run(REMOVE, params![status.0])?;
+    c.run(ADD, params![status.0])?;
     Ok(())
 }
 
 /// The homes longer than `keep` entries, with the newest entry beyond `keep` of each: where
 /// [`trim`] will cut them. One window query over every entry, run on a reader so that the
 /// single writer is not held for the scan.
-pub(crate) async fn cuts(c: &mut SqliteConnection, keep: u32) -> StoreResult<Vec<(i64, i64)>> {
-    sqlx::query_as(
+pub(crate) fn cuts(c: &Connection, keep: u32) -> StoreResult<Vec<(i64, i64)>> {
+    c.all(
         "SELECT account_id, status_id FROM ( \
            SELECT account_id, status_id, \
              ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY status_id DESC) AS rn FROM home_entries \
          ) WHERE rn = ?",
+        params![i64::from(keep) + 1],
     )
-    .bind(i64::from(keep) + 1)
-    .fetch_all(&mut *c)
-    .await
-    .db()
 }
 
 /// Raises each home's floor to its cut (never lowers it) and deletes its entries at or below
@@ -232,39 +215,29 @@ pub(crate) async fn cuts(c: &mut SqliteConnection, keep: u32) -> StoreResult<Vec
 /// from an older snapshot: entries written since are newer than them, so a home keeps at least
 /// `keep` entries unless some were deleted meanwhile, which only makes it shorter, as a home
 /// whose statuses were deleted is.
-pub(crate) async fn trim(c: &mut SqliteConnection, cuts: &[(i64, i64)]) -> StoreResult<u64> {
+pub(crate) fn trim(c: &Connection, cuts: &[(i64, i64)]) -> StoreResult<u64> {
     if cuts.is_empty() {
         return Ok(0);
     }
     let pairs = serde_json::to_string(cuts).map_err(|e| StoreError::Other(e.to_string()))?;
-    sqlx::query(
+    c.run(
         "INSERT INTO home_floors (account_id, status_id) \
          SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true \
          ON CONFLICT (account_id) DO UPDATE SET status_id = MAX(status_id, excluded.status_id)",
-    )
-    .bind(pairs)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    let deleted = sqlx::query(
+        params![pairs],
+    )?;
+    let deleted = c.run(
         "DELETE FROM home_entries WHERE account_id IN (SELECT value FROM json_each(?)) \
          AND status_id <= (SELECT f.status_id FROM home_floors f WHERE f.account_id = home_entries.account_id)",
-    )
-    .bind(id_list(cuts.iter().map(|&(account, _)| account)))
-    .execute(&mut *c)
-    .await
-    .db()?;
-    Ok(deleted.rows_affected())
+        params![id_list(cuts.iter().map(|&(account, _)| account))],
+    )?;
+    Ok(deleted as u64)
 }
 
 // ---- reads --------------------------------------------------------------------------------------
 
-async fn floor(c: &mut SqliteConnection, account: Id) -> StoreResult<Option<i64>> {
-    sqlx::query_scalar("SELECT status_id FROM home_floors WHERE account_id = ?")
-        .bind(account.0)
-        .fetch_optional(&mut *c)
-        .await
-        .db()
+fn floor(c: &Connection, account: Id) -> StoreResult<Option<i64>> {
+    c.optional("SELECT status_id FROM home_floors WHERE account_id = ?", params![account.0])
 }
 
 /// The viewer's entries within the bounds (`?2` above, `?3` below), walking the primary key.
@@ -293,30 +266,20 @@ const MERGED_ASC: &str = concat!(
 /// The home timeline: the viewer's entries and, for each followed author with merged statuses,
 /// up to a page of those, merged by id and cut to the page. Each source is read from the page's
 /// end inwards and stops after `limit` rows, so a page costs `limit` rows per source however
-/// long the histories are. All of it reads one snapshot.
-pub(crate) async fn timeline(c: &mut SqliteConnection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
-    let mut tx = c.begin().await.db()?;
+/// long the histories are. The caller holds `c` in one read transaction, so all of it reads one
+/// snapshot.
+pub(crate) fn timeline(c: &Connection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
     let v = viewer.0;
     let upper = req.max_id.map_or(NO_UPPER, |id| id.0);
     // A trimmed timeline ends at its floor: `Option::max` keeps the higher of the two bounds.
-    let lower = req.lower().map(|id| id.0).max(floor(&mut tx, viewer).await?).unwrap_or(NO_LOWER);
+    let lower = req.lower().map(|id| id.0).max(floor(c, viewer)?).unwrap_or(NO_LOWER);
     let limit = i64::from(req.limit);
     let (entries, merged) = if req.ascending() { (ENTRIES_ASC, MERGED_ASC) } else { (ENTRIES_DESC, MERGED_DESC) };
 
-    let mut ids: Vec<i64> =
-        sqlx::query_scalar(entries).bind(v).bind(upper).bind(lower).bind(limit).fetch_all(&mut *tx).await.db()?;
-    let authors: Vec<i64> =
-        sqlx::query_scalar(MERGED_AUTHORS).bind(v).bind(upper).bind(lower).fetch_all(&mut *tx).await.db()?;
+    let mut ids: Vec<i64> = c.all(entries, params![v, upper, lower, limit])?;
+    let authors: Vec<i64> = c.all(MERGED_AUTHORS, params![v, upper, lower])?;
     for author in authors {
-        let more: Vec<i64> = sqlx::query_scalar(merged)
-            .bind(v)
-            .bind(author)
-            .bind(upper)
-            .bind(lower)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await
-            .db()?;
+        let more: Vec<i64> = c.all(merged, params![v, author, upper, lower, limit])?;
         ids.extend(more);
     }
     if req.ascending() {
@@ -329,8 +292,7 @@ pub(crate) async fn timeline(c: &mut SqliteConnection, viewer: Id, req: PageRequ
     ids.dedup();
     ids.truncate(req.limit as usize);
     let pairs = ids.into_iter().map(|id| (id, id)).collect();
-    let page = page::statuses(&mut tx, &req, pairs).await?;
-    tx.commit().await.db()?;
+    let page = page::statuses(c, &req, pairs)?;
     Ok(page)
 }
 
@@ -342,7 +304,7 @@ pub(crate) async fn timeline(c: &mut SqliteConnection, viewer: Id, req: PageRequ
 /// stored entry among the account's newest `keep` (above the floor) that the rule excludes, or
 /// that names the wrong author (unfollowing finds entries by their `author_id`).
 /// The caller holds `c` in one read transaction, whose rollback also drops the temp tables.
-pub(crate) async fn differences(c: &mut SqliteConnection, keep: u32) -> StoreResult<HomeTimelineCheck> {
+pub(crate) fn differences(c: &Connection, keep: u32) -> StoreResult<HomeTimelineCheck> {
     const EXPECTED: &str = concat!(
         "INSERT INTO temp.home_expected (account_id, status_id) ",
         "SELECT account_id, status_id FROM (",
@@ -381,24 +343,19 @@ pub(crate) async fn differences(c: &mut SqliteConnection, keep: u32) -> StoreRes
         "CREATE TEMP TABLE home_live (account_id INTEGER NOT NULL, status_id INTEGER NOT NULL, \
          author_id INTEGER NOT NULL, PRIMARY KEY (account_id, status_id)) WITHOUT ROWID",
     ] {
-        sqlx::query(sql).execute(&mut *c).await.db()?;
+        c.run(sql, params![])?;
     }
     let keep = i64::from(keep);
-    sqlx::query(EXPECTED).bind(keep).bind(NO_LOWER).execute(&mut *c).await.db()?;
-    sqlx::query(LIVE).bind(keep).bind(NO_LOWER).execute(&mut *c).await.db()?;
+    c.run(EXPECTED, params![keep, NO_LOWER])?;
+    c.run(LIVE, params![keep, NO_LOWER])?;
     let (live, rebuilt): (i64, i64) =
-        sqlx::query_as("SELECT (SELECT count(*) FROM temp.home_live), (SELECT count(*) FROM temp.home_expected)")
-            .fetch_one(&mut *c)
-            .await
-            .db()?;
-    let missing: Vec<(i64, i64)> = sqlx::query_as(
+        c.one("SELECT (SELECT count(*) FROM temp.home_live), (SELECT count(*) FROM temp.home_expected)", params![])?;
+    let missing: Vec<(i64, i64)> = c.all(
         "SELECT x.account_id, x.status_id FROM temp.home_expected x WHERE NOT EXISTS \
          (SELECT 1 FROM home_entries e WHERE e.account_id = x.account_id AND e.status_id = x.status_id)",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
-    let extra: Vec<(i64, i64)> = sqlx::query_as(EXTRA).fetch_all(&mut *c).await.db()?;
+        params![],
+    )?;
+    let extra: Vec<(i64, i64)> = c.all(EXTRA, params![])?;
 
     let mut differences: Vec<((i64, i64), Difference)> = missing
         .into_iter()
@@ -499,10 +456,7 @@ mod tests {
                 });
             }
             for req in requests {
-                // One connection at a time: an in-memory store has only one.
-                let mut conn = store.read().await.unwrap();
-                let expected = home_by_query(&mut conn, viewer, req).await.unwrap();
-                drop(conn);
+                let expected = store.read(move |c| home_by_query(c, viewer, req)).await.unwrap();
                 let got = store.home_timeline(viewer, req).await.unwrap();
                 assert_eq!(got, expected, "viewer {viewer}, {req:?}");
             }
@@ -573,12 +527,12 @@ mod tests {
         same_as_the_query(&store, &accounts).await;
 
         // Not vacuous: homes hold plenty, and with a low threshold much of it is merged.
-        let mut conn = store.read().await.unwrap();
-        let (entries, merged): (i64, i64) =
-            sqlx::query_as("SELECT (SELECT count(*) FROM home_entries), (SELECT count(*) FROM home_merged)")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
+        let (entries, merged): (i64, i64) = store
+            .read(|c| {
+                c.one("SELECT (SELECT count(*) FROM home_entries), (SELECT count(*) FROM home_merged)", params![])
+            })
+            .await
+            .unwrap();
         assert!(entries > 50, "{entries} entries");
         assert_eq!(merged > 20, threshold < 2, "{merged} merged statuses with threshold {threshold}");
     }

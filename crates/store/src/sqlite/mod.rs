@@ -1,14 +1,15 @@
 //! The embedded SQLite store: one database file, one writer connection, a few readers.
 //!
-//! SQLite allows one writer at a time. Instead of letting several pooled connections race for
-//! the write lock (and fail with `SQLITE_BUSY` in no fair order), every write goes through a
-//! pool of exactly one connection, so writers queue in-process, and each write transaction
-//! starts with `BEGIN IMMEDIATE` so it holds the lock from its first statement. Reads use a
-//! separate pool of read-only connections; in WAL mode they never block the writer nor wait
-//! for it (see `docs/adr/0002-sqlite-single-writer.md`).
+//! SQLite allows one writer at a time. Instead of letting several connections race for the
+//! write lock (and fail with `SQLITE_BUSY` in no fair order), every write goes to the one
+//! writer thread, which commits the writes queued at that moment together, each in a savepoint
+//! of one `BEGIN IMMEDIATE` transaction. Reads go to read-only connections on threads of their
+//! own; in WAL mode they never block the writer nor wait for it. Each store call runs whole on
+//! its connection's thread (`exec`; ADR 2 and ADR 13).
 
 mod accounts;
 mod events;
+mod exec;
 mod home;
 mod hydrate;
 mod interactions;
@@ -18,38 +19,42 @@ mod migrations;
 mod notifications;
 mod page;
 mod replay;
-
+mod sql;
 mod statuses;
 mod store;
 mod timelines;
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use rusqlite::{Connection, OpenFlags};
 use starling_core::id::MAX_NODE;
 use starling_core::{IdGenerator, StoreError, StoreResult};
 
 use crate::{Homes, StoreOptions};
+use exec::Executor;
+pub(crate) use sql::{FromSqlite, QueryBuilder, Sql, id_list, text_list};
 
 /// How long a connection waits for a lock held by another process (a backup, the `sqlite3`
 /// shell) before giving up. Within this process writers never contend: they queue.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const READERS: u32 = 4;
-/// How often the background task checkpoints the WAL into the database file.
+/// Read connections (each with a thread of its own): SQLite reads are CPU work, so about one
+/// per core, and at least two so that a long read does not hold up short ones.
+const MAX_READERS: usize = 8;
+/// How often the background thread checkpoints the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// The writer checkpoints by itself only past this many WAL pages (400 MiB), a safety net for
-/// when the background task cannot keep up.
-const WRITER_CHECKPOINT_PAGES: &str = "100000";
+/// when the background thread cannot keep up.
+const WRITER_CHECKPOINT_PAGES: i64 = 100_000;
+/// Prepared statements each connection keeps: every query the store has, with room to spare.
+const STATEMENT_CACHE: usize = 256;
 
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
-    /// Checkpoints the WAL in the background (file databases only).
-    checkpointer: Option<SqlitePool>,
+    exec: Executor,
+    /// Tells the checkpointing thread to stop (file databases only).
+    stop_checkpoints: Arc<AtomicBool>,
     /// Ids of rows the store creates on its own: follows, favourites and notifications (their
     /// paging cursors).
     ids: IdGenerator,
@@ -63,89 +68,139 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Where a `sqlite:` URL (`sqlite://path`, `sqlite:path`, `sqlite::memory:`) or a plain path
+/// points; `None` for an in-memory database.
+fn database_path(url_or_path: &str) -> Option<PathBuf> {
+    let Some(rest) = url_or_path.strip_prefix("sqlite:") else {
+        return Some(PathBuf::from(url_or_path));
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path == ":memory:" || path.is_empty() || query.split('&').any(|p| p == "mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+/// Settings every connection shares; the statement cache sized for the store's queries.
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(BUSY_TIMEOUT)?;
+    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // WAL with synchronous=NORMAL: a commit appends to the WAL without waiting for fsync; the
+    // WAL is synced at checkpoints. This never corrupts the database. A crash of the process
+    // loses nothing (committed pages are in the OS cache); a crash of the operating system or
+    // a power cut may lose the transactions since the last checkpoint, which a background
+    // thread makes every `CHECKPOINT_EVERY` (see `checkpoints`).
+    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+}
+
+fn open_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(format!("opening the SQLite database: {e}"))
+}
+
 impl SqliteStore {
     /// Opens (creating it if missing) the database named by a `sqlite:` URL (`sqlite://path`,
     /// `sqlite:path`, `sqlite::memory:`) or a plain file path, and applies pending migrations.
     pub async fn open(url_or_path: &str, options: &StoreOptions) -> StoreResult<SqliteStore> {
         let node_id = options.node_id;
-        let homes = Homes::of(options);
         if node_id > MAX_NODE {
             return Err(StoreError::Other(format!("node id {node_id} is above the maximum {MAX_NODE}")));
         }
-        let base = if url_or_path.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url_or_path).map_err(|e| StoreError::Other(e.to_string()))?
-        } else {
-            SqliteConnectOptions::new().filename(Path::new(url_or_path))
-        };
-        let in_memory = url_or_path.contains(":memory:") || url_or_path.contains("mode=memory");
-        let ids = IdGenerator::new(node_id);
+        let path = database_path(url_or_path);
+        // Opening runs migrations, which may take a while: off the async threads.
+        let (exec, stop_checkpoints) =
+            tokio::task::spawn_blocking(move || Self::start(path.as_deref())).await.map_err(open_error)??;
+        Ok(SqliteStore { exec, stop_checkpoints, ids: IdGenerator::new(node_id), homes: Homes::of(options) })
+    }
 
-        // WAL with synchronous=NORMAL: a commit appends to the WAL without waiting for fsync;
-        // the WAL is synced at checkpoints. This never corrupts the database. A crash of the
-        // process loses nothing (committed pages are in the OS cache); a crash of the operating
-        // system or a power cut may lose the transactions since the last checkpoint, which a
-        // background task makes every `CHECKPOINT_EVERY` (see `checkpoints`).
-        let write_options = base
-            .clone()
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(SqliteSynchronous::Normal);
-
-        if in_memory {
+    fn start(path: Option<&Path>) -> StoreResult<(Executor, Arc<AtomicBool>)> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let Some(path) = path else {
             // An in-memory database lives in one connection: reads and writes share it.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(write_options)
-                .await
-                .map_err(db_error)?;
-            migrations::run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), reader: pool, checkpointer: None, ids, homes });
+            let writer = Connection::open_in_memory().map_err(open_error)?;
+            configure(&writer).map_err(open_error)?;
+            migrations::run(&writer)?;
+            stop.store(true, Ordering::SeqCst);
+            return Ok((Executor::start(writer, Vec::new()).map_err(open_error)?, stop));
+        };
+        let writer = Connection::open(path).map_err(open_error)?;
+        configure(&writer).map_err(open_error)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(open_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(open_error(format!("the database refused WAL mode (it is in {mode} mode)")));
         }
+        writer.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES).map_err(open_error)?;
+        migrations::run(&writer)?;
 
-        let checkpoint_options = write_options.clone();
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(
-                write_options
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
-            )
-            .await
-            .map_err(db_error)?;
-        migrations::run(&writer).await?;
-        let checkpointer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(checkpoint_options).await.map_err(db_error)?;
-        tokio::spawn(checkpoints(checkpointer.clone()));
+        let checkpointer = Connection::open(path).map_err(open_error)?;
+        configure(&checkpointer).map_err(open_error)?;
+        let flag = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoints".into())
+            .spawn(move || checkpoints(&checkpointer, &flag))
+            .map_err(open_error)?;
 
-        // WAL mode is a property of the file, set above; readers need not (and, read-only,
-        // cannot) set it again.
-        let read_options =
-            base.read_only(true).foreign_keys(true).busy_timeout(BUSY_TIMEOUT).synchronous(SqliteSynchronous::Normal);
-        let reader =
-            SqlitePoolOptions::new().max_connections(READERS).connect_with(read_options).await.map_err(db_error)?;
-        Ok(SqliteStore { writer, reader, checkpointer: Some(checkpointer), ids, homes })
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let mut readers = Vec::new();
+        for _ in 0..cores.clamp(2, MAX_READERS) {
+            // WAL mode is a property of the file, set above; read-only connections cannot set
+            // it and need not.
+            let reader =
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                    .map_err(open_error)?;
+            configure(&reader).map_err(open_error)?;
+            readers.push(reader);
+        }
+        Ok((Executor::start(writer, readers).map_err(open_error)?, stop))
     }
 
     /// Closes every connection, checkpointing the WAL. Later calls fail.
     pub async fn close(&self) {
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.close().await;
-        }
-        self.reader.close().await;
-        self.writer.close().await;
+        self.stop_checkpoints.store(true, Ordering::SeqCst);
+        self.exec.close().await;
     }
 
-    /// Starts a write transaction on the single writer connection. Dropping it rolls back.
-    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)
+    /// Runs `work` in the writer's transaction (grouped with other writes, ADR 13); answers
+    /// once it is committed. `work` must not begin or end transactions itself.
+    async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.exec.write(work).await
     }
 
-    async fn read(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        self.reader.acquire().await.map_err(db_error)
+    /// Runs `work` on a read connection; each statement sees what was committed when it began.
+    async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.exec.read(work).await
+    }
+
+    /// Runs `work` in one read transaction: in WAL mode its first read fixes a snapshot that
+    /// every later query sees, however many writes commit meanwhile.
+    async fn read_snapshot<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.exec
+            .read(move |c| {
+                c.execute_batch("BEGIN").map_err(sql::db_error)?;
+                let out = work(c);
+                // Rolling back also drops whatever temporary tables `work` made.
+                c.execute_batch("ROLLBACK").map_err(sql::db_error)?;
+                out
+            })
+            .await
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.stop_checkpoints.store(true, Ordering::SeqCst);
     }
 }
 
@@ -154,66 +209,16 @@ impl SqliteStore {
 /// commit that crosses 1,000 WAL pages, which a post fanned out to a thousand homes does every
 /// time; here a page written by several commits in between is copied once. PASSIVE: it never
 /// waits for readers or the writer, and copies what it can.
-async fn checkpoints(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+fn checkpoints(c: &Connection, stop: &AtomicBool) {
     loop {
-        tick.tick().await;
-        if pool.is_closed() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if stop.load(Ordering::SeqCst) {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if pool.is_closed() {
-                return;
-            }
+        if let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "checkpointing the WAL failed; will retry");
         }
     }
-}
-
-/// Maps a driver error onto the store's small vocabulary: unique violations name the taken
-/// column (`UNIQUE constraint failed: accounts.username` -> `Conflict("username")`), a foreign
-/// key violation means a referenced row does not exist.
-pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            let what = d.message().rsplit(['.', ' ']).next().filter(|s| !s.is_empty()).unwrap_or("value").to_string();
-            StoreError::Conflict(what)
-        }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
-        _ => StoreError::Other(e.to_string()),
-    }
-}
-
-/// `.db()?` turns a driver error into a `StoreError` at the call site.
-pub(crate) trait Db<T> {
-    fn db(self) -> StoreResult<T>;
-}
-
-impl<T> Db<T> for Result<T, sqlx::Error> {
-    fn db(self) -> StoreResult<T> {
-        self.map_err(db_error)
-    }
-}
-
-/// A list of ids as one JSON array parameter, for `IN (SELECT value FROM json_each(?))`: one
-/// cached statement whatever the length, and no limit on the number of bound variables.
-pub(crate) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
-    let mut out = String::from("[");
-    for (i, id) in ids.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&id.to_string());
-    }
-    out.push(']');
-    out
-}
-
-/// A list of strings as one JSON array parameter.
-pub(crate) fn text_list(items: &[String]) -> StoreResult<String> {
-    serde_json::to_string(items).map_err(|e| StoreError::Other(e.to_string()))
 }
 
 #[cfg(test)]
@@ -221,8 +226,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn id_lists_are_json_arrays() {
-        assert_eq!(id_list([]), "[]");
-        assert_eq!(id_list([1, 22, 333]), "[1,22,333]");
+    fn urls_name_files_or_memory() {
+        assert_eq!(database_path("sqlite:///tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(database_path("sqlite://data/x.db"), Some(PathBuf::from("data/x.db")));
+        assert_eq!(database_path("sqlite:x.db?mode=rwc"), Some(PathBuf::from("x.db")));
+        assert_eq!(database_path("/tmp/y.db"), Some(PathBuf::from("/tmp/y.db")));
+        assert_eq!(database_path("sqlite::memory:"), None);
+        assert_eq!(database_path("sqlite://x?mode=memory"), None);
     }
 }

@@ -5,7 +5,7 @@
 //! them again when the notifier applies it. That second delete is what makes the projection
 //! rebuildable: a replay of the log inserts the rows, then retracts them at the same point.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::{Connection, params};
 use starling_core::event;
 use starling_core::model::Timestamp;
 use starling_core::notify::{Derived, NewNotification, Notification, NotificationKind, Retraction};
@@ -14,75 +14,61 @@ use starling_core::store::NotificationFilter;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::hydrate::{self, GoneStatus};
-use super::{Db, events, id_list, page, text_list};
+use super::{QueryBuilder, Sql, events, id_list, page, text_list};
 use crate::rows::{NotificationRow, notification_columns};
 
-pub(crate) async fn consumer_offset(c: &mut SqliteConnection, consumer: &str) -> StoreResult<i64> {
-    let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_offsets WHERE consumer = ?")
-        .bind(consumer)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
+pub(crate) fn consumer_offset(c: &Connection, consumer: &str) -> StoreResult<i64> {
+    let seq: Option<i64> = c.optional("SELECT seq FROM consumer_offsets WHERE consumer = ?", params![consumer])?;
     Ok(seq.unwrap_or(0))
 }
 
-async fn retract(c: &mut SqliteConnection, retraction: &Retraction) -> StoreResult<()> {
-    let query = match retraction {
+fn retract(c: &Connection, retraction: &Retraction) -> StoreResult<()> {
+    match retraction {
         // `IS` rather than `=`: a notification about no status matches a retraction about none.
-        Retraction::Of { kind, from_account, status_id } => {
-            sqlx::query("DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND status_id IS ?")
-                .bind(from_account.0)
-                .bind(kind.as_str())
-                .bind(status_id.map(|id| id.0))
-        }
+        Retraction::Of { kind, from_account, status_id } => c.run(
+            "DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND status_id IS ?",
+            params![from_account.0, kind.as_str(), status_id.map(|id| id.0)],
+        ),
         // The unary `+` keeps the planner off the recipient's index, which would read every
         // notification the followee ever had, and on `(from_account_id, kind)`.
-        Retraction::Unfollowed { follower, followee } => {
-            sqlx::query("DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND +recipient_id = ?")
-                .bind(follower.0)
-                .bind(NotificationKind::Follow.as_str())
-                .bind(followee.0)
-        }
-        Retraction::AboutStatus(status) => sqlx::query("DELETE FROM notifications WHERE status_id = ?").bind(status.0),
+        Retraction::Unfollowed { follower, followee } => c.run(
+            "DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND +recipient_id = ?",
+            params![follower.0, NotificationKind::Follow.as_str(), followee.0],
+        ),
+        Retraction::AboutStatus(status) => c.run("DELETE FROM notifications WHERE status_id = ?", params![status.0]),
         Retraction::Dismissed { recipient, event_seq } => {
-            sqlx::query("DELETE FROM notifications WHERE recipient_id = ? AND event_seq = ?")
-                .bind(recipient.0)
-                .bind(*event_seq)
+            c.run("DELETE FROM notifications WHERE recipient_id = ? AND event_seq = ?", params![recipient.0, event_seq])
         }
         Retraction::Cleared { recipient, upto_seq } => {
-            sqlx::query("DELETE FROM notifications WHERE recipient_id = ? AND event_seq <= ?")
-                .bind(recipient.0)
-                .bind(*upto_seq)
+            c.run("DELETE FROM notifications WHERE recipient_id = ? AND event_seq <= ?", params![recipient.0, upto_seq])
         }
-    };
-    query.execute(&mut *c).await.db()?;
+    }?;
     Ok(())
 }
 
 /// Inserts `n` as notification `id` unless its event already notified its recipient; says
 /// whether it did.
-async fn insert(c: &mut SqliteConnection, id: Id, n: &NewNotification) -> StoreResult<bool> {
-    let inserted = sqlx::query(
+fn insert(c: &Connection, id: Id, n: &NewNotification) -> StoreResult<bool> {
+    let inserted = c.run(
         "INSERT INTO notifications (id, recipient_id, kind, from_account_id, status_id, event_seq, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (recipient_id, event_seq) DO NOTHING",
-    )
-    .bind(id.0)
-    .bind(n.recipient.0)
-    .bind(n.kind.as_str())
-    .bind(n.from_account.0)
-    .bind(n.status_id.map(|id| id.0))
-    .bind(n.event_seq)
-    .bind(n.created_at.0)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    Ok(inserted.rows_affected() == 1)
+        params![
+            id.0,
+            n.recipient.0,
+            n.kind.as_str(),
+            n.from_account.0,
+            n.status_id.map(|id| id.0),
+            n.event_seq,
+            n.created_at.0
+        ],
+    )?;
+    Ok(inserted == 1)
 }
 
 /// Applies `derived` in order (each one's retractions, then its notifications) and moves the
 /// consumer's offset to `upto`. `ids` holds one fresh id per notification in `derived`, in order.
-pub(crate) async fn apply(
-    c: &mut SqliteConnection,
+pub(crate) fn apply(
+    c: &Connection,
     consumer: &str,
     upto: i64,
     derived: Vec<Derived>,
@@ -92,24 +78,20 @@ pub(crate) async fn apply(
     let mut inserted: Vec<i64> = Vec::new();
     for d in &derived {
         for retraction in &d.retractions {
-            retract(c, retraction).await?;
+            retract(c, retraction)?;
         }
         for n in &d.notifications {
             let id = ids.next().ok_or_else(|| StoreError::Other("too few notification ids".into()))?;
-            if insert(c, id, n).await? {
+            if insert(c, id, n)? {
                 inserted.push(id.0);
             }
         }
     }
-    sqlx::query(
+    c.run(
         "INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?) \
          ON CONFLICT (consumer) DO UPDATE SET seq = MAX(seq, excluded.seq)",
-    )
-    .bind(consumer)
-    .bind(upto)
-    .execute(&mut *c)
-    .await
-    .db()?;
+        params![consumer, upto],
+    )?;
 
     // Read back rather than returning what was inserted: a later event of the same batch may
     // have retracted a row already (a status deleted, notifications cleared), and a
@@ -119,25 +101,22 @@ pub(crate) async fn apply(
         notification_columns!(),
         " FROM notifications n WHERE n.id IN (SELECT value FROM json_each(?)) ORDER BY n.id"
     );
-    let rows: Vec<NotificationRow> = sqlx::query_as(SQL).bind(id_list(inserted)).fetch_all(&mut *c).await.db()?;
-    hydrate::notifications(c, rows, GoneStatus::ShowWithout).await
+    let rows: Vec<NotificationRow> = c.all(SQL, params![id_list(inserted)])?;
+    hydrate::notifications(c, rows, GoneStatus::ShowWithout)
 }
 
 fn kind_list(kinds: &[NotificationKind]) -> StoreResult<String> {
     text_list(&kinds.iter().map(|k| k.as_str().to_string()).collect::<Vec<_>>())
 }
 
-pub(crate) async fn list(
-    c: &mut SqliteConnection,
+pub(crate) fn list(
+    c: &Connection,
     recipient: Id,
     filter: &NotificationFilter,
     req: PageRequest,
 ) -> StoreResult<Page<Notification>> {
-    let mut qb = QueryBuilder::<Sqlite>::new(concat!(
-        "SELECT ",
-        notification_columns!(),
-        " FROM notifications n WHERE n.recipient_id = "
-    ));
+    let mut qb =
+        QueryBuilder::new(concat!("SELECT ", notification_columns!(), " FROM notifications n WHERE n.recipient_id = "));
     qb.push_bind(recipient.0);
     if !filter.types.is_empty() {
         qb.push(" AND n.kind IN (SELECT value FROM json_each(").push_bind(kind_list(&filter.types)?).push("))");
@@ -148,78 +127,65 @@ pub(crate) async fn list(
             .push("))");
     }
     page::push_bounds(&mut qb, "n.id", &req);
-    let rows: Vec<NotificationRow> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
-    let found = hydrate::notifications(c, rows, GoneStatus::Skip).await?;
+    let rows: Vec<NotificationRow> = qb.all(c)?;
+    let found = hydrate::notifications(c, rows, GoneStatus::Skip)?;
     Ok(Page::from_fetched(&req, found.into_iter().map(|n| (n.id, n)).collect()))
 }
 
-pub(crate) async fn one(c: &mut SqliteConnection, recipient: Id, id: Id) -> StoreResult<Notification> {
+pub(crate) fn one(c: &Connection, recipient: Id, id: Id) -> StoreResult<Notification> {
     const SQL: &str =
         concat!("SELECT ", notification_columns!(), " FROM notifications n WHERE n.id = ? AND n.recipient_id = ?");
-    let row: Option<NotificationRow> =
-        sqlx::query_as(SQL).bind(id.0).bind(recipient.0).fetch_optional(&mut *c).await.db()?;
+    let row: Option<NotificationRow> = c.optional(SQL, params![id.0, recipient.0])?;
     let rows = row.into_iter().collect();
-    hydrate::notifications(c, rows, GoneStatus::ShowWithout).await?.pop().ok_or(StoreError::NotFound)
+    hydrate::notifications(c, rows, GoneStatus::ShowWithout)?.pop().ok_or(StoreError::NotFound)
 }
 
-pub(crate) async fn between(
-    c: &mut SqliteConnection,
-    recipient: Id,
-    after: i64,
-    upto: i64,
-) -> StoreResult<Vec<Notification>> {
+pub(crate) fn between(c: &Connection, recipient: Id, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
     const SQL: &str = concat!(
         "SELECT ",
         notification_columns!(),
         " FROM notifications n WHERE n.recipient_id = ? AND n.event_seq > ? AND n.event_seq <= ? \
          ORDER BY n.event_seq, n.id"
     );
-    let rows: Vec<NotificationRow> =
-        sqlx::query_as(SQL).bind(recipient.0).bind(after).bind(upto).fetch_all(&mut *c).await.db()?;
-    hydrate::notifications(c, rows, GoneStatus::Skip).await
+    let rows: Vec<NotificationRow> = c.all(SQL, params![recipient.0, after, upto])?;
+    hydrate::notifications(c, rows, GoneStatus::Skip)
 }
 
-pub(crate) async fn for_events(c: &mut SqliteConnection, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
+pub(crate) fn for_events(c: &Connection, after: i64, upto: i64) -> StoreResult<Vec<Notification>> {
     const SQL: &str = concat!(
         "SELECT ",
         notification_columns!(),
         " FROM notifications n WHERE n.event_seq > ? AND n.event_seq <= ? ORDER BY n.event_seq, n.id"
     );
-    let rows: Vec<NotificationRow> = sqlx::query_as(SQL).bind(after).bind(upto).fetch_all(&mut *c).await.db()?;
-    hydrate::notifications(c, rows, GoneStatus::Skip).await
+    let rows: Vec<NotificationRow> = c.all(SQL, params![after, upto])?;
+    hydrate::notifications(c, rows, GoneStatus::Skip)
 }
 
-pub(crate) async fn dismiss(c: &mut SqliteConnection, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
-    let event_seq: i64 =
-        sqlx::query_scalar("DELETE FROM notifications WHERE id = ? AND recipient_id = ? RETURNING event_seq")
-            .bind(id.0)
-            .bind(recipient.0)
-            .fetch_one(&mut *c)
-            .await
-            .db()?;
-    events::append(c, event::notification_dismissed(recipient, id, event_seq, at)).await?;
+pub(crate) fn dismiss(c: &Connection, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()> {
+    let event_seq: i64 = c.one(
+        "DELETE FROM notifications WHERE id = ? AND recipient_id = ? RETURNING event_seq",
+        params![id.0, recipient.0],
+    )?;
+    events::append(c, event::notification_dismissed(recipient, id, event_seq, at))?;
     Ok(())
 }
 
 /// Logs the clear even when there is nothing to delete: the notifier may not have applied every
 /// event up to now yet, and the ones it applies later for this recipient must be retracted too.
-pub(crate) async fn clear(c: &mut SqliteConnection, recipient: Id, at: Timestamp) -> StoreResult<()> {
-    let upto = events::last_seq(c).await?;
-    sqlx::query("DELETE FROM notifications WHERE recipient_id = ?").bind(recipient.0).execute(&mut *c).await.db()?;
-    events::append(c, event::notifications_cleared(recipient, upto, at)).await?;
+pub(crate) fn clear(c: &Connection, recipient: Id, at: Timestamp) -> StoreResult<()> {
+    let upto = events::last_seq(c)?;
+    c.run("DELETE FROM notifications WHERE recipient_id = ?", params![recipient.0])?;
+    events::append(c, event::notifications_cleared(recipient, upto, at))?;
     Ok(())
 }
 
 /// Counts what the list would show above the marker: notifications whose status is gone are
 /// left out there (their retraction is on its way), so they are here too.
-pub(crate) async fn unread(c: &mut SqliteConnection, recipient: Id) -> StoreResult<i64> {
-    sqlx::query_scalar(
+pub(crate) fn unread(c: &Connection, recipient: Id) -> StoreResult<i64> {
+    c.one(
         "SELECT count(*) FROM notifications n WHERE n.recipient_id = ?1 AND n.id > COALESCE( \
            (SELECT last_read_id FROM markers WHERE account_id = ?1 AND timeline = 'notifications'), 0) \
          AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id))",
+        params![recipient.0],
     )
-    .bind(recipient.0)
-    .fetch_one(&mut *c)
-    .await
-    .db()
 }

@@ -2,17 +2,17 @@
 //! exclusive lower bound, and with `min_id` the rows are walked upwards (ascending) so that the
 //! page sits right above the cursor; `Page::from_fetched` puts it back newest first.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::Connection;
 use starling_core::StoreResult;
 use starling_core::model::{Account, Status};
 use starling_core::page::{Page, PageRequest};
 
-use super::Db;
+use super::QueryBuilder;
 use super::hydrate;
 
 /// Appends the bounds, the order and the limit on `cursor` (a column expression) to a query
 /// whose `WHERE` clause is already open.
-pub(crate) fn push_bounds(qb: &mut QueryBuilder<Sqlite>, cursor: &str, page: &PageRequest) {
+pub(crate) fn push_bounds(qb: &mut QueryBuilder, cursor: &str, page: &PageRequest) {
     if let Some(max) = page.max_id {
         qb.push(format_args!(" AND {cursor} < ")).push_bind(max.0);
     }
@@ -24,33 +24,22 @@ pub(crate) fn push_bounds(qb: &mut QueryBuilder<Sqlite>, cursor: &str, page: &Pa
 }
 
 /// Runs a query selecting `(cursor, item id)` pairs.
-pub(crate) async fn fetch_pairs(
-    c: &mut SqliteConnection,
-    mut qb: QueryBuilder<Sqlite>,
-) -> StoreResult<Vec<(i64, i64)>> {
-    qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await.db()
+pub(crate) fn fetch_pairs(c: &Connection, qb: QueryBuilder) -> StoreResult<Vec<(i64, i64)>> {
+    qb.all::<(i64, i64)>(c)
 }
 
 /// Hydrates `(cursor, status id)` pairs into a page, dropping statuses that vanished.
-pub(crate) async fn statuses(
-    c: &mut SqliteConnection,
-    page: &PageRequest,
-    pairs: Vec<(i64, i64)>,
-) -> StoreResult<Page<Status>> {
+pub(crate) fn statuses(c: &Connection, page: &PageRequest, pairs: Vec<(i64, i64)>) -> StoreResult<Page<Status>> {
     let ids: Vec<i64> = pairs.iter().map(|&(_, id)| id).collect();
-    let found = hydrate::statuses_by_ids(c, &ids).await?;
+    let found = hydrate::statuses_by_ids(c, &ids)?;
     let rows = pairs.into_iter().filter_map(|(cursor, id)| Some((starling_core::Id(cursor), found.get(&id)?.clone())));
     Ok(Page::from_fetched(page, rows.collect()))
 }
 
 /// Hydrates `(cursor, account id)` pairs into a page.
-pub(crate) async fn accounts(
-    c: &mut SqliteConnection,
-    page: &PageRequest,
-    pairs: Vec<(i64, i64)>,
-) -> StoreResult<Page<Account>> {
+pub(crate) fn accounts(c: &Connection, page: &PageRequest, pairs: Vec<(i64, i64)>) -> StoreResult<Page<Account>> {
     let ids: Vec<i64> = pairs.iter().map(|&(_, id)| id).collect();
-    let found = hydrate::accounts_by_ids(c, &ids).await?;
+    let found = hydrate::accounts_by_ids(c, &ids)?;
     let rows = pairs.into_iter().filter_map(|(cursor, id)| Some((starling_core::Id(cursor), found.get(&id)?.clone())));
     Ok(Page::from_fetched(page, rows.collect()))
 }

@@ -3,34 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 use starling_core::notify::NotificationKind;
 use starling_core::projection::{AccountCounters, LiveState, NotificationRecord, StatusCounters};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, events, notifications};
+use super::{Sql, events, notifications};
 
 /// Reads everything on `c`, which the caller holds in one read transaction so that every
 /// query sees the same snapshot.
-pub(crate) async fn live_state(c: &mut SqliteConnection, notifier: &str) -> StoreResult<LiveState> {
-    let last_event_seq = events::last_seq(c).await?;
-    let notifier_offset = notifications::consumer_offset(c, notifier).await?;
+pub(crate) fn live_state(c: &Connection, notifier: &str) -> StoreResult<LiveState> {
+    let last_event_seq = events::last_seq(c)?;
+    let notifier_offset = notifications::consumer_offset(c, notifier)?;
 
     let accounts: Vec<(i64, i64, i64, i64)> =
-        sqlx::query_as("SELECT id, followers_count, following_count, statuses_count FROM accounts")
-            .fetch_all(&mut *c)
-            .await
-            .db()?;
+        c.all("SELECT id, followers_count, following_count, statuses_count FROM accounts", params![])?;
     let statuses: Vec<(i64, i64, i64, i64)> =
-        sqlx::query_as("SELECT id, replies_count, reblogs_count, favourites_count FROM statuses")
-            .fetch_all(&mut *c)
-            .await
-            .db()?;
+        c.all("SELECT id, replies_count, reblogs_count, favourites_count FROM statuses", params![])?;
     let rows: Vec<(i64, i64, String, i64, Option<i64>)> =
-        sqlx::query_as("SELECT recipient_id, event_seq, kind, from_account_id, status_id FROM notifications")
-            .fetch_all(&mut *c)
-            .await
-            .db()?;
+        c.all("SELECT recipient_id, event_seq, kind, from_account_id, status_id FROM notifications", params![])?;
 
     let mut notifications = BTreeMap::new();
     for (recipient, seq, kind, from_account, status_id) in rows {

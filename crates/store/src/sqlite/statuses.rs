@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 use starling_core::event;
 use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, events, home, hydrate};
+use super::{Sql, events, home, hydrate};
 use crate::Homes;
 use crate::rows::VersionRow;
 
@@ -19,37 +19,22 @@ pub(crate) fn counts(visibility: Visibility) -> bool {
 
 /// Moves the author's `statuses_count` by `by`; a new status (`by > 0`) also moves
 /// `last_status_at` forward.
-pub(crate) async fn move_statuses_count(
-    c: &mut SqliteConnection,
-    account: i64,
-    by: i64,
-    at: Timestamp,
-) -> StoreResult<()> {
+pub(crate) fn move_statuses_count(c: &Connection, account: i64, by: i64, at: Timestamp) -> StoreResult<()> {
     if by > 0 {
-        sqlx::query(
+        c.run(
             "UPDATE accounts SET statuses_count = statuses_count + ?, \
              last_status_at = MAX(COALESCE(last_status_at, 0), ?) WHERE id = ?",
-        )
-        .bind(by)
-        .bind(at.0)
-        .bind(account)
-        .execute(&mut *c)
-        .await
-        .db()?;
+            params![by, at.0, account],
+        )?;
     } else {
-        sqlx::query("UPDATE accounts SET statuses_count = statuses_count + ? WHERE id = ?")
-            .bind(by)
-            .bind(account)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run("UPDATE accounts SET statuses_count = statuses_count + ? WHERE id = ?", params![by, account])?;
     }
     Ok(())
 }
 
 /// `(account_id, reblog_of_id)` of a status, or `NotFound`.
-async fn head(c: &mut SqliteConnection, id: i64) -> StoreResult<(i64, Option<i64>)> {
-    sqlx::query_as("SELECT account_id, reblog_of_id FROM statuses WHERE id = ?").bind(id).fetch_one(&mut *c).await.db()
+fn head(c: &Connection, id: i64) -> StoreResult<(i64, Option<i64>)> {
+    c.one("SELECT account_id, reblog_of_id FROM statuses WHERE id = ?", params![id])
 }
 
 fn dedup<T: Clone + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
@@ -58,39 +43,28 @@ fn dedup<T: Clone + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
 }
 
 /// Replaces the mentions and tags of `status` (tags lower-cased, both deduplicated, order kept).
-async fn write_mentions_and_tags(
-    c: &mut SqliteConnection,
-    status: i64,
-    mentions: &[Id],
-    tags: &[String],
-) -> StoreResult<()> {
-    sqlx::query("DELETE FROM mentions WHERE status_id = ?").bind(status).execute(&mut *c).await.db()?;
-    sqlx::query("DELETE FROM status_tags WHERE status_id = ?").bind(status).execute(&mut *c).await.db()?;
+fn write_mentions_and_tags(c: &Connection, status: i64, mentions: &[Id], tags: &[String]) -> StoreResult<()> {
+    c.run("DELETE FROM mentions WHERE status_id = ?", params![status])?;
+    c.run("DELETE FROM status_tags WHERE status_id = ?", params![status])?;
     for (position, account) in dedup(mentions).into_iter().enumerate() {
-        sqlx::query("INSERT INTO mentions (status_id, account_id, position) VALUES (?, ?, ?)")
-            .bind(status)
-            .bind(account.0)
-            .bind(position as i64)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run(
+            "INSERT INTO mentions (status_id, account_id, position) VALUES (?, ?, ?)",
+            params![status, account.0, position as i64],
+        )?;
     }
     let lowered: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
     for (position, tag) in dedup(&lowered).into_iter().enumerate() {
-        sqlx::query("INSERT INTO status_tags (status_id, tag, position) VALUES (?, ?, ?)")
-            .bind(status)
-            .bind(tag)
-            .bind(position as i64)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run(
+            "INSERT INTO status_tags (status_id, tag, position) VALUES (?, ?, ?)",
+            params![status, tag, position as i64],
+        )?;
     }
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn write_version(
-    c: &mut SqliteConnection,
+fn write_version(
+    c: &Connection,
     status: i64,
     version: i32,
     text: &str,
@@ -100,149 +74,121 @@ async fn write_version(
     language: Option<&str>,
     at: Timestamp,
 ) -> StoreResult<()> {
-    sqlx::query(
+    c.run(
         "INSERT INTO status_versions (status_id, version, text, content, spoiler_text, sensitive, language, \
          created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(status)
-    .bind(version)
-    .bind(text)
-    .bind(content)
-    .bind(spoiler_text)
-    .bind(sensitive)
-    .bind(language)
-    .bind(at.0)
-    .execute(&mut *c)
-    .await
-    .db()?;
+        params![status, version, text, content, spoiler_text, sensitive, language, at.0],
+    )?;
     Ok(())
 }
 
 /// `homes`: whether (and how) the status is written into its followers' home timelines.
-pub(crate) async fn create_status(c: &mut SqliteConnection, s: NewStatus, homes: Homes) -> StoreResult<Status> {
+pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> StoreResult<Status> {
     if let Some(key) = &s.idempotency_key {
-        let earlier: Option<i64> =
-            sqlx::query_scalar("SELECT status_id FROM idempotency_keys WHERE account_id = ? AND key = ?")
-                .bind(s.account_id.0)
-                .bind(key)
-                .fetch_optional(&mut *c)
-                .await
-                .db()?;
+        let earlier: Option<i64> = c.optional(
+            "SELECT status_id FROM idempotency_keys WHERE account_id = ? AND key = ?",
+            params![s.account_id.0, key],
+        )?;
         if let Some(id) = earlier {
-            return hydrate::status(c, id).await;
+            return hydrate::status(c, id);
         }
     }
 
     // A reply to a reblog is a reply to the reblogged status, as in Mastodon.
     let parent = match s.in_reply_to_id {
         Some(id) => {
-            let (author, reblog_of) = head(c, id.0).await?;
+            let (author, reblog_of) = head(c, id.0)?;
             match reblog_of {
-                Some(original) => Some((original, head(c, original).await?.0)),
+                Some(original) => Some((original, head(c, original)?.0)),
                 None => Some((id.0, author)),
             }
         }
         None => None,
     };
 
-    sqlx::query(
+    c.run(
         "INSERT INTO statuses (id, account_id, app_id, in_reply_to_id, in_reply_to_account_id, text, content, \
          spoiler_text, sensitive, visibility, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(s.id.0)
-    .bind(s.account_id.0)
-    .bind(s.app_id.map(|id| id.0))
-    .bind(parent.map(|p| p.0))
-    .bind(parent.map(|p| p.1))
-    .bind(&s.text)
-    .bind(&s.content)
-    .bind(&s.spoiler_text)
-    .bind(s.sensitive)
-    .bind(s.visibility.as_str())
-    .bind(&s.language)
-    .bind(s.created_at.0)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    write_version(c, s.id.0, 0, &s.text, &s.content, &s.spoiler_text, s.sensitive, s.language.as_deref(), s.created_at)
-        .await?;
-    write_mentions_and_tags(c, s.id.0, &s.mentions, &s.tags).await?;
+        params![
+            s.id.0,
+            s.account_id.0,
+            s.app_id.map(|id| id.0),
+            parent.map(|p| p.0),
+            parent.map(|p| p.1),
+            &s.text,
+            &s.content,
+            &s.spoiler_text,
+            s.sensitive,
+            s.visibility.as_str(),
+            &s.language,
+            s.created_at.0
+        ],
+    )?;
+    write_version(
+        c,
+        s.id.0,
+        0,
+        &s.text,
+        &s.content,
+        &s.spoiler_text,
+        s.sensitive,
+        s.language.as_deref(),
+        s.created_at,
+    )?;
+    write_mentions_and_tags(c, s.id.0, &s.mentions, &s.tags)?;
 
     if let Some((parent, _)) = parent {
-        sqlx::query("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?")
-            .bind(parent)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?", params![parent])?;
     }
     if counts(s.visibility) {
-        move_statuses_count(c, s.account_id.0, 1, s.created_at).await?;
+        move_statuses_count(c, s.account_id.0, 1, s.created_at)?;
     }
     if let Some(key) = &s.idempotency_key {
-        sqlx::query("INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES (?, ?, ?, ?)")
-            .bind(s.account_id.0)
-            .bind(key)
-            .bind(s.id.0)
-            .bind(s.created_at.0)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run(
+            "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES (?, ?, ?, ?)",
+            params![s.account_id.0, key, s.id.0, s.created_at.0],
+        )?;
     }
     if homes.materialised() {
-        home::fan_out(c, s.id, homes.threshold).await?;
+        home::fan_out(c, s.id, homes.threshold)?;
     }
 
-    let status = hydrate::status(c, s.id.0).await?;
-    let notify = notify_followers(c, &status).await?;
-    events::append(c, event::status_created(&status, &notify)).await?;
+    let status = hydrate::status(c, s.id.0)?;
+    let notify = notify_followers(c, &status)?;
+    events::append(c, event::status_created(&status, &notify))?;
     Ok(status)
 }
 
 /// Followers who asked to hear of every post of the author, for a post they may read that is
 /// not a reply to someone else (as Mastodon notifies them).
-async fn notify_followers(c: &mut SqliteConnection, status: &Status) -> StoreResult<Vec<Id>> {
+fn notify_followers(c: &Connection, status: &Status) -> StoreResult<Vec<Id>> {
     let reply_to_other = status.in_reply_to_account_id.is_some_and(|r| r != status.account.id);
     if status.visibility == Visibility::Direct || reply_to_other {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT follower_id FROM follows WHERE followee_id = ? AND notify = 1 ORDER BY follower_id")
-            .bind(status.account.id.0)
-            .fetch_all(&mut *c)
-            .await
-            .db()?;
+    let ids: Vec<i64> = c.all(
+        "SELECT follower_id FROM follows WHERE followee_id = ? AND notify = 1 ORDER BY follower_id",
+        params![status.account.id.0],
+    )?;
     Ok(ids.into_iter().map(Id).collect())
 }
 
-pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit, homes: Homes) -> StoreResult<Status> {
-    let (_, reblog_of) = head(c, id.0).await?;
+pub(crate) fn edit_status(c: &Connection, id: Id, e: StatusEdit, homes: Homes) -> StoreResult<Status> {
+    let (_, reblog_of) = head(c, id.0)?;
     if reblog_of.is_some() {
         return Err(StoreError::NotFound);
     }
-    sqlx::query(
+    c.run(
         "UPDATE statuses SET text = ?, content = ?, spoiler_text = ?, sensitive = ?, language = ?, edited_at = ? \
          WHERE id = ?",
-    )
-    .bind(&e.text)
-    .bind(&e.content)
-    .bind(&e.spoiler_text)
-    .bind(e.sensitive)
-    .bind(&e.language)
-    .bind(e.edited_at.0)
-    .bind(id.0)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    write_mentions_and_tags(c, id.0, &e.mentions, &e.tags).await?;
+        params![&e.text, &e.content, &e.spoiler_text, e.sensitive, &e.language, e.edited_at.0, id.0],
+    )?;
+    write_mentions_and_tags(c, id.0, &e.mentions, &e.tags)?;
     if homes.materialised() {
-        home::edited(c, id).await?;
+        home::edited(c, id)?;
     }
     let version: i32 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), -1) + 1 FROM status_versions WHERE status_id = ?")
-            .bind(id.0)
-            .fetch_one(&mut *c)
-            .await
-            .db()?;
+        c.one("SELECT COALESCE(MAX(version), -1) + 1 FROM status_versions WHERE status_id = ?", params![id.0])?;
     write_version(
         c,
         id.0,
@@ -253,30 +199,23 @@ pub(crate) async fn edit_status(c: &mut SqliteConnection, id: Id, e: StatusEdit,
         e.sensitive,
         e.language.as_deref(),
         e.edited_at,
-    )
-    .await?;
+    )?;
 
-    let status = hydrate::status(c, id.0).await?;
-    let rebloggers: Vec<i64> = sqlx::query_scalar("SELECT account_id FROM statuses WHERE reblog_of_id = ? ORDER BY id")
-        .bind(id.0)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
+    let status = hydrate::status(c, id.0)?;
+    let rebloggers: Vec<i64> =
+        c.all("SELECT account_id FROM statuses WHERE reblog_of_id = ? ORDER BY id", params![id.0])?;
     let rebloggers: Vec<Id> = rebloggers.into_iter().map(Id).collect();
-    events::append(c, event::status_edited(&status, version, &rebloggers)).await?;
+    events::append(c, event::status_edited(&status, version, &rebloggers))?;
     Ok(status)
 }
 
-pub(crate) async fn status_versions(c: &mut SqliteConnection, id: Id) -> StoreResult<Vec<StatusVersion>> {
-    head(c, id.0).await?;
-    let rows: Vec<VersionRow> = sqlx::query_as(
+pub(crate) fn status_versions(c: &Connection, id: Id) -> StoreResult<Vec<StatusVersion>> {
+    head(c, id.0)?;
+    let rows: Vec<VersionRow> = c.all(
         "SELECT status_id, version, text, content, spoiler_text, sensitive, language, created_at \
          FROM status_versions WHERE status_id = ? ORDER BY version",
-    )
-    .bind(id.0)
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
+        params![id.0],
+    )?;
     Ok(rows.into_iter().map(StatusVersion::from).collect())
 }
 
@@ -284,53 +223,42 @@ pub(crate) async fn status_versions(c: &mut SqliteConnection, id: Id) -> StoreRe
 /// favourites, idempotency keys, home timeline entries) go with it by `ON DELETE CASCADE`, and fixes the counters
 /// that pointed at it: its author's `statuses_count`, its parent's `replies_count`, and for a
 /// reblog the original's `reblogs_count`.
-async fn delete_row(c: &mut SqliteConnection, status: &Status) -> StoreResult<()> {
-    sqlx::query("DELETE FROM statuses WHERE id = ?").bind(status.id.0).execute(&mut *c).await.db()?;
+fn delete_row(c: &Connection, status: &Status) -> StoreResult<()> {
+    c.run("DELETE FROM statuses WHERE id = ?", params![status.id.0])?;
     if counts(status.visibility) {
-        move_statuses_count(c, status.account.id.0, -1, status.created_at).await?;
+        move_statuses_count(c, status.account.id.0, -1, status.created_at)?;
     }
     if let Some(parent) = status.in_reply_to_id {
-        sqlx::query("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = ?")
-            .bind(parent.0)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = ?", params![parent.0])?;
     }
     if let Some(original) = &status.reblog {
-        sqlx::query("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = ?")
-            .bind(original.id.0)
-            .execute(&mut *c)
-            .await
-            .db()?;
+        c.run("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = ?", params![original.id.0])?;
     }
     Ok(())
 }
 
-pub(crate) async fn delete_status(c: &mut SqliteConnection, id: Id, actor: Id, at: Timestamp) -> StoreResult<Status> {
-    let status = hydrate::status(c, id.0).await?;
+pub(crate) fn delete_status(c: &Connection, id: Id, actor: Id, at: Timestamp) -> StoreResult<Status> {
+    let status = hydrate::status(c, id.0)?;
     if status.reblog.is_none() {
         // The reblogs go first: each is a status of its own, with an author whose count drops,
         // and consumers (timelines, streams) need to hear that each one is gone.
-        let reblog_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM statuses WHERE reblog_of_id = ? ORDER BY id")
-            .bind(id.0)
-            .fetch_all(&mut *c)
-            .await
-            .db()?;
-        for reblog in hydrate::statuses_in_order(c, &reblog_ids).await? {
-            delete_row(c, &reblog).await?;
-            events::append(c, event::status_deleted(&reblog, actor, at)).await?;
+        let reblog_ids: Vec<i64> =
+            c.all("SELECT id FROM statuses WHERE reblog_of_id = ? ORDER BY id", params![id.0])?;
+        for reblog in hydrate::statuses_in_order(c, &reblog_ids)? {
+            delete_row(c, &reblog)?;
+            events::append(c, event::status_deleted(&reblog, actor, at))?;
         }
     }
-    delete_row(c, &status).await?;
-    events::append(c, event::status_deleted(&status, actor, at)).await?;
+    delete_row(c, &status)?;
+    events::append(c, event::status_deleted(&status, actor, at))?;
     Ok(status)
 }
 
 /// Ancestors oldest first and descendants depth-first (children oldest first). A thread whose
 /// middle was deleted ends there: the ancestor walk stops at the first missing parent.
-pub(crate) async fn context(c: &mut SqliteConnection, id: Id) -> StoreResult<(Vec<Status>, Vec<Status>)> {
-    head(c, id.0).await?;
-    let ancestors: Vec<i64> = sqlx::query_scalar(
+pub(crate) fn context(c: &Connection, id: Id) -> StoreResult<(Vec<Status>, Vec<Status>)> {
+    head(c, id.0)?;
+    let ancestors: Vec<i64> = c.all(
         "WITH RECURSIVE up (id, depth) AS ( \
            SELECT s.in_reply_to_id, 1 FROM statuses s WHERE s.id = ?1 AND s.in_reply_to_id IS NOT NULL \
            UNION ALL \
@@ -338,13 +266,10 @@ pub(crate) async fn context(c: &mut SqliteConnection, id: Id) -> StoreResult<(Ve
            WHERE s.in_reply_to_id IS NOT NULL AND up.depth < 10000 \
          ) \
          SELECT up.id FROM up JOIN statuses s ON s.id = up.id ORDER BY up.depth DESC",
-    )
-    .bind(id.0)
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
+        params![id.0],
+    )?;
     // Zero-padded ids make the path of each reply sort in depth-first thread order.
-    let descendants: Vec<i64> = sqlx::query_scalar(
+    let descendants: Vec<i64> = c.all(
         "WITH RECURSIVE down (id, path) AS ( \
            SELECT s.id, printf('%020d', s.id) FROM statuses s WHERE s.in_reply_to_id = ?1 \
            UNION ALL \
@@ -352,12 +277,9 @@ pub(crate) async fn context(c: &mut SqliteConnection, id: Id) -> StoreResult<(Ve
            JOIN statuses s ON s.in_reply_to_id = down.id \
          ) \
          SELECT id FROM down ORDER BY path",
-    )
-    .bind(id.0)
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
-    let ancestors = hydrate::statuses_in_order(c, &ancestors).await?;
-    let descendants = hydrate::statuses_in_order(c, &descendants).await?;
+        params![id.0],
+    )?;
+    let ancestors = hydrate::statuses_in_order(c, &ancestors)?;
+    let descendants = hydrate::statuses_in_order(c, &descendants)?;
     Ok((ancestors, descendants))
 }

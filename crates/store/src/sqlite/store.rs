@@ -1,7 +1,7 @@
-//! `Store` for `SqliteStore`: each method takes a connection (the single writer inside a
-//! `BEGIN IMMEDIATE` transaction for writes, a pooled reader otherwise) and hands it to the
-//! module that does the work. A write commits only if every step succeeded; an early return
-//! drops the transaction, which rolls it back.
+//! `Store` for `SqliteStore`: each method hands one closure to the connection threads (the
+//! writer, inside its transaction, for writes; a reader otherwise), which calls the module that
+//! does the work. A write is kept only if every step succeeded: an error rolls back to the
+//! write's savepoint (see `exec`). Borrowed arguments are copied into the closure first.
 
 use async_trait::async_trait;
 use starling_core::event::Event;
@@ -18,27 +18,22 @@ use crate::HomeMode;
 
 use super::accounts::{self, FollowList};
 use super::{
-    Db, SqliteStore, events, home, hydrate, interactions, leases, markers, notifications, replay, statuses, timelines,
+    SqliteStore, events, home, hydrate, interactions, leases, markers, notifications, replay, statuses, timelines,
 };
 
-/// Runs `$body` with `$c` bound to a write transaction and commits it.
+/// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
+/// answers once it is committed.
 macro_rules! write_tx {
-    ($self:ident, |$c:ident| $body:expr) => {{
-        let mut tx = $self.write().await?;
-        let $c = &mut *tx;
-        let out = $body.await?;
-        tx.commit().await.db()?;
-        Ok(out)
-    }};
+    ($self:ident, |$c:ident| $body:expr) => {
+        $self.write(move |$c| $body).await
+    };
 }
 
-/// Runs `$body` with `$c` bound to a pooled read connection.
+/// Runs `$body` with `$c` bound to a read connection.
 macro_rules! read_conn {
-    ($self:ident, |$c:ident| $body:expr) => {{
-        let mut conn = $self.read().await?;
-        let $c = &mut *conn;
-        $body.await
-    }};
+    ($self:ident, |$c:ident| $body:expr) => {
+        $self.read(move |$c| $body).await
+    };
 }
 
 #[async_trait]
@@ -58,7 +53,8 @@ impl Store for SqliteStore {
     }
 
     async fn app_by_client_id(&self, client_id: &str) -> StoreResult<App> {
-        read_conn!(self, |c| accounts::app_by_client_id(c, client_id))
+        let client_id = client_id.to_owned();
+        read_conn!(self, |c| accounts::app_by_client_id(c, &client_id))
     }
 
     async fn create_token(&self, token: NewToken) -> StoreResult<TokenRecord> {
@@ -78,7 +74,8 @@ impl Store for SqliteStore {
     }
 
     async fn take_auth_code(&self, code_hash: &str) -> StoreResult<AuthCode> {
-        write_tx!(self, |c| accounts::take_auth_code(c, code_hash))
+        let code_hash = code_hash.to_owned();
+        write_tx!(self, |c| accounts::take_auth_code(c, &code_hash))
     }
 
     // ---- accounts -------------------------------------------------------------------------------
@@ -92,11 +89,13 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_username(&self, username: &str) -> StoreResult<Account> {
-        read_conn!(self, |c| accounts::account_by_username(c, username))
+        let username = username.to_owned();
+        read_conn!(self, |c| accounts::account_by_username(c, &username))
     }
 
     async fn accounts_by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<Account>> {
-        read_conn!(self, |c| accounts::accounts_by_usernames(c, usernames))
+        let usernames = usernames.to_vec();
+        read_conn!(self, |c| accounts::accounts_by_usernames(c, &usernames))
     }
 
     async fn accounts(&self, ids: &[Id]) -> StoreResult<Vec<Account>> {
@@ -105,7 +104,8 @@ impl Store for SqliteStore {
     }
 
     async fn credentials(&self, login: &str) -> StoreResult<Credentials> {
-        read_conn!(self, |c| accounts::credentials(c, login))
+        let login = login.to_owned();
+        read_conn!(self, |c| accounts::credentials(c, &login))
     }
 
     async fn update_account(&self, id: Id, update: AccountUpdate) -> StoreResult<Account> {
@@ -138,7 +138,8 @@ impl Store for SqliteStore {
     }
 
     async fn relationships(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Relationship>> {
-        read_conn!(self, |c| accounts::relationships(c, viewer, ids))
+        let ids = ids.to_vec();
+        read_conn!(self, |c| accounts::relationships(c, viewer, &ids))
     }
 
     async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
@@ -222,14 +223,15 @@ impl Store for SqliteStore {
     }
 
     async fn viewer_flags(&self, viewer: Id, ids: &[Id]) -> StoreResult<ViewerFlags> {
-        read_conn!(self, |c| interactions::viewer_flags(c, viewer, ids))
+        let ids = ids.to_vec();
+        read_conn!(self, |c| interactions::viewer_flags(c, viewer, &ids))
     }
 
     // ---- timelines ------------------------------------------------------------------------------
 
     async fn home_timeline(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Status>> {
         match self.homes.mode {
-            HomeMode::Materialised => read_conn!(self, |c| home::timeline(c, viewer, page)),
+            HomeMode::Materialised => self.read_snapshot(move |c| home::timeline(c, viewer, page)).await,
             HomeMode::Pulled => read_conn!(self, |c| home::pulled::timeline(c, viewer, page)),
         }
     }
@@ -248,7 +250,8 @@ impl Store for SqliteStore {
     }
 
     async fn tag_timeline(&self, tag: &str, page: PageRequest) -> StoreResult<Page<Status>> {
-        read_conn!(self, |c| timelines::tag(c, tag, page))
+        let tag = tag.to_owned();
+        read_conn!(self, |c| timelines::tag(c, &tag, page))
     }
 
     async fn account_statuses(
@@ -268,7 +271,8 @@ impl Store for SqliteStore {
     // ---- notifications --------------------------------------------------------------------------
 
     async fn consumer_offset(&self, consumer: &str) -> StoreResult<i64> {
-        read_conn!(self, |c| notifications::consumer_offset(c, consumer))
+        let consumer = consumer.to_owned();
+        read_conn!(self, |c| notifications::consumer_offset(c, &consumer))
     }
 
     async fn apply_notifications(
@@ -277,10 +281,11 @@ impl Store for SqliteStore {
         upto: i64,
         derived: Vec<Derived>,
     ) -> StoreResult<Vec<Notification>> {
+        let consumer = consumer.to_owned();
         // One id per notification, drawn before the write lock as for follows and favourites;
         // those of notifications already stored are simply not used.
         let ids = derived.iter().flat_map(|d| &d.notifications).map(|_| self.ids.next()).collect();
-        write_tx!(self, |c| notifications::apply(c, consumer, upto, derived, ids))
+        write_tx!(self, |c| notifications::apply(c, &consumer, upto, derived, ids))
     }
 
     async fn notifications(
@@ -289,7 +294,8 @@ impl Store for SqliteStore {
         filter: &NotificationFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Notification>> {
-        read_conn!(self, |c| notifications::list(c, recipient, filter, page))
+        let filter = filter.clone();
+        read_conn!(self, |c| notifications::list(c, recipient, &filter, page))
     }
 
     async fn notification(&self, recipient: Id, id: Id) -> StoreResult<Notification> {
@@ -319,11 +325,13 @@ impl Store for SqliteStore {
     // ---- markers --------------------------------------------------------------------------------
 
     async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>> {
-        read_conn!(self, |c| markers::markers(c, account, timelines))
+        let timelines = timelines.to_vec();
+        read_conn!(self, |c| markers::markers(c, account, &timelines))
     }
 
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
-        write_tx!(self, |c| markers::set(c, account, timeline, last_read_id, at))
+        let timeline = timeline.to_owned();
+        write_tx!(self, |c| markers::set(c, account, &timeline, last_read_id, at))
     }
 
     // ---- event log ------------------------------------------------------------------------------
@@ -345,10 +353,8 @@ impl Store for SqliteStore {
     async fn live_state(&self, notifier: &str) -> StoreResult<LiveState> {
         // One read transaction: in WAL mode its first read fixes a snapshot that every later
         // query sees, however many writes commit meanwhile.
-        let mut tx = self.reader.begin().await.db()?;
-        let state = replay::live_state(&mut tx, notifier).await?;
-        tx.rollback().await.db()?;
-        Ok(state)
+        let notifier = notifier.to_owned();
+        self.read_snapshot(move |c| replay::live_state(c, &notifier)).await
     }
 
     async fn home_timeline_differences(&self, keep: u32) -> StoreResult<HomeTimelineCheck> {
@@ -356,22 +362,22 @@ impl Store for SqliteStore {
             return Ok(HomeTimelineCheck::default());
         }
         // One read transaction, as for `live_state`; rolling it back drops the check's temp tables.
-        let mut tx = self.reader.begin().await.db()?;
-        let check = home::differences(&mut tx, keep).await?;
-        tx.rollback().await.db()?;
-        Ok(check)
+        self.read_snapshot(move |c| home::differences(c, keep)).await
     }
 
     async fn acquire_lease(&self, name: &str, holder: &str, now: Timestamp, ttl_ms: i64) -> StoreResult<bool> {
-        write_tx!(self, |c| leases::acquire(c, name, holder, now, ttl_ms))
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        write_tx!(self, |c| leases::acquire(c, &name, &holder, now, ttl_ms))
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
-        write_tx!(self, |c| leases::release(c, name, holder))
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        write_tx!(self, |c| leases::release(c, &name, &holder))
     }
 
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>> {
-        read_conn!(self, |c| leases::list(c, prefix, now))
+        let prefix = prefix.to_owned();
+        read_conn!(self, |c| leases::list(c, &prefix, now))
     }
 
     // One file on one machine: its tables stay whole (ADR 9).
@@ -394,6 +400,7 @@ impl Store for SqliteStore {
     }
 
     async fn home_admitted(&self, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>> {
-        read_conn!(self, |c| home::pulled::admitted(c, viewer, ids))
+        let ids = ids.to_vec();
+        read_conn!(self, |c| home::pulled::admitted(c, viewer, &ids))
     }
 }

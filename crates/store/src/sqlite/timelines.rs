@@ -8,16 +8,16 @@
 //!
 //! Media attachments do not exist yet, so every `only_media` list is empty.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::Connection;
 use starling_core::model::Status;
 use starling_core::page::{Page, PageRequest};
 use starling_core::store::AccountStatusesFilter;
 use starling_core::{Id, StoreResult};
 
-use super::page;
+use super::{QueryBuilder, page};
 
 /// Pushes "the status `alias` is visible to `viewer`" as one parenthesised condition.
-fn push_visible(qb: &mut QueryBuilder<Sqlite>, alias: &str, viewer: Option<Id>) {
+fn push_visible(qb: &mut QueryBuilder, alias: &str, viewer: Option<Id>) {
     let Some(v) = viewer else {
         qb.push(format_args!("{alias}.visibility IN ('public', 'unlisted')"));
         return;
@@ -37,24 +37,24 @@ fn push_visible(qb: &mut QueryBuilder<Sqlite>, alias: &str, viewer: Option<Id>) 
 }
 
 /// Pushes " AND (s is not a reblog, or its original is visible to `viewer`)".
-fn push_original_visible(qb: &mut QueryBuilder<Sqlite>, viewer: Option<Id>) {
+fn push_original_visible(qb: &mut QueryBuilder, viewer: Option<Id>) {
     qb.push(" AND (s.reblog_of_id IS NULL OR EXISTS (SELECT 1 FROM statuses o WHERE o.id = s.reblog_of_id AND ");
     push_visible(qb, "o", viewer);
     qb.push("))");
 }
 
-async fn run(c: &mut SqliteConnection, mut qb: QueryBuilder<Sqlite>, req: PageRequest) -> StoreResult<Page<Status>> {
+fn run(c: &Connection, mut qb: QueryBuilder, req: PageRequest) -> StoreResult<Page<Status>> {
     page::push_bounds(&mut qb, "s.id", &req);
-    let pairs = page::fetch_pairs(c, qb).await?;
-    page::statuses(c, &req, pairs).await
+    let pairs = page::fetch_pairs(c, qb)?;
+    page::statuses(c, &req, pairs)
 }
 
 /// The home timeline as one query over statuses and follows, as it was before home timelines
 /// were materialised (`home.rs`): kept as the oracle the materialised one is tested against.
 #[cfg(test)]
-pub(crate) async fn home_by_query(c: &mut SqliteConnection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
+pub(crate) fn home_by_query(c: &Connection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
     let v = viewer.0;
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT s.id, s.id FROM statuses s WHERE (s.account_id = ");
+    let mut qb = QueryBuilder::new("SELECT s.id, s.id FROM statuses s WHERE (s.account_id = ");
     qb.push_bind(v)
         .push(" OR s.account_id IN (SELECT followee_id FROM follows WHERE follower_id = ")
         .push_bind(v)
@@ -70,34 +70,34 @@ pub(crate) async fn home_by_query(c: &mut SqliteConnection, viewer: Id, req: Pag
         .push_bind(v)
         .push("))");
     push_original_visible(&mut qb, Some(viewer));
-    run(c, qb, req).await
+    run(c, qb, req)
 }
 
-pub(crate) async fn public(c: &mut SqliteConnection, req: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
+pub(crate) fn public(c: &Connection, req: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
     if only_media {
         return Ok(Page::empty());
     }
-    let qb = QueryBuilder::<Sqlite>::new(
+    let qb = QueryBuilder::new(
         "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
     );
-    run(c, qb, req).await
+    run(c, qb, req)
 }
 
-pub(crate) async fn tag(c: &mut SqliteConnection, tag: &str, req: PageRequest) -> StoreResult<Page<Status>> {
-    let mut qb = QueryBuilder::<Sqlite>::new(
+pub(crate) fn tag(c: &Connection, tag: &str, req: PageRequest) -> StoreResult<Page<Status>> {
+    let mut qb = QueryBuilder::new(
         "SELECT s.id, s.id FROM status_tags t JOIN statuses s ON s.id = t.status_id \
          WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL AND t.tag = ",
     );
     qb.push_bind(tag.to_lowercase());
     // Paging on the tag index's column lets SQLite walk (tag, status_id) from the top.
     page::push_bounds(&mut qb, "t.status_id", &req);
-    let pairs = page::fetch_pairs(c, qb).await?;
-    page::statuses(c, &req, pairs).await
+    let pairs = page::fetch_pairs(c, qb)?;
+    page::statuses(c, &req, pairs)
 }
 
-pub(crate) async fn account(
-    c: &mut SqliteConnection,
+pub(crate) fn account(
+    c: &Connection,
     account: Id,
     viewer: Option<Id>,
     filter: AccountStatusesFilter,
@@ -106,7 +106,7 @@ pub(crate) async fn account(
     if filter.only_media {
         return Ok(Page::empty());
     }
-    let mut qb = QueryBuilder::<Sqlite>::new("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ");
+    let mut qb = QueryBuilder::new("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ");
     qb.push_bind(account.0).push(" AND ");
     push_visible(&mut qb, "s", viewer);
     push_original_visible(&mut qb, viewer);
@@ -117,5 +117,5 @@ pub(crate) async fn account(
     if filter.exclude_reblogs {
         qb.push(" AND s.reblog_of_id IS NULL");
     }
-    run(c, qb, req).await
+    run(c, qb, req)
 }

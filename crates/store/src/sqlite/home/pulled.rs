@@ -2,12 +2,12 @@
 //! ADR 11), and the questions that cache asks: who sees a new status, what a missing home
 //! holds, whether an entry still belongs. Every query applies [`shown!`], the one home rule.
 
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 use starling_core::model::Status;
 use starling_core::page::{Page, PageRequest};
 use starling_core::{Id, StoreResult};
 
-use super::super::{Db, id_list, page};
+use super::super::{Sql, id_list, page};
 use super::{NO_LOWER, NO_UPPER};
 
 /// SQL: the statuses of the viewer (`?1`) and of the accounts they follow that the rule shows,
@@ -27,33 +27,26 @@ const DESC: &str = concat!(candidates!(), " ORDER BY s.id DESC LIMIT ?4");
 const ASC: &str = concat!(candidates!(), " ORDER BY s.id ASC LIMIT ?4");
 
 /// The ids of one page of the viewer's home, in the direction the request walks.
-async fn ids(c: &mut SqliteConnection, viewer: Id, req: &PageRequest) -> StoreResult<Vec<i64>> {
+fn ids(c: &Connection, viewer: Id, req: &PageRequest) -> StoreResult<Vec<i64>> {
     let upper = req.max_id.map_or(NO_UPPER, |id| id.0);
     let lower = req.lower().map_or(NO_LOWER, |id| id.0);
     let sql = if req.ascending() { ASC } else { DESC };
-    sqlx::query_scalar(sql)
-        .bind(viewer.0)
-        .bind(upper)
-        .bind(lower)
-        .bind(i64::from(req.limit))
-        .fetch_all(&mut *c)
-        .await
-        .db()
+    c.all(sql, params![viewer.0, upper, lower, i64::from(req.limit)])
 }
 
 /// The home timeline computed from statuses and follows: no floor, no cap.
-pub(crate) async fn timeline(c: &mut SqliteConnection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
-    let found = ids(c, viewer, &req).await?;
-    page::statuses(c, &req, found.into_iter().map(|id| (id, id)).collect()).await
+pub(crate) fn timeline(c: &Connection, viewer: Id, req: PageRequest) -> StoreResult<Page<Status>> {
+    let found = ids(c, viewer, &req)?;
+    page::statuses(c, &req, found.into_iter().map(|id| (id, id)).collect())
 }
 
 /// The newest `limit` ids of the viewer's home, newest first.
-pub(crate) async fn backfill(c: &mut SqliteConnection, viewer: Id, limit: u32) -> StoreResult<Vec<Id>> {
-    Ok(ids(c, viewer, &PageRequest::first(limit)).await?.into_iter().map(Id).collect())
+pub(crate) fn backfill(c: &Connection, viewer: Id, limit: u32) -> StoreResult<Vec<Id>> {
+    Ok(ids(c, viewer, &PageRequest::first(limit))?.into_iter().map(Id).collect())
 }
 
 /// The author (if the rule shows them their own status) and every follower the rule admits.
-pub(crate) async fn recipients(c: &mut SqliteConnection, status: Id) -> StoreResult<Vec<Id>> {
+pub(crate) fn recipients(c: &Connection, status: Id) -> StoreResult<Vec<Id>> {
     const SQL: &str = concat!(
         "SELECT s.account_id FROM statuses s WHERE s.id = ?1 AND ",
         shown!("s.account_id", "s"),
@@ -61,12 +54,12 @@ pub(crate) async fn recipients(c: &mut SqliteConnection, status: Id) -> StoreRes
         "WHERE s.id = ?1 AND ",
         shown!("f.follower_id", "s")
     );
-    let found: Vec<i64> = sqlx::query_scalar(SQL).bind(status.0).fetch_all(&mut *c).await.db()?;
+    let found: Vec<i64> = c.all(SQL, params![status.0])?;
     Ok(found.into_iter().map(Id).collect())
 }
 
 /// Those of `ids` that exist and that the viewer's home shows now, in the order of `ids`.
-pub(crate) async fn admitted(c: &mut SqliteConnection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>> {
+pub(crate) fn admitted(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResult<Vec<Id>> {
     const SQL: &str = concat!(
         "SELECT s.id FROM statuses s WHERE s.id IN (SELECT value FROM json_each(?2)) ",
         "AND (s.account_id = ?1 OR EXISTS (SELECT 1 FROM follows af WHERE af.follower_id = ?1 ",
@@ -76,13 +69,7 @@ pub(crate) async fn admitted(c: &mut SqliteConnection, viewer: Id, ids: &[Id]) -
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let found: std::collections::HashSet<i64> = sqlx::query_scalar(SQL)
-        .bind(viewer.0)
-        .bind(id_list(ids.iter().map(|id| id.0)))
-        .fetch_all(&mut *c)
-        .await
-        .db()?
-        .into_iter()
-        .collect();
+    let found: std::collections::HashSet<i64> =
+        c.all(SQL, params![viewer.0, id_list(ids.iter().map(|id| id.0))])?.into_iter().collect();
     Ok(ids.iter().copied().filter(|id| found.contains(&id.0)).collect())
 }
