@@ -35,7 +35,7 @@ use starling_core::{IdGenerator, StoreError, StoreResult};
 
 use crate::{Homes, StoreOptions};
 use exec::Executor;
-pub(crate) use sql::{FromSqlite, QueryBuilder, Sql, id_list, text_list};
+pub(crate) use sql::{FromSqlite, QueryBuilder, Sql, check_columns, id_list, text_list};
 
 /// How long a connection waits for a lock held by another process (a backup, the `sqlite3`
 /// shell) before giving up. Within this process writers never contend: they queue.

@@ -4,12 +4,31 @@
 //! query costs a bind and a step, not a parse.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Params, Row};
+use rusqlite::{Connection, Params, Row, Statement};
 use starling_core::{StoreError, StoreResult};
 
 /// A value decoded from one result row.
 pub(crate) trait FromSqlite: Sized {
+    /// Checks, once per statement, that its columns are the ones `from_row` reads.
+    fn check(_statement: &Statement<'_>) -> rusqlite::Result<()> {
+        Ok(())
+    }
+
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// Checks that the statement's columns from `first` on are named `names`, in order.
+pub(crate) fn check_columns(statement: &Statement<'_>, first: usize, names: &[&str]) -> rusqlite::Result<()> {
+    for (i, name) in names.iter().enumerate() {
+        let found = statement.column_name(first + i)?;
+        if !found.eq_ignore_ascii_case(name) {
+            return Err(rusqlite::Error::InvalidColumnName(format!(
+                "column {} is `{found}` where `{name}` was expected",
+                first + i
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Single values decode from the first column.
@@ -58,6 +77,7 @@ impl Sql for Connection {
 
     fn all<T: FromSqlite>(&self, sql: &str, params: impl Params) -> StoreResult<Vec<T>> {
         let mut statement = self.prepare_cached(sql).map_err(db_error)?;
+        T::check(&statement).map_err(db_error)?;
         let rows = statement.query_map(params, |r| T::from_row(r)).map_err(db_error)?;
         rows.collect::<rusqlite::Result<Vec<T>>>().map_err(db_error)
     }
@@ -68,6 +88,7 @@ impl Sql for Connection {
 
     fn optional<T: FromSqlite>(&self, sql: &str, params: impl Params) -> StoreResult<Option<T>> {
         let mut statement = self.prepare_cached(sql).map_err(db_error)?;
+        T::check(&statement).map_err(db_error)?;
         let mut rows = statement.query(params).map_err(db_error)?;
         match rows.next().map_err(db_error)? {
             Some(row) => T::from_row(row).map(Some).map_err(db_error),
@@ -182,6 +203,16 @@ mod tests {
         assert!(matches!(c.run("INSERT INTO b (id, a_id) VALUES (1, 9)", []), Err(StoreError::NotFound)));
         assert!(matches!(c.one::<i64>("SELECT id FROM a WHERE id = 5", []), Err(StoreError::NotFound)));
         assert_eq!(c.optional::<String>("SELECT name FROM a WHERE id = ?", [1]).expect("reads"), Some("x".into()));
+    }
+
+    #[test]
+    fn columns_out_of_order_are_caught_before_any_row_is_read() {
+        let c = memory();
+        let statement = c.prepare("SELECT name, id FROM a").expect("prepares");
+        assert!(check_columns(&statement, 0, &["name", "id"]).is_ok());
+        assert!(check_columns(&statement, 1, &["id"]).is_ok());
+        let err = check_columns(&statement, 0, &["id", "name"]).expect_err("out of order");
+        assert!(err.to_string().contains("`name` where `id` was expected"), "{err}");
     }
 
     #[test]
