@@ -6,12 +6,18 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use starling_server::config::{self, PasswordCost, Settings};
+use starling_server::config::{self, HomeTimelines, PasswordCost, Settings};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum HomeTimelinesArg {
+    Auto,
+    Store,
 }
 
 #[derive(Args, Debug)]
@@ -64,6 +70,14 @@ pub struct Options {
     /// runs one node alone, with home timelines in the database.
     #[arg(long, env = "STARLING_REDIS_URL", global = true)]
     redis_url: Option<String>,
+    /// Where home timelines live: `auto` keeps them in Redis when it is configured, in memory
+    /// with embedded SQLite (rebuilt from the database when read after a restart), and in the
+    /// database otherwise; `store` always keeps them in the database.
+    #[arg(long, env = "STARLING_HOME_TIMELINES", value_enum, default_value_t = HomeTimelinesArg::Auto, global = true)]
+    home_timelines: HomeTimelinesArg,
+    /// How many home timelines memory keeps at most; the least recently read go first.
+    #[arg(long, env = "STARLING_MEMORY_HOMES", default_value_t = 20_000, global = true)]
+    memory_homes: usize,
     /// Starts every Redis key Starling writes, so that several deployments can share a Redis.
     #[arg(long, env = "STARLING_REDIS_PREFIX", default_value = "starling:", global = true)]
     redis_prefix: String,
@@ -160,6 +174,12 @@ impl Options {
         settings.lease_ttl = std::time::Duration::from_secs(self.lease_secs);
         settings.redis_url = self.redis_url.clone().filter(|u| !u.trim().is_empty());
         settings.redis_prefix = self.redis_prefix.clone();
+        settings.home_timelines = match self.home_timelines {
+            HomeTimelinesArg::Auto => HomeTimelines::Auto,
+            HomeTimelinesArg::Store => HomeTimelines::Store,
+        };
+        anyhow::ensure!(self.memory_homes >= 1, "STARLING_MEMORY_HOMES must be at least 1");
+        settings.memory_homes = self.memory_homes;
         settings.nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty());
         anyhow::ensure!(
             !self.nats_stream.is_empty()

@@ -230,10 +230,15 @@ impl Api {
 }
 
 fn replay(data_dir: &PathBuf) -> Result<(i32, String), Box<dyn std::error::Error>> {
+    replay_with(data_dir, &[])
+}
+
+fn replay_with(data_dir: &PathBuf, env: &[(&str, &str)]) -> Result<(i32, String), Box<dyn std::error::Error>> {
     let out = Command::new(env!("CARGO_BIN_EXE_starling"))
         .arg("replay")
         .env_clear()
         .env("STARLING_DATA_DIR", data_dir)
+        .envs(env.iter().copied())
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let code = out.status.code().ok_or_else(|| format!("replay died: {}", String::from_utf8_lossy(&out.stderr)))?;
@@ -253,7 +258,9 @@ async fn execute_sql(data_dir: &std::path::Path, sql: &str) -> Result<(), Box<dy
 async fn replay_matches_what_a_busy_server_wrote_and_reports_tampering() -> TestResult {
     use serde_json::json;
     let dir = fresh_dir("replay");
-    let server = start(&dir)?;
+    // Home timelines in the database, where replay can check them too.
+    let homes_in_store = [("STARLING_HOME_TIMELINES", "store")];
+    let server = start_with(&dir, &homes_in_store)?;
     let api = Api { base: format!("http://{}", server.addr), http: reqwest::Client::new() };
     let alice = api.sign_up("alice").await?;
     let bob = api.sign_up("bob").await?;
@@ -288,7 +295,7 @@ async fn replay_matches_what_a_busy_server_wrote_and_reports_tampering() -> Test
 
     let (exit, log) = terminate(server)?;
     assert!(exit.success(), "exit status {exit:?}: {log:?}");
-    let (code, report) = replay(&dir)?;
+    let (code, report) = replay_with(&dir, &homes_in_store)?;
     assert_eq!(code, 0, "{report}");
     assert!(report.lines().any(|l| l == "no differences"), "{report}");
     assert!(report.contains("accounts: 3 live, 3 rebuilt"), "{report}");
@@ -298,7 +305,7 @@ async fn replay_matches_what_a_busy_server_wrote_and_reports_tampering() -> Test
 
     let sql = format!("UPDATE accounts SET followers_count = followers_count + 5 WHERE id = {}", alice.id);
     execute_sql(&dir, &sql).await?;
-    let (code, report) = replay(&dir)?;
+    let (code, report) = replay_with(&dir, &homes_in_store)?;
     assert_eq!(code, 1, "{report}");
     assert!(report.contains("1 difference:"), "{report}");
     let expected = format!("  account {} followers_count: live 7, rebuilt 2", alice.id);
@@ -309,7 +316,7 @@ async fn replay_matches_what_a_busy_server_wrote_and_reports_tampering() -> Test
     execute_sql(&dir, &sql).await?;
     let sql = format!("DELETE FROM home_entries WHERE account_id = {} AND status_id = {kept}", carol.id);
     execute_sql(&dir, &sql).await?;
-    let (code, report) = replay(&dir)?;
+    let (code, report) = replay_with(&dir, &homes_in_store)?;
     assert_eq!(code, 1, "{report}");
     assert!(report.contains("home timelines: 4 live, 5 rebuilt"), "{report}");
     assert!(report.contains("1 difference:"), "{report}");

@@ -16,6 +16,27 @@ pub enum PasswordCost {
     Insecure,
 }
 
+/// Where home timelines are kept, as configured (`STARLING_HOME_TIMELINES`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HomeTimelines {
+    /// The best place the deployment has ([`Settings::home_source`]).
+    #[default]
+    Auto,
+    /// Always in the store's tables, written in each write transaction (ADR 6).
+    Store,
+}
+
+/// Where home timelines are kept ([`Settings::home_source`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HomeSource {
+    /// Sorted sets in Redis, shared by the nodes (ADR 11).
+    Redis,
+    /// This process's memory: a node on its own, with embedded SQLite (ADR 14).
+    Memory,
+    /// The store's tables (ADR 6).
+    Store,
+}
+
 #[derive(Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
@@ -54,8 +75,13 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Starts every Redis key this deployment writes, so that several share one Redis.
     pub redis_prefix: String,
-    /// How many statuses a home timeline in Redis keeps.
+    /// How many statuses a home timeline in Redis or memory keeps.
     pub home_cap: u32,
+    /// Where home timelines are kept (see [`Settings::home_source`]).
+    pub home_timelines: HomeTimelines,
+    /// How many home timelines memory keeps at most (the least recently used go first; a home
+    /// that is not kept is rebuilt from the store when read).
+    pub memory_homes: usize,
     /// NATS with JetStream: every committed event is published there once, when set.
     pub nats_url: Option<String>,
     /// The JetStream stream the events go to; subjects are `<name in lower case>.<event kind>`.
@@ -82,6 +108,7 @@ impl std::fmt::Debug for Settings {
             .field("redis_prefix", &self.redis_prefix)
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("fanout_threshold", &self.fanout_threshold)
+            .field("home_timelines", &self.home_timelines)
             .finish()
     }
 }
@@ -125,9 +152,23 @@ impl Settings {
             redis_url: None,
             redis_prefix: "starling:".to_string(),
             home_cap: starling_core::store::HOME_TIMELINE_CAP,
+            home_timelines: HomeTimelines::Auto,
+            memory_homes: 20_000,
             nats_url: None,
             nats_stream: "STARLING_EVENTS".to_string(),
             pipeline_poll: std::time::Duration::from_secs(1),
+        }
+    }
+
+    /// Where home timelines live: Redis when it is configured; with embedded SQLite (one node
+    /// by construction), this process's memory; otherwise, or when the configuration asks for
+    /// it, the store's own tables.
+    pub fn home_source(&self) -> HomeSource {
+        match (self.home_timelines, &self.redis_url) {
+            (HomeTimelines::Store, _) => HomeSource::Store,
+            (HomeTimelines::Auto, Some(_)) => HomeSource::Redis,
+            (HomeTimelines::Auto, None) if self.database_url.starts_with("sqlite:") => HomeSource::Memory,
+            (HomeTimelines::Auto, None) => HomeSource::Store,
         }
     }
 

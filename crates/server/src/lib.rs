@@ -34,7 +34,7 @@ use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-pub use config::Settings;
+pub use config::{HomeSource, HomeTimelines, Settings};
 pub use starling_store::HomeMode;
 pub use state::AppState;
 
@@ -107,15 +107,15 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn starling_
     Ok(starling_store::connect(&settings.database_url, &store_options(settings)).await?)
 }
 
-/// How the settings open the store. With Redis, home timelines live in Redis (`feeds`, ADR 11)
-/// and the store stops materialising them.
+/// How the settings open the store. With home timelines in Redis or memory (`feeds`, ADR 11,
+/// ADR 14), the store stops materialising them.
 pub fn store_options(settings: &Settings) -> starling_store::StoreOptions {
     starling_store::StoreOptions {
         node_id: settings.node_id.unwrap_or(0),
         fanout_threshold: settings.fanout_threshold,
-        homes: match settings.redis_url {
-            Some(_) => starling_store::HomeMode::Pulled,
-            None => starling_store::HomeMode::Materialised,
+        homes: match settings.home_source() {
+            HomeSource::Redis | HomeSource::Memory => starling_store::HomeMode::Pulled,
+            HomeSource::Store => starling_store::HomeMode::Materialised,
         },
         replica_urls: settings.replica_urls.clone(),
     }
@@ -177,7 +177,7 @@ pub async fn serve(
         let state = state.clone();
         move |stop| maintenance::run(state.clone(), stop)
     }));
-    // Home timelines in Redis, kept by one node at a time.
+    // Home timelines in Redis or memory, kept by one node at a time.
     let feeds = state.feeds.is_some().then(|| {
         let state = state.clone();
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Feeds, workers_stopping.clone(), move |stop| {

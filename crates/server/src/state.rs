@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::JwtKeys;
 use crate::cluster::{self, Cluster, Job};
-use crate::config::Settings;
+use crate::config::{HomeSource, Settings};
 use crate::feeds::Feeds;
 use crate::metrics::LiveStats;
 use crate::realtime::Hub;
@@ -23,7 +23,8 @@ pub struct Inner {
     pub stats: LiveStats,
     pub ids: IdGenerator,
     pub cluster: Cluster,
-    /// Home timelines in Redis, when `redis_url` is set (`feeds`).
+    /// Home timelines in Redis or memory (`feeds`, `Settings::home_source`); `None` when the
+    /// store keeps them.
     pub feeds: Option<Feeds>,
     pub settings: Settings,
     pub jwt: JwtKeys,
@@ -53,11 +54,13 @@ impl AppState {
     pub fn with_cluster(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: Settings, cluster: Cluster) -> AppState {
         let jwt = JwtKeys::new(&settings.jwt_secret, &settings.public_url);
         let (shutdown_tx, shutdown) = watch::channel(false);
-        let feeds = settings.redis_url.as_deref().and_then(|url| {
-            Feeds::new(url, &settings.redis_prefix, settings.home_cap)
+        let feeds = match (settings.home_source(), settings.redis_url.as_deref()) {
+            (HomeSource::Redis, Some(url)) => Feeds::redis(url, &settings.redis_prefix, settings.home_cap)
                 .inspect_err(|e| tracing::error!(error = %e, "home timelines cannot use Redis; the store serves them"))
-                .ok()
-        });
+                .ok(),
+            (HomeSource::Memory, _) => Some(Feeds::memory(settings.home_cap, settings.memory_homes)),
+            _ => None,
+        };
         AppState(Arc::new(Inner {
             store,
             bus,
@@ -100,7 +103,7 @@ pub fn jobs(settings: &Settings) -> Vec<Job> {
     if settings.nats_url.is_some() {
         jobs.push(Job::Publisher);
     }
-    if settings.redis_url.is_some() {
+    if settings.home_source() != HomeSource::Store {
         jobs.push(Job::Feeds);
     }
     jobs

@@ -1,27 +1,35 @@
-//! Home timelines in Redis sorted sets, capped, as Mastodon keeps its feeds (ADR 11), for
-//! deployments with `STARLING_REDIS_URL`. The store then keeps no home tables (`HomeMode::Pulled`).
+//! Home timelines kept outside the store, capped, as Mastodon keeps its feeds: in Redis sorted
+//! sets for deployments with `STARLING_REDIS_URL` (ADR 11), or in this process's memory for a
+//! node on its own with embedded SQLite (ADR 14). The store then keeps no home tables
+//! (`HomeMode::Pulled`).
 //!
 //! * [`worker`] tails the event log as a job (one node at a time) and applies each event to
 //!   the homes that exist: a new status or reblog is added to its recipients' homes, a deleted
 //!   one removed, and a follow or unfollow drops the follower's home so that it is rebuilt.
-//!   Its offset lives in Redis beside the homes, so that a Redis that lost its data has lost
-//!   both: every home is then missing, and the worker follows the log from its end.
-//! * [`read`] serves `GET /api/v1/timelines/home` from Redis once the worker has caught up with
-//!   the log as the request found it, rebuilding a missing home from the store; when the worker
-//!   is behind, or Redis fails or is slow, it answers from the store, which computes the same
-//!   home when read. A request never waits long for Redis.
-//! * [`scripts`]: the Redis commands, Lua scripts mostly, and how ids are stored.
+//!   Its offset lives beside the homes, so that a cache that lost its data (a Redis flushed, a
+//!   process restarted) has lost both: every home is then missing, and the worker follows the
+//!   log from its end.
+//! * [`read`] serves `GET /api/v1/timelines/home` from the cache once the worker has caught up
+//!   with the log as the request found it, rebuilding a missing home from the store; when the
+//!   worker is behind, or Redis fails or is slow, it answers from the store, which computes the
+//!   same home when read. A request never waits long for the cache.
+//! * [`memory`] and [`redis_homes`] (with [`scripts`], its commands) keep the homes with the
+//!   same rules; [`Feeds`] hands each call to the one configured.
 
+pub mod memory;
 pub mod read;
+pub mod redis_homes;
 pub mod scripts;
 pub mod worker;
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use starling_core::page::PageRequest;
 use starling_core::{Id, StoreError};
+
+use memory::MemoryHomes;
+use redis_homes::RedisHomes;
 
 /// How long one Redis command may take, connecting included, before the caller gives up on
 /// Redis (a request then answers from the store; the worker backs off and retries).
@@ -47,72 +55,154 @@ pub(crate) async fn timed<T>(call: impl Future<Output = redis::RedisResult<T>>) 
     }
 }
 
-/// Where the homes live, and what this node counts about reading them.
+/// Where the homes live.
+enum Cache {
+    Redis(RedisHomes),
+    Memory(MemoryHomes),
+}
+
+/// The home timelines, and what this node counts about reading them.
 pub struct Feeds {
-    client: redis::Client,
-    /// Connected on first use (which is inside the runtime), then shared: it multiplexes
-    /// commands over one connection and reconnects by itself.
-    conn: OnceLock<Result<ConnectionManager, String>>,
-    prefix: String,
+    cache: Cache,
+    /// How many ids a home keeps.
     cap: u32,
     pub stats: FeedStats,
 }
 
 impl Feeds {
-    /// `prefix` starts every key (`{prefix}home:{account}`, `{prefix}feeds:offset`); `cap` is
-    /// how many ids a home keeps. Only a malformed URL is an error.
-    pub fn new(url: &str, prefix: &str, cap: u32) -> FeedsResult<Feeds> {
-        Ok(Feeds {
-            client: redis::Client::open(url)?,
-            conn: OnceLock::new(),
-            prefix: prefix.to_string(),
-            cap,
-            stats: FeedStats::default(),
-        })
+    /// Homes in Redis. `prefix` starts every key (`{prefix}home:{account}`,
+    /// `{prefix}feeds:offset`). Only a malformed URL is an error.
+    pub fn redis(url: &str, prefix: &str, cap: u32) -> FeedsResult<Feeds> {
+        Ok(Feeds::with(Cache::Redis(RedisHomes::new(url, prefix)?), cap))
     }
 
-    pub fn home_key(&self, account: Id) -> String {
-        format!("{}home:{account}", self.prefix)
+    /// Homes in this process, at most `max_homes` of them.
+    pub fn memory(cap: u32, max_homes: usize) -> Feeds {
+        Feeds::with(Cache::Memory(MemoryHomes::new(max_homes)), cap)
     }
 
-    pub fn offset_key(&self) -> String {
-        format!("{}feeds:offset", self.prefix)
+    fn with(cache: Cache, cap: u32) -> Feeds {
+        Feeds { cache, cap, stats: FeedStats::default() }
     }
 
-    /// A key to build `account`'s home in, unique to this build.
-    fn scratch_key(&self, account: Id) -> String {
-        format!("{}home:{account}:build:{:016x}", self.prefix, rand::random::<u64>())
+    /// Where the homes live: `redis` or `memory`.
+    pub fn kind(&self) -> &'static str {
+        match self.cache {
+            Cache::Redis(_) => "redis",
+            Cache::Memory(_) => "memory",
+        }
     }
 
     pub fn cap(&self) -> u32 {
         self.cap
     }
 
-    /// A handle on the shared connection.
-    pub fn conn(&self) -> FeedsResult<ConnectionManager> {
-        let conn = self.conn.get_or_init(|| {
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(COMMAND_TIMEOUT))
-                .set_response_timeout(Some(COMMAND_TIMEOUT))
-                .set_number_of_retries(1)
-                .set_max_delay(Duration::from_secs(1));
-            ConnectionManager::new_lazy_with_config(self.client.clone(), config).map_err(|e| e.to_string())
-        });
-        conn.clone().map_err(|e| FeedsError::Redis(redis::RedisError::from((redis::ErrorKind::Io, "connect", e))))
+    /// The Redis side, when the homes are there (for tests and tools that look at the keys).
+    pub fn redis_homes(&self) -> Option<&RedisHomes> {
+        match &self.cache {
+            Cache::Redis(r) => Some(r),
+            Cache::Memory(_) => None,
+        }
+    }
+
+    /// The memory side, when the homes are there.
+    pub fn memory_homes(&self) -> Option<&MemoryHomes> {
+        match &self.cache {
+            Cache::Redis(_) => None,
+            Cache::Memory(m) => Some(m),
+        }
+    }
+
+    /// The worker's offset; `None` when there is none (first start, or the cache lost its data).
+    pub async fn offset(&self) -> FeedsResult<Option<i64>> {
+        match &self.cache {
+            Cache::Redis(r) => r.offset().await,
+            Cache::Memory(m) => Ok(m.offset()),
+        }
+    }
+
+    /// Sets the offset if there is none; the offset afterwards.
+    pub async fn init_offset(&self, seq: i64) -> FeedsResult<Option<i64>> {
+        match &self.cache {
+            Cache::Redis(r) => r.init_offset(seq).await,
+            Cache::Memory(m) => Ok(m.init_offset(seq)),
+        }
+    }
+
+    /// Moves the offset from `from` to `to`, only if it still is `from`: a worker that lost its
+    /// job meanwhile, or whose cache lost its data, must not move it. True when it moved.
+    pub async fn advance(&self, from: i64, to: i64) -> FeedsResult<bool> {
+        match &self.cache {
+            Cache::Redis(r) => r.advance(from, to).await,
+            Cache::Memory(m) => Ok(m.advance(from, to)),
+        }
+    }
+
+    /// Adds `id` to those of `homes` that exist (a missing home stays missing: one id would
+    /// make it look complete), each capped to its newest ids.
+    pub async fn add(&self, homes: &[Id], id: Id) -> FeedsResult<()> {
+        match &self.cache {
+            Cache::Redis(r) => r.add(homes, id, self.cap).await,
+            Cache::Memory(m) => {
+                m.add(homes, id, self.cap);
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes `id` from `homes`.
+    pub async fn remove(&self, homes: &[Id], id: Id) -> FeedsResult<()> {
+        match &self.cache {
+            Cache::Redis(r) => r.remove(homes, id).await,
+            Cache::Memory(m) => {
+                m.remove(homes, id);
+                Ok(())
+            }
+        }
+    }
+
+    /// Drops homes; they are rebuilt when next read.
+    pub async fn forget(&self, homes: &[Id]) -> FeedsResult<()> {
+        match &self.cache {
+            Cache::Redis(r) => r.forget(homes).await,
+            Cache::Memory(m) => {
+                m.forget(homes);
+                Ok(())
+            }
+        }
+    }
+
+    /// One page of `home`'s ids, in the direction `req` walks; `None` when it is missing.
+    pub async fn read(&self, home: Id, req: &PageRequest) -> FeedsResult<Option<Vec<Id>>> {
+        match &self.cache {
+            Cache::Redis(r) => r.read(home, req).await,
+            Cache::Memory(m) => Ok(m.read(home, req)),
+        }
+    }
+
+    /// Installs `home` built from the store's backfill `ids` as of event `seen`, unless it was
+    /// built meanwhile or the worker may have skipped it for events after `seen`. True when
+    /// the home is there afterwards.
+    pub async fn install(&self, home: Id, ids: &[Id], seen: i64) -> FeedsResult<bool> {
+        match &self.cache {
+            Cache::Redis(r) => r.install(home, ids, seen).await,
+            Cache::Memory(m) => Ok(m.install(home, ids, seen, self.cap)),
+        }
     }
 }
 
 /// What this node counts about home reads (also exported as Prometheus counters).
 #[derive(Default)]
 pub struct FeedStats {
-    from_redis: AtomicU64,
+    from_cache: AtomicU64,
     from_store: AtomicU64,
     rebuilds: AtomicU64,
 }
 
 impl FeedStats {
-    pub fn served_from_redis(&self) -> u64 {
-        self.from_redis.load(Ordering::Relaxed)
+    /// Reads served from the cache (Redis or memory).
+    pub fn served_from_cache(&self) -> u64 {
+        self.from_cache.load(Ordering::Relaxed)
     }
 
     pub fn served_from_store(&self) -> u64 {
@@ -123,9 +213,9 @@ impl FeedStats {
         self.rebuilds.load(Ordering::Relaxed)
     }
 
-    fn read_from_redis(&self) {
-        self.from_redis.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("starling_home_reads_total", "source" => "redis").increment(1);
+    fn read_from_cache(&self, kind: &'static str) {
+        self.from_cache.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("starling_home_reads_total", "source" => kind).increment(1);
     }
 
     fn read_from_store(&self) {

@@ -13,12 +13,10 @@ use starling_core::Id;
 use starling_core::event::{Event, EventKind};
 use tokio::sync::watch;
 
-use super::{Feeds, FeedsResult, scripts, timed};
+use super::{Feeds, FeedsResult};
 use crate::state::AppState;
 
 const BATCH: u32 = 256;
-/// Homes per script call: one call must not block Redis for long.
-const KEYS_PER_CALL: usize = 500;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -39,7 +37,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 state.settings.pipeline_poll
             }
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "keeping home timelines in Redis failed; will retry");
+                tracing::warn!(error = %e, retry_in = ?backoff, cache = feeds.kind(), "keeping home timelines failed; will retry");
                 let wait = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 wait
@@ -55,19 +53,18 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 
 /// Applies one batch; true when there was one.
 async fn step(state: &AppState, feeds: &Feeds) -> FeedsResult<bool> {
-    let mut conn = feeds.conn()?;
-    let offset_key = feeds.offset_key();
-    let cursor = match timed(scripts::offset(&mut conn, &offset_key)).await? {
+    let cursor = match feeds.offset().await? {
         Some(cursor) => cursor,
         None => {
-            // No offset: a new deployment, or Redis lost its data (and every home with it).
+            // No offset: a new deployment, or the cache lost its data (and every home with it).
             // Missing homes are rebuilt from the store when read, so the log's past is moot.
             let end = state.store.last_event_seq().await?;
             tracing::info!(
                 end,
-                "no home timeline offset in Redis; homes are rebuilt when read, following the log from here"
+                cache = feeds.kind(),
+                "no home timeline offset; homes are rebuilt when read, following the log from here"
             );
-            timed(scripts::init_offset(&mut conn, &offset_key, end)).await?.unwrap_or(end)
+            feeds.init_offset(end).await?.unwrap_or(end)
         }
     };
     let events = state.store.events_after(cursor, BATCH).await?;
@@ -79,16 +76,17 @@ async fn step(state: &AppState, feeds: &Feeds) -> FeedsResult<bool> {
             tracing::warn!(
                 cursor,
                 end,
-                "the home timeline offset in Redis is past the log's end; following the log from its end"
+                cache = feeds.kind(),
+                "the home timeline offset is past the log's end; following the log from its end"
             );
-            timed(scripts::advance(&mut conn, &offset_key, cursor, end)).await?;
+            feeds.advance(cursor, end).await?;
         }
         return Ok(false);
     };
     for event in &events {
-        apply(state, feeds, &mut conn, event).await?;
+        apply(state, feeds, event).await?;
     }
-    if !timed(scripts::advance(&mut conn, &offset_key, cursor, last)).await? {
+    if !feeds.advance(cursor, last).await? {
         tracing::info!(cursor, last, "the home timeline offset moved elsewhere; reading it again");
     }
     Ok(true)
@@ -98,31 +96,26 @@ fn payload_id(event: &Event, field: &str) -> Option<Id> {
     serde_json::from_value(event.payload.get(field)?.clone()).ok()
 }
 
-async fn apply(
-    state: &AppState,
-    feeds: &Feeds,
-    conn: &mut redis::aio::ConnectionManager,
-    event: &Event,
-) -> FeedsResult<()> {
+async fn apply(state: &AppState, feeds: &Feeds, event: &Event) -> FeedsResult<()> {
     match event.kind {
         EventKind::StatusCreated => {
             if let Some(status) = event.subject_id {
-                deliver(state, feeds, conn, status).await?;
+                deliver(state, feeds, status).await?;
             }
         }
         EventKind::Reblogged => {
             if let Some(reblog) = payload_id(event, "reblog_id") {
-                deliver(state, feeds, conn, reblog).await?;
+                deliver(state, feeds, reblog).await?;
             }
         }
         EventKind::StatusDeleted => {
             if let (Some(status), Some(author)) = (event.subject_id, payload_id(event, "author_id")) {
-                retract(state, feeds, conn, status, author).await?;
+                retract(state, feeds, status, author).await?;
             }
         }
         EventKind::Unreblogged => {
             if let (Some(reblog), Some(reblogger)) = (payload_id(event, "reblog_id"), event.actor_id) {
-                retract(state, feeds, conn, reblog, reblogger).await?;
+                retract(state, feeds, reblog, reblogger).await?;
             }
         }
         // What a follow lets in (or an unfollow takes out) is more than the followee's own
@@ -130,7 +123,7 @@ async fn apply(
         // follower's home from the store gets all of it right, once, when it is next read.
         EventKind::Followed | EventKind::Unfollowed => {
             if let Some(follower) = event.actor_id {
-                timed(scripts::forget(conn, &[feeds.home_key(follower)])).await?;
+                feeds.forget(&[follower]).await?;
             }
         }
         _ => {}
@@ -139,34 +132,16 @@ async fn apply(
 }
 
 /// Adds a new status (or reblog) to the homes of those who see it now.
-async fn deliver(
-    state: &AppState,
-    feeds: &Feeds,
-    conn: &mut redis::aio::ConnectionManager,
-    status: Id,
-) -> FeedsResult<()> {
-    let homes: Vec<String> =
-        state.store.home_recipients(status).await?.into_iter().map(|a| feeds.home_key(a)).collect();
-    for chunk in homes.chunks(KEYS_PER_CALL) {
-        timed(scripts::add(conn, chunk, status, feeds.cap())).await?;
-    }
-    Ok(())
+async fn deliver(state: &AppState, feeds: &Feeds, status: Id) -> FeedsResult<()> {
+    let homes = state.store.home_recipients(status).await?;
+    feeds.add(&homes, status).await
 }
 
 /// Removes a deleted status (or reblog) from its author's home and their followers'. Anyone
 /// else who held it lost it already: their home was dropped when they unfollowed, and reads
 /// filter what no longer exists in any case.
-async fn retract(
-    state: &AppState,
-    feeds: &Feeds,
-    conn: &mut redis::aio::ConnectionManager,
-    status: Id,
-    author: Id,
-) -> FeedsResult<()> {
-    let mut homes = vec![feeds.home_key(author)];
-    homes.extend(state.store.follower_ids(author).await?.into_iter().map(|id| feeds.home_key(id)));
-    for chunk in homes.chunks(KEYS_PER_CALL) {
-        timed(scripts::remove(conn, chunk, status)).await?;
-    }
-    Ok(())
+async fn retract(state: &AppState, feeds: &Feeds, status: Id, author: Id) -> FeedsResult<()> {
+    let mut homes = vec![author];
+    homes.extend(state.store.follower_ids(author).await?);
+    feeds.remove(&homes, status).await
 }

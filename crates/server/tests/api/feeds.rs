@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use starling_core::Id;
 use starling_core::page::PageRequest;
+use starling_server::feeds::redis_homes::RedisHomes;
 use starling_server::feeds::{Feeds, scripts};
 
 use crate::helpers::*;
@@ -37,6 +38,10 @@ fn feeds(app: &TestApp) -> &Feeds {
     app.state.feeds.as_ref().expect("a node with Redis keeps home timelines there")
 }
 
+fn in_redis(app: &TestApp) -> &RedisHomes {
+    feeds(app).redis_homes().expect("the homes are in Redis")
+}
+
 async fn home(app: &TestApp, user: &User, query: &str) -> Vec<String> {
     let (status, list) = app.get(&format!("/api/v1/timelines/home{query}"), Some(&user.token)).await;
     assert_eq!(status, StatusCode::OK, "{list}");
@@ -49,9 +54,9 @@ fn account_id(user: &User) -> Id {
 
 /// The members of a user's home in Redis, oldest first, the marker last.
 async fn redis_home(app: &TestApp, user: &User) -> Vec<String> {
-    let mut conn = feeds(app).conn().expect("connects");
+    let mut conn = in_redis(app).conn().expect("connects");
     redis::cmd("ZRANGE")
-        .arg(feeds(app).home_key(account_id(user)))
+        .arg(in_redis(app).home_key(account_id(user)))
         .arg(0)
         .arg(-1)
         .query_async(&mut conn)
@@ -66,7 +71,7 @@ fn member(id: &str) -> String {
 /// Deletes every key the app wrote under its prefix (as a Redis that lost its data would),
 /// the worker's offset too unless `keep_offset`.
 async fn flush(app: &TestApp, keep_offset: bool) {
-    let feeds = feeds(app);
+    let feeds = in_redis(app);
     let mut conn = feeds.conn().expect("connects");
     let pattern = format!("{}*", feeds.offset_key().trim_end_matches("feeds:offset"));
     let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.expect("KEYS");
@@ -95,7 +100,7 @@ async fn a_post_reaches_followers_homes_in_redis_and_is_served_from_there() -> T
     assert_eq!(home(&app, &carol, "").await, Vec::<String>::new(), "carol follows no one");
     assert_eq!(home(&app, &alice, "").await, [hello]);
     let stats = &feeds(&app).stats;
-    assert_eq!((stats.served_from_redis(), stats.served_from_store()), (4, 0));
+    assert_eq!((stats.served_from_cache(), stats.served_from_store()), (4, 0));
     Ok(())
 }
 
@@ -232,10 +237,10 @@ async fn a_home_lost_from_redis_is_rebuilt_complete() -> TestResult {
     // the worker has started again from the log's end, new posts reach the rebuilt home.
     flush(&app, false).await;
     assert_eq!(home(&app, &bob, "").await, expected);
-    let served = feeds(&app).stats.served_from_redis();
+    let served = feeds(&app).stats.served_from_cache();
     expected.insert(0, app.say(&alice, "after the loss").await);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while feeds(&app).stats.served_from_redis() == served {
+    while feeds(&app).stats.served_from_cache() == served {
         assert!(Instant::now() < deadline, "the home is served from Redis again");
         assert_eq!(home(&app, &bob, "").await, expected);
     }
@@ -259,14 +264,14 @@ async fn with_redis_unreachable_homes_are_served_from_the_store_at_once() -> Tes
     assert_eq!(home(&app, &bob, "").await, [hello]);
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     let stats = &feeds(&app).stats;
-    assert_eq!((stats.served_from_redis(), stats.served_from_store()), (0, 1));
+    assert_eq!((stats.served_from_cache(), stats.served_from_store()), (0, 1));
     Ok(())
 }
 
 #[tokio::test]
 async fn the_scripts_write_only_existing_homes_cap_them_and_install_builds_whole() -> TestResult {
     let Some(url) = redis_url() else { return Ok(()) };
-    let feeds = Feeds::new(&url, &unique_redis_prefix(), 3)?;
+    let feeds = RedisHomes::new(&url, &unique_redis_prefix())?;
     let mut conn = feeds.conn()?;
     let (home, other, offset) = (feeds.home_key(Id(1)), feeds.home_key(Id(2)), feeds.offset_key());
     let reader = conn.clone();

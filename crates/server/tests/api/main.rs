@@ -7,6 +7,7 @@ mod accounts;
 mod errors;
 mod feeds;
 mod mastodon_py;
+mod memory_homes;
 mod nodes;
 mod notifications;
 mod oauth;
