@@ -1,9 +1,14 @@
 //! Many authors posting at once over a follow graph with Zipf follower counts: posts per second,
 //! request latency, and the home timeline entries the fan-out writes.
+//!
+//! Every account reads its home once before the posting starts, as active users would: home
+//! timelines kept in a cache (memory, Redis) are only written for homes that exist. After the
+//! last post is answered, one more home read shows how far the home timeline worker lagged.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::{StreamExt, stream};
 use rand::Rng;
 
 use crate::Common;
@@ -29,6 +34,12 @@ pub async fn run(
         followers[followee] += 1;
     }
     let (users, followers) = (Arc::new(users), Arc::new(followers));
+    let warm: Vec<anyhow::Result<Duration>> = stream::iter(users.iter())
+        .map(|user| api.get(user, "/api/v1/timelines/home?limit=1"))
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    warm.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
     let before = target.usage();
     let samples = closed_loop(concurrency, Duration::from_secs(duration), 1, {
@@ -45,6 +56,9 @@ pub async fn run(
     })
     .await?;
     let after = target.usage();
+    // The most followed account's home: it holds the newest posts of many authors.
+    let busiest = followers.iter().enumerate().max_by_key(|(_, n)| **n).map_or(0, |(i, _)| i);
+    let caught_up = api.get(&users[busiest], "/api/v1/timelines/home?limit=20").await?;
     let (latencies, inserts, errors, wall) =
         (&samples.latencies[0], samples.inserts, samples.errors, samples.wall_seconds);
     let cpu = after.cpu_seconds - before.cpu_seconds;
@@ -59,6 +73,7 @@ pub async fn run(
     report.add("posts_per_second", round(latencies.len() as f64 / wall));
     report.add("post_request", Latencies::of(latencies));
     report.add("timeline_inserts_per_second", round(inserts as f64 / wall));
+    report.add("home_read_after_last_post_ms", round(caught_up.as_secs_f64() * 1000.0));
     report.add("wall_seconds", round(wall));
     report.add("server_cpu_seconds", round(cpu));
     report.add("server_cpu_percent", round(cpu / wall * 100.0));

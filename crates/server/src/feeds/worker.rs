@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures_util::{StreamExt, stream};
 use starling_core::Id;
 use starling_core::event::{Event, EventKind};
 use tokio::sync::watch;
@@ -17,6 +18,8 @@ use super::{Feeds, FeedsResult};
 use crate::state::AppState;
 
 const BATCH: u32 = 256;
+/// Store lookups the worker has in flight at once: enough to keep the read connections busy.
+const LOOKUPS_IN_FLIGHT: usize = 8;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -83,8 +86,12 @@ async fn step(state: &AppState, feeds: &Feeds) -> FeedsResult<bool> {
         }
         return Ok(false);
     };
-    for event in &events {
-        apply(state, feeds, event).await?;
+    // The store lookups (who sees a status) run a few at a time; their results are applied
+    // in log order, so that an add, a removal and a dropped home land as the events did.
+    let lookups: Vec<_> = events.iter().map(|event| change(state, event)).collect();
+    let mut changes = stream::iter(lookups).buffered(LOOKUPS_IN_FLIGHT);
+    while let Some(change) = changes.next().await {
+        change?.apply_to(feeds).await?;
     }
     if !feeds.advance(cursor, last).await? {
         tracing::info!(cursor, last, "the home timeline offset moved elsewhere; reading it again");
@@ -96,52 +103,56 @@ fn payload_id(event: &Event, field: &str) -> Option<Id> {
     serde_json::from_value(event.payload.get(field)?.clone()).ok()
 }
 
-async fn apply(state: &AppState, feeds: &Feeds, event: &Event) -> FeedsResult<()> {
-    match event.kind {
-        EventKind::StatusCreated => {
-            if let Some(status) = event.subject_id {
-                deliver(state, feeds, status).await?;
-            }
+/// What one event does to the homes.
+enum Change {
+    /// Add the status to these homes.
+    Add(Vec<Id>, Id),
+    /// Take the status out of these homes.
+    Remove(Vec<Id>, Id),
+    /// Drop the home, to be rebuilt when read.
+    Forget(Id),
+    None,
+}
+
+impl Change {
+    async fn apply_to(self, feeds: &Feeds) -> FeedsResult<()> {
+        match self {
+            Change::Add(homes, status) => feeds.add(&homes, status).await,
+            Change::Remove(homes, status) => feeds.remove(&homes, status).await,
+            Change::Forget(home) => feeds.forget(&[home]).await,
+            Change::None => Ok(()),
         }
-        EventKind::Reblogged => {
-            if let Some(reblog) = payload_id(event, "reblog_id") {
-                deliver(state, feeds, reblog).await?;
-            }
-        }
-        EventKind::StatusDeleted => {
-            if let (Some(status), Some(author)) = (event.subject_id, payload_id(event, "author_id")) {
-                retract(state, feeds, status, author).await?;
-            }
-        }
-        EventKind::Unreblogged => {
-            if let (Some(reblog), Some(reblogger)) = (payload_id(event, "reblog_id"), event.actor_id) {
-                retract(state, feeds, reblog, reblogger).await?;
-            }
-        }
-        // What a follow lets in (or an unfollow takes out) is more than the followee's own
-        // statuses: replies to them, reblogs of their private statuses. Rebuilding the
-        // follower's home from the store gets all of it right, once, when it is next read.
-        EventKind::Followed | EventKind::Unfollowed => {
-            if let Some(follower) = event.actor_id {
-                feeds.forget(&[follower]).await?;
-            }
-        }
-        _ => {}
     }
-    Ok(())
 }
 
-/// Adds a new status (or reblog) to the homes of those who see it now.
-async fn deliver(state: &AppState, feeds: &Feeds, status: Id) -> FeedsResult<()> {
-    let homes = state.store.home_recipients(status).await?;
-    feeds.add(&homes, status).await
-}
-
-/// Removes a deleted status (or reblog) from its author's home and their followers'. Anyone
-/// else who held it lost it already: their home was dropped when they unfollowed, and reads
-/// filter what no longer exists in any case.
-async fn retract(state: &AppState, feeds: &Feeds, status: Id, author: Id) -> FeedsResult<()> {
-    let mut homes = vec![author];
-    homes.extend(state.store.follower_ids(author).await?);
-    feeds.remove(&homes, status).await
+/// What `event` does to the homes, with what the store says now: a new status (or reblog)
+/// goes to the homes of those who see it now (none, if it was deleted since); a deleted one
+/// leaves its author's home and their followers' (anyone else who held it lost it already:
+/// their home was dropped when they unfollowed, and reads filter what no longer exists in any
+/// case). What a follow lets in (or an unfollow takes out) is more than the followee's own
+/// statuses: replies to them, reblogs of their private statuses. Rebuilding the follower's
+/// home from the store gets all of it right, once, when it is next read.
+async fn change(state: &AppState, event: &Event) -> FeedsResult<Change> {
+    let added = match event.kind {
+        EventKind::StatusCreated => event.subject_id,
+        EventKind::Reblogged => payload_id(event, "reblog_id"),
+        _ => None,
+    };
+    if let Some(status) = added {
+        return Ok(Change::Add(state.store.home_recipients(status).await?, status));
+    }
+    let removed = match event.kind {
+        EventKind::StatusDeleted => event.subject_id.zip(payload_id(event, "author_id")),
+        EventKind::Unreblogged => payload_id(event, "reblog_id").zip(event.actor_id),
+        _ => None,
+    };
+    if let Some((status, author)) = removed {
+        let mut homes = vec![author];
+        homes.extend(state.store.follower_ids(author).await?);
+        return Ok(Change::Remove(homes, status));
+    }
+    Ok(match (event.kind, event.actor_id) {
+        (EventKind::Followed | EventKind::Unfollowed, Some(follower)) => Change::Forget(follower),
+        _ => Change::None,
+    })
 }
