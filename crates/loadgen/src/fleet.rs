@@ -69,6 +69,11 @@ impl Fleet {
         Ok(Fleet { workers, connected, failed, receipts })
     }
 
+    /// CPU seconds the worker processes have used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        self.workers.iter().filter_map(|(child, _)| crate::server::cpu_seconds(child.id()?)).sum()
+    }
+
     /// Closes every stream and waits for the workers to exit.
     pub async fn close(self) {
         for (mut child, mut stdin) in self.workers {

@@ -95,7 +95,7 @@ impl Target {
 /// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ), 100 on Linux.
 const TICKS_PER_SECOND: f64 = 100.0;
 
-fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
     let rest = &stat[stat.rfind(')')? + 2..];

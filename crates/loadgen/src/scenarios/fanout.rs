@@ -24,6 +24,7 @@ pub async fn run(common: &Common, followers: usize, rate: f64, posts: usize) -> 
     let mut fleet = Fleet::open(&target.base, &tokens, common.procs, common.sources).await?;
 
     let before = target.usage();
+    let clients_before = fleet.cpu_seconds();
     let mut sent: HashMap<String, u128> = HashMap::with_capacity(posts);
     let mut request_latencies = Vec::with_capacity(posts);
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
@@ -65,6 +66,7 @@ pub async fn run(common: &Common, followers: usize, rate: f64, posts: usize) -> 
     let wall = last_receipt.duration_since(started).as_secs_f64();
     let after = target.usage();
     let cpu = after.cpu_seconds - before.cpu_seconds;
+    let clients_cpu = fleet.cpu_seconds() - clients_before;
 
     // The latency of a post is that of its last follower: when everyone has it.
     let mut report = Report::new("fanout", common.out.clone());
@@ -79,6 +81,8 @@ pub async fn run(common: &Common, followers: usize, rate: f64, posts: usize) -> 
     report.add("wall_seconds", round(wall));
     report.add("server_cpu_seconds", round(cpu));
     report.add("deliveries_per_server_cpu_second", round(delivery_ms.len() as f64 / cpu.max(1e-9)));
+    // The followers' side shares the cores: what receiving the deliveries cost them.
+    report.add("stream_clients_cpu_seconds", round(clients_cpu));
     fleet.close().await;
     target.stop().await?;
     Ok(report)
