@@ -1,5 +1,7 @@
 //! Micro-benchmarks of the hot paths: rendering a status, building the stream messages of one
-//! event for many connections, writing a status with its fan-out, and reading a home page.
+//! event for many connections, writing a status with its fan-out (into the store's home tables,
+//! or none when homes are kept in memory, and the memory fan-out itself), and reading a home
+//! page.
 //! Run with `cargo bench -p starling-server --bench hot_paths`; the figures are recorded in
 //! docs/benchmarks.md.
 
@@ -11,10 +13,11 @@ use starling_core::model::{Account, NewAccount, NewStatus, Role, Status, Timesta
 use starling_core::page::PageRequest;
 use starling_core::{Id, IdGenerator, Store};
 use starling_server::entities::{Renderer, ViewerState};
+use starling_server::feeds::memory::MemoryHomes;
 use starling_server::realtime::Stream;
 use starling_server::realtime::hub::{FrameCache, frames_for};
 use starling_server::realtime::route::{Audience, Delivery};
-use starling_store::{SqliteStore, StoreOptions};
+use starling_store::{HomeMode, SqliteStore, StoreOptions};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime")
@@ -55,10 +58,17 @@ fn new_status(ids: &IdGenerator, author: &Account, text: &str) -> NewStatus {
 /// A file-backed store (as the server runs it) in a fresh directory, with an author followed
 /// by `followers` accounts.
 async fn store_with_followers(dir: &std::path::Path, followers: usize) -> (SqliteStore, Account, Vec<Account>) {
+    store_with_followers_in(dir, followers, StoreOptions::default()).await
+}
+
+async fn store_with_followers_in(
+    dir: &std::path::Path,
+    followers: usize,
+    options: StoreOptions,
+) -> (SqliteStore, Account, Vec<Account>) {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).expect("a directory");
-    let store =
-        SqliteStore::open(&dir.join("bench.db").to_string_lossy(), &StoreOptions::default()).await.expect("opens");
+    let store = SqliteStore::open(&dir.join("bench.db").to_string_lossy(), &options).await.expect("opens");
     let ids = IdGenerator::new(1);
     let author = store.create_account(new_account(&ids, "author")).await.expect("author");
     let mut fans = Vec::new();
@@ -129,17 +139,45 @@ fn stream_messages(c: &mut Criterion) {
 
 fn fan_out(c: &mut Criterion) {
     let rt = runtime();
-    let mut group = c.benchmark_group("store/create_status_with_followers");
-    group.sample_size(20);
-    for followers in [0usize, 100, 1_000] {
-        let dir = std::env::temp_dir().join(format!("starling-bench-fanout-{}-{followers}", std::process::id()));
-        let (store, author, _) = rt.block_on(store_with_followers(&dir, followers));
-        let ids = IdGenerator::new(3);
-        group.bench_with_input(BenchmarkId::from_parameter(followers), &followers, |b, _| {
-            b.iter(|| rt.block_on(store.create_status(new_status(&ids, &author, "fan-out"))).expect("posts"))
+    for (name, homes) in [
+        ("store/create_status_with_followers", HomeMode::Materialised),
+        ("store/create_status_pulled", HomeMode::Pulled),
+    ] {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(20);
+        for followers in [0usize, 100, 1_000] {
+            let dir = std::env::temp_dir().join(format!("starling-bench-fanout-{}-{followers}", std::process::id()));
+            let options = StoreOptions { homes, ..StoreOptions::default() };
+            let (store, author, _) = rt.block_on(store_with_followers_in(&dir, followers, options));
+            let ids = IdGenerator::new(3);
+            group.bench_with_input(BenchmarkId::from_parameter(followers), &followers, |b, _| {
+                b.iter(|| rt.block_on(store.create_status(new_status(&ids, &author, "fan-out"))).expect("posts"))
+            });
+            rt.block_on(store.close());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        group.finish();
+    }
+}
+
+/// The fan-out with home timelines in memory (ADR 14): one status id into each follower's home.
+fn memory_fan_out(c: &mut Criterion) {
+    let mut group = c.benchmark_group("feeds/memory_add_to_homes");
+    for homes in [100usize, 1_000, 10_000] {
+        let cache = MemoryHomes::new(homes);
+        cache.init_offset(0);
+        let accounts: Vec<Id> = (0..homes as i64).map(Id).collect();
+        let full: Vec<Id> = (0..800).map(Id).collect();
+        for &account in &accounts {
+            cache.install(account, &full, 0, 800);
+        }
+        let mut next = 1_000_000_i64;
+        group.bench_with_input(BenchmarkId::from_parameter(homes), &homes, |b, _| {
+            b.iter(|| {
+                next += 1;
+                cache.add(black_box(&accounts), Id(next), 800);
+            })
         });
-        rt.block_on(store.close());
-        let _ = std::fs::remove_dir_all(&dir);
     }
     group.finish();
 }
@@ -162,5 +200,5 @@ fn home_read(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, render, stream_messages, fan_out, home_read);
+criterion_group!(benches, render, stream_messages, fan_out, memory_fan_out, home_read);
 criterion_main!(benches);
