@@ -92,6 +92,11 @@ impl Target {
     }
 }
 
+/// CPU seconds this process (the load generator) has used so far.
+pub(crate) fn own_cpu_seconds() -> f64 {
+    cpu_seconds(std::process::id()).unwrap_or(0.0)
+}
+
 /// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ), 100 on Linux.
 const TICKS_PER_SECOND: f64 = 100.0;
 

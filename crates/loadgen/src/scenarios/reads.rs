@@ -36,6 +36,7 @@ pub async fn run(
     let ids: Arc<Vec<String>> = Arc::new(written.into_iter().map(|r| r.map(|(id, _)| id)).collect::<Result<_, _>>()?);
 
     let before = target.usage();
+    let own_before = crate::server::own_cpu_seconds();
     let samples = closed_loop(concurrency, Duration::from_secs(duration), 2, {
         let (api, users, ids) = (api.clone(), users.clone(), ids.clone());
         move |client, n| {
@@ -77,6 +78,8 @@ pub async fn run(
     report.add("wall_seconds", round(wall));
     report.add("server_cpu_seconds", round(cpu));
     report.add("server_cpu_percent", round(cpu / wall * 100.0));
+    // The load generator shares the cores: together the two show how busy the machine was.
+    report.add("loadgen_cpu_percent", round((crate::server::own_cpu_seconds() - own_before) / wall * 100.0));
     target.stop().await?;
     Ok(report)
 }

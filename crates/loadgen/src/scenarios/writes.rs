@@ -42,6 +42,7 @@ pub async fn run(
     warm.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
 
     let before = target.usage();
+    let own_before = crate::server::own_cpu_seconds();
     let samples = closed_loop(concurrency, Duration::from_secs(duration), 1, {
         let (api, users, followers) = (api.clone(), users.clone(), followers.clone());
         move |client, n| {
@@ -77,6 +78,8 @@ pub async fn run(
     report.add("wall_seconds", round(wall));
     report.add("server_cpu_seconds", round(cpu));
     report.add("server_cpu_percent", round(cpu / wall * 100.0));
+    // The load generator shares the cores: together the two show how busy the machine was.
+    report.add("loadgen_cpu_percent", round((crate::server::own_cpu_seconds() - own_before) / wall * 100.0));
     target.stop().await?;
     Ok(report)
 }

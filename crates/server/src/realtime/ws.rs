@@ -24,9 +24,11 @@ use crate::state::AppState;
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames and messages from clients are small JSON commands.
 const MAX_MESSAGE: usize = 64 * 1024;
-/// How much a stream reads at a time. Clients send little (commands, pongs), and most streams
-/// sit idle, so a small buffer keeps an idle stream cheap; a larger message still arrives whole.
-const READ_BUFFER: usize = 2 * 1024;
+/// How much a stream reads at a time, and the buffer every stream holds from its start. Clients
+/// send little (a subscribe command is under 100 bytes, a pong a few), and most streams sit
+/// idle, so a small buffer keeps an idle stream cheap; a larger message still arrives whole
+/// (the buffer grows for it).
+const READ_BUFFER: usize = 256;
 
 /// The caller of a streaming endpoint: the token may come from the `Authorization` header,
 /// the `access_token` query parameter, or (browsers cannot set headers on WebSockets) the
