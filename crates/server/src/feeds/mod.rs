@@ -186,7 +186,11 @@ impl Feeds {
     pub async fn install(&self, home: Id, ids: &[Id], seen: i64) -> FeedsResult<bool> {
         match &self.cache {
             Cache::Redis(r) => r.install(home, ids, seen).await,
-            Cache::Memory(m) => Ok(m.install(home, ids, seen, self.cap)),
+            Cache::Memory(m) => {
+                let installed = m.install(home, ids, seen, self.cap);
+                metrics::gauge!("starling_memory_homes").set(m.len() as f64);
+                Ok(installed)
+            }
         }
     }
 }
