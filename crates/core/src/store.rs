@@ -122,6 +122,17 @@ pub trait Store: Send + Sync + 'static {
     /// Appends `token.issued`.
     async fn create_token(&self, token: NewToken) -> StoreResult<TokenRecord>;
     async fn token(&self, id: Id) -> StoreResult<TokenRecord>;
+    /// A token and the account it was issued to (`None` for an app's own token), as every
+    /// authenticated request needs them: one call, which a backend may answer in one trip.
+    /// `NotFound` when either is missing.
+    async fn token_with_account(&self, id: Id) -> StoreResult<(TokenRecord, Option<Account>)> {
+        let token = self.token(id).await?;
+        let account = match token.account_id {
+            Some(account) => Some(self.account(account).await?),
+            None => None,
+        };
+        Ok((token, account))
+    }
     /// Marks the token revoked and appends `token.revoked`; revoking twice is not an error
     /// and logs nothing the second time.
     async fn revoke_token(&self, id: Id) -> StoreResult<Change>;

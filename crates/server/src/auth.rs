@@ -115,6 +115,13 @@ fn invalid() -> ApiError {
 
 /// Resolves a bearer string to its live token, refusing anything forged, expired or revoked.
 pub async fn verify_bearer(state: &AppState, bearer: &str) -> ApiResult<TokenRecord> {
+    let id = token_id(state, bearer)?;
+    let record = found(state.store.token(id).await)?;
+    live(record)
+}
+
+/// The id of the token a bearer string carries, if it is one of ours and unexpired.
+fn token_id(state: &AppState, bearer: &str) -> ApiResult<Id> {
     let data =
         jsonwebtoken::decode::<Claims>(bearer, &state.jwt.decoding, &state.jwt.validation).map_err(|e| {
             match e.kind() {
@@ -128,11 +135,20 @@ pub async fn verify_bearer(state: &AppState, bearer: &str) -> ApiResult<TokenRec
         return Err(invalid());
     }
     let id: Id = data.claims.jti.parse().map_err(|_| invalid())?;
-    let record = match state.store.token(id).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound) => return Err(invalid()),
-        Err(e) => return Err(e.into()),
-    };
+    Ok(id)
+}
+
+/// A store answer about a token: missing means the bearer is no (longer a) valid token.
+fn found<T>(answer: Result<T, StoreError>) -> ApiResult<T> {
+    match answer {
+        Ok(t) => Ok(t),
+        Err(StoreError::NotFound) => Err(invalid()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The token, unless it was revoked or has expired.
+fn live(record: TokenRecord) -> ApiResult<TokenRecord> {
     if record.revoked {
         return Err(ApiError::Unauthorized("The access token was revoked".into()));
     }
@@ -193,16 +209,11 @@ impl Caller {
 
 async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Caller>> {
     let Some(bearer) = bearer_from(&parts.headers, &parts.uri) else { return Ok(None) };
-    let token = verify_bearer(state, &bearer).await?;
+    let id = token_id(state, &bearer)?;
+    // The token and its account in one store call: every authenticated request pays for it.
+    let (token, account) = found(state.store.token_with_account(id).await)?;
+    let token = live(token)?;
     let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
-    let account = match token.account_id {
-        Some(id) => match state.store.account(id).await {
-            Ok(account) => Some(account),
-            Err(StoreError::NotFound) => return Err(invalid()),
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
     Ok(Some(Caller { token, scopes, account }))
 }
 

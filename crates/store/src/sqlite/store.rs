@@ -65,6 +65,14 @@ impl Store for SqliteStore {
         read_conn!(self, |c| accounts::token(c, id))
     }
 
+    async fn token_with_account(&self, id: Id) -> StoreResult<(TokenRecord, Option<Account>)> {
+        read_conn!(self, |c| {
+            let token = accounts::token(c, id)?;
+            let account = token.account_id.map(|account| hydrate::account(c, account.0)).transpose()?;
+            Ok((token, account))
+        })
+    }
+
     async fn revoke_token(&self, id: Id) -> StoreResult<Change> {
         write_tx!(self, |c| accounts::revoke_token(c, id))
     }

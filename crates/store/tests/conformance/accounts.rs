@@ -154,6 +154,9 @@ pub async fn tokens_are_issued_and_revoking_twice_logs_once(store: &dyn Store) {
     assert_eq!(store.token(token.id).await.unwrap(), token);
     let app_token = store.create_token(new_token(&app, None)).await.unwrap();
     assert_eq!(store.token(app_token.id).await.unwrap().account_id, None);
+    assert_eq!(store.token_with_account(token.id).await.unwrap(), (token.clone(), Some(alice.clone())));
+    assert_eq!(store.token_with_account(app_token.id).await.unwrap(), (app_token.clone(), None));
+    assert!(matches!(store.token_with_account(Id(42)).await, Err(StoreError::NotFound)));
 
     assert_eq!(store.revoke_token(token.id).await.unwrap(), Change::Made);
     assert!(store.token(token.id).await.unwrap().revoked);
