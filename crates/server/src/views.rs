@@ -93,6 +93,12 @@ pub async fn render_status(state: &AppState, viewer: Option<&Auth>, status: &Sta
     list.pop().ok_or_else(|| ApiError::Internal("rendering produced no status".into()))
 }
 
+/// Renders a status its author has just created: nobody has favourited or reblogged it yet, so
+/// the viewer's flags need no query.
+pub fn render_new_status(state: &AppState, status: &Status) -> StatusJson {
+    Renderer::new(&state.settings.public_url).status(status, Some(&ViewerState::default()))
+}
+
 /// User text rendered to HTML, with what it refers to.
 pub struct RenderedText {
     pub html: String,

@@ -99,10 +99,11 @@ async fn create(
         None => None,
     };
     let composed = compose(&state, &params).await?;
+    let id = state.ids.next();
     let status = state
         .store
         .create_status(NewStatus {
-            id: state.ids.next(),
+            id,
             account_id: auth.id(),
             app_id: Some(auth.caller.token.app_id),
             text: composed.text,
@@ -118,7 +119,11 @@ async fn create(
             created_at: Timestamp::now(),
         })
         .await?;
-    Ok(Json(json!(views::render_status(&state, Some(&auth), &status).await?)))
+    if status.id != id {
+        // A retry with the same idempotency key: the earlier status, as the caller sees it now.
+        return Ok(Json(json!(views::render_status(&state, Some(&auth), &status).await?)));
+    }
+    Ok(Json(json!(views::render_new_status(&state, &status))))
 }
 
 async fn show(State(state): State<AppState>, auth: MaybeAuth, PathId(id): PathId) -> ApiResult<Json<Value>> {
