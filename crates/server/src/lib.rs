@@ -17,6 +17,7 @@ pub mod paging;
 pub mod params;
 pub mod passwords;
 pub mod realtime;
+pub mod recipients;
 pub mod state;
 pub mod views;
 

@@ -12,6 +12,7 @@ use crate::config::{HomeSource, Settings};
 use crate::feeds::Feeds;
 use crate::metrics::LiveStats;
 use crate::realtime::Hub;
+use crate::recipients::Recipients;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -26,6 +27,8 @@ pub struct Inner {
     /// Home timelines in Redis or memory (`feeds`, `Settings::home_source`); `None` when the
     /// store keeps them.
     pub feeds: Option<Feeds>,
+    /// Whose home shows a status, shared by live delivery and the home timeline cache.
+    pub recipients: Recipients,
     pub settings: Settings,
     pub jwt: JwtKeys,
     /// Becomes `true` when the server starts shutting down: streams close with a close frame.
@@ -69,6 +72,7 @@ impl AppState {
             ids: IdGenerator::new(settings.node_id.unwrap_or(0)),
             cluster,
             feeds,
+            recipients: Recipients::default(),
             jwt,
             settings,
             shutdown,

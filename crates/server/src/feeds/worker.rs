@@ -7,6 +7,7 @@
 //! so a worker that lost its job, or a Redis that lost its data, is never moved past events it
 //! did not apply.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
@@ -106,7 +107,7 @@ fn payload_id(event: &Event, field: &str) -> Option<Id> {
 /// What one event does to the homes.
 enum Change {
     /// Add the status to these homes.
-    Add(Vec<Id>, Id),
+    Add(Arc<[Id]>, Id),
     /// Take the status out of these homes.
     Remove(Vec<Id>, Id),
     /// Drop the home, to be rebuilt when read.
@@ -139,7 +140,7 @@ async fn change(state: &AppState, event: &Event) -> FeedsResult<Change> {
         _ => None,
     };
     if let Some(status) = added {
-        return Ok(Change::Add(state.store.home_recipients(status).await?, status));
+        return Ok(Change::Add(state.recipients.of(&*state.store, status).await?, status));
     }
     let removed = match event.kind {
         EventKind::StatusDeleted => event.subject_id.zip(payload_id(event, "author_id")),

@@ -125,7 +125,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 } else {
                     let payload = rendered(state, &status)?;
                     // Whose home shows it: the store applies the one home rule.
-                    let users = state.store.home_recipients(status.id).await?;
+                    let users = state.recipients.of(&*state.store, status.id).await?.to_vec();
                     out.push(Delivery {
                         event_id: seq,
                         committed_at: event.created_at,
@@ -160,7 +160,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
         EventKind::Reblogged => {
             let reblog_id = serde_json::from_value::<Id>(event.payload["reblog_id"].clone()).ok();
             if let Some(reblog) = status_or_none(state, reblog_id).await? {
-                let users = state.store.home_recipients(reblog.id).await?;
+                let users = state.recipients.of(&*state.store, reblog.id).await?.to_vec();
                 out.push(Delivery {
                     event_id: seq,
                     committed_at: event.created_at,
