@@ -8,7 +8,7 @@ use starling_core::event;
 use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Sql, events, home, hydrate};
+use super::{Sql, events, home, hydrate, id_list};
 use crate::Homes;
 use crate::rows::VersionRow;
 
@@ -42,24 +42,32 @@ fn dedup<T: Clone + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
     items.iter().filter(|i| seen.insert((*i).clone())).cloned().collect()
 }
 
-/// Replaces the mentions and tags of `status` (tags lower-cased, both deduplicated, order kept).
-fn write_mentions_and_tags(c: &Connection, status: i64, mentions: &[Id], tags: &[String]) -> StoreResult<()> {
+/// Replaces the mentions and tags of `status` (tags lower-cased, both deduplicated, order kept);
+/// returns them as written.
+fn write_mentions_and_tags(
+    c: &Connection,
+    status: i64,
+    mentions: &[Id],
+    tags: &[String],
+) -> StoreResult<(Vec<Id>, Vec<String>)> {
     c.run("DELETE FROM mentions WHERE status_id = ?", params![status])?;
     c.run("DELETE FROM status_tags WHERE status_id = ?", params![status])?;
-    for (position, account) in dedup(mentions).into_iter().enumerate() {
+    let mentions = dedup(mentions);
+    for (position, account) in mentions.iter().enumerate() {
         c.run(
             "INSERT INTO mentions (status_id, account_id, position) VALUES (?, ?, ?)",
             params![status, account.0, position as i64],
         )?;
     }
     let lowered: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
-    for (position, tag) in dedup(&lowered).into_iter().enumerate() {
+    let tags = dedup(&lowered);
+    for (position, tag) in tags.iter().enumerate() {
         c.run(
             "INSERT INTO status_tags (status_id, tag, position) VALUES (?, ?, ?)",
             params![status, tag, position as i64],
         )?;
     }
-    Ok(())
+    Ok((mentions, tags))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -135,7 +143,7 @@ pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> Store
         s.language.as_deref(),
         s.created_at,
     )?;
-    write_mentions_and_tags(c, s.id.0, &s.mentions, &s.tags)?;
+    let (mentions, tags) = write_mentions_and_tags(c, s.id.0, &s.mentions, &s.tags)?;
 
     if let Some((parent, _)) = parent {
         c.run("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?", params![parent])?;
@@ -153,10 +161,65 @@ pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> Store
         home::fan_out(c, s.id, homes.threshold)?;
     }
 
-    let status = hydrate::status(c, s.id.0)?;
+    let status = created(c, s, parent, mentions, tags)?;
     let notify = notify_followers(c, &status)?;
     events::append(c, event::status_created(&status, &notify))?;
     Ok(status)
+}
+
+/// The status just written, assembled from what the write knows: a new status has no reblog,
+/// no counts and no edits, so only its author (with the new count), its mentions' usernames
+/// and its application are read, on the single writer's time, instead of the whole status.
+fn created(
+    c: &Connection,
+    s: NewStatus,
+    parent: Option<(i64, i64)>,
+    mentions: Vec<Id>,
+    tags: Vec<String>,
+) -> StoreResult<Status> {
+    let account = hydrate::account(c, s.account_id.0)?;
+    let usernames: Vec<(i64, String)> = if mentions.is_empty() {
+        Vec::new()
+    } else {
+        c.all(
+            "SELECT id, username FROM accounts WHERE id IN (SELECT value FROM json_each(?))",
+            params![id_list(mentions.iter().map(|m| m.0))],
+        )?
+    };
+    let mentions = mentions
+        .into_iter()
+        .filter_map(|id| {
+            let (_, username) = usernames.iter().find(|(found, _)| *found == id.0)?;
+            Some(MentionRef { id, username: username.clone() })
+        })
+        .collect();
+    let application = match s.app_id {
+        Some(app) => c
+            .optional::<(String, Option<String>)>("SELECT name, website FROM apps WHERE id = ?", params![app.0])?
+            .map(|(name, website)| AppRef { name, website }),
+        None => None,
+    };
+    Ok(Status {
+        id: s.id,
+        account,
+        in_reply_to_id: parent.map(|p| Id(p.0)),
+        in_reply_to_account_id: parent.map(|p| Id(p.1)),
+        reblog: None,
+        content: s.content,
+        text: s.text,
+        spoiler_text: s.spoiler_text,
+        sensitive: s.sensitive,
+        visibility: s.visibility,
+        language: s.language,
+        created_at: s.created_at,
+        edited_at: None,
+        replies_count: 0,
+        reblogs_count: 0,
+        favourites_count: 0,
+        mentions,
+        tags,
+        application,
+    })
 }
 
 /// Followers who asked to hear of every post of the author, for a post they may read that is
