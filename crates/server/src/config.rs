@@ -167,7 +167,7 @@ impl Settings {
         match (self.home_timelines, &self.redis_url) {
             (HomeTimelines::Store, _) => HomeSource::Store,
             (HomeTimelines::Auto, Some(_)) => HomeSource::Redis,
-            (HomeTimelines::Auto, None) if self.database_url.starts_with("sqlite:") => HomeSource::Memory,
+            (HomeTimelines::Auto, None) if starling_store::is_sqlite(&self.database_url) => HomeSource::Memory,
             (HomeTimelines::Auto, None) => HomeSource::Store,
         }
     }

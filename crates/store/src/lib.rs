@@ -121,6 +121,11 @@ pub async fn migrate(url: &str) -> Result<(), StoreError> {
     }
 }
 
+/// Whether `url` names the embedded SQLite store (one process by construction).
+pub fn is_sqlite(url: &str) -> bool {
+    scheme(url) == Some("sqlite")
+}
+
 /// `url` without what may be a password: its scheme alone.
 fn redact(url: &str) -> String {
     match scheme(url) {

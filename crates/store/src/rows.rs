@@ -23,7 +23,6 @@ macro_rules! row {
 
         impl $name {
             /// The columns the SQLite decoder reads, in order.
-            #[allow(dead_code)]
             pub(crate) const COLUMNS: &[&str] = &[$(stringify!($field)),*];
         }
 

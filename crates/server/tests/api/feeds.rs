@@ -42,12 +42,6 @@ fn in_redis(app: &TestApp) -> &RedisHomes {
     feeds(app).redis_homes().expect("the homes are in Redis")
 }
 
-async fn home(app: &TestApp, user: &User, query: &str) -> Vec<String> {
-    let (status, list) = app.get(&format!("/api/v1/timelines/home{query}"), Some(&user.token)).await;
-    assert_eq!(status, StatusCode::OK, "{list}");
-    ids(&list)
-}
-
 fn account_id(user: &User) -> Id {
     Id(user.id.parse().expect("numeric account id"))
 }

@@ -238,6 +238,13 @@ impl TestApp {
     }
 }
 
+/// The ids on `user`'s home timeline, with `query` (`?max_id=…`) appended.
+pub async fn home(app: &TestApp, user: &User, query: &str) -> Vec<String> {
+    let (status, list) = app.get(&format!("/api/v1/timelines/home{query}"), Some(&user.token)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{list}");
+    ids(&list)
+}
+
 /// The ids in a JSON list of statuses or accounts.
 pub fn ids(list: &Value) -> Vec<String> {
     list.as_array().map(|a| a.iter().filter_map(|v| v["id"].as_str().map(String::from)).collect()).unwrap_or_default()

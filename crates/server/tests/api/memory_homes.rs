@@ -15,12 +15,6 @@ fn feeds(app: &TestApp) -> &Feeds {
     app.state.feeds.as_ref().expect("a node on SQLite keeps home timelines in memory")
 }
 
-async fn home(app: &TestApp, user: &User, query: &str) -> Vec<String> {
-    let (status, list) = app.get(&format!("/api/v1/timelines/home{query}"), Some(&user.token)).await;
-    assert_eq!(status, StatusCode::OK, "{list}");
-    ids(&list)
-}
-
 /// The ids the memory cache holds for `user`, newest first; `None` when the home is missing.
 fn in_memory(app: &TestApp, user: &User) -> Option<Vec<String>> {
     let homes = feeds(app).memory_homes().expect("the homes are in memory");

@@ -145,18 +145,25 @@ impl Executor {
         }
     }
 
+    fn ensure_open(&self) -> StoreResult<()> {
+        if self.closed.load(Ordering::Relaxed) { Err(closed()) } else { Ok(()) }
+    }
+
+    /// Queues a message for the writer thread.
+    async fn submit(&self, message: WriterMessage) -> StoreResult<()> {
+        self.ensure_open()?;
+        self.writer.send(message).await.map_err(|_| closed())
+    }
+
     /// Runs `work` inside the writer's transaction; answers once it is committed.
     pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(closed());
-        }
         let (reply, answer) = oneshot::channel();
         let call = Box::new(Pending { work: Some(work), result: None, reply });
-        self.writer.send(WriterMessage::Write(call)).await.map_err(|_| closed())?;
+        self.submit(WriterMessage::Write(call)).await?;
         answer.await.map_err(|_| closed())?
     }
 
@@ -166,16 +173,16 @@ impl Executor {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(closed());
-        }
         let (reply, answer) = oneshot::channel();
         let call: ReadCall = Box::new(move |c| {
             let _ = reply.send(guarded(|| work(c)));
         });
         match &self.readers {
-            Some(readers) => readers.send(call).await.map_err(|_| closed())?,
-            None => self.writer.send(WriterMessage::Read(call)).await.map_err(|_| closed())?,
+            Some(readers) => {
+                self.ensure_open()?;
+                readers.send(call).await.map_err(|_| closed())?;
+            }
+            None => self.submit(WriterMessage::Read(call)).await?,
         }
         answer.await.map_err(|_| closed())?
     }
