@@ -8,8 +8,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::chat::NewChatMessage;
 use crate::id::Id;
 use crate::model::{Account, Status, Timestamp};
+use crate::story::NewStory;
 
 pub const SCHEMA_VERSION: i32 = 1;
 
@@ -51,10 +53,28 @@ pub enum EventKind {
     MarkerUpdated,
     #[serde(rename = "account.follow_updated")]
     FollowUpdated,
+    #[serde(rename = "story.created")]
+    StoryCreated,
+    #[serde(rename = "story.deleted")]
+    StoryDeleted,
+    #[serde(rename = "story.viewed")]
+    StoryViewed,
+    #[serde(rename = "story.reacted")]
+    StoryReacted,
+    #[serde(rename = "story.unreacted")]
+    StoryUnreacted,
+    #[serde(rename = "chat.created")]
+    ChatCreated,
+    #[serde(rename = "chat.message")]
+    ChatMessage,
+    #[serde(rename = "chat.read")]
+    ChatRead,
+    #[serde(rename = "chat.left")]
+    ChatLeft,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 27] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -73,6 +93,15 @@ impl EventKind {
         EventKind::NotificationsCleared,
         EventKind::MarkerUpdated,
         EventKind::FollowUpdated,
+        EventKind::StoryCreated,
+        EventKind::StoryDeleted,
+        EventKind::StoryViewed,
+        EventKind::StoryReacted,
+        EventKind::StoryUnreacted,
+        EventKind::ChatCreated,
+        EventKind::ChatMessage,
+        EventKind::ChatRead,
+        EventKind::ChatLeft,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +124,15 @@ impl EventKind {
             EventKind::NotificationsCleared => "notifications.cleared",
             EventKind::MarkerUpdated => "marker.updated",
             EventKind::FollowUpdated => "account.follow_updated",
+            EventKind::StoryCreated => "story.created",
+            EventKind::StoryDeleted => "story.deleted",
+            EventKind::StoryViewed => "story.viewed",
+            EventKind::StoryReacted => "story.reacted",
+            EventKind::StoryUnreacted => "story.unreacted",
+            EventKind::ChatCreated => "chat.created",
+            EventKind::ChatMessage => "chat.message",
+            EventKind::ChatRead => "chat.read",
+            EventKind::ChatLeft => "chat.left",
         }
     }
 
@@ -294,6 +332,70 @@ pub fn marker_updated(account: Id, timeline: &str, last_read_id: Id, at: Timesta
         json!({ "timeline": timeline, "last_read_id": last_read_id }),
         at,
     )
+}
+
+pub fn story_created(story: &NewStory) -> NewEvent {
+    event(
+        EventKind::StoryCreated,
+        Some(story.account_id),
+        Some(story.id),
+        json!({ "text": story.text, "expires_at": story.expires_at.0 }),
+        story.created_at,
+    )
+}
+
+pub fn story_deleted(story: Id, author: Id, actor: Id, at: Timestamp) -> NewEvent {
+    event(EventKind::StoryDeleted, Some(actor), Some(story), json!({ "author_id": author }), at)
+}
+
+/// Only a viewer other than the author records a view.
+pub fn story_viewed(story: Id, author: Id, viewer: Id, at: Timestamp) -> NewEvent {
+    event(EventKind::StoryViewed, Some(viewer), Some(story), json!({ "author_id": author }), at)
+}
+
+pub fn story_reacted(story: Id, author: Id, account: Id, emoji: &str, at: Timestamp) -> NewEvent {
+    event(EventKind::StoryReacted, Some(account), Some(story), json!({ "author_id": author, "emoji": emoji }), at)
+}
+
+pub fn story_unreacted(story: Id, author: Id, account: Id, emoji: &str, at: Timestamp) -> NewEvent {
+    event(EventKind::StoryUnreacted, Some(account), Some(story), json!({ "author_id": author, "emoji": emoji }), at)
+}
+
+/// `participants`: everyone in the chat, the creator included. Chat events name them so that
+/// live delivery (and its replay) reaches the chat as it was when the event happened.
+pub fn chat_created(chat: Id, creator: Id, participants: &[Id], group: bool, at: Timestamp) -> NewEvent {
+    event(
+        EventKind::ChatCreated,
+        Some(creator),
+        Some(chat),
+        json!({ "participants": participants, "group": group }),
+        at,
+    )
+}
+
+pub fn chat_message(message: &NewChatMessage, participants: &[Id]) -> NewEvent {
+    event(
+        EventKind::ChatMessage,
+        Some(message.sender),
+        Some(message.id),
+        json!({ "chat_id": message.chat_id, "participants": participants, "text": message.text }),
+        message.created_at,
+    )
+}
+
+pub fn chat_read(chat: Id, account: Id, last_read_id: Id, participants: &[Id], at: Timestamp) -> NewEvent {
+    event(
+        EventKind::ChatRead,
+        Some(account),
+        Some(chat),
+        json!({ "last_read_id": last_read_id, "participants": participants }),
+        at,
+    )
+}
+
+/// `participants`: those who stay.
+pub fn chat_left(chat: Id, account: Id, participants: &[Id], at: Timestamp) -> NewEvent {
+    event(EventKind::ChatLeft, Some(account), Some(chat), json!({ "participants": participants }), at)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! input (parse, don't validate), the status text parser and renderer, the event vocabulary of
 //! the append-only log, and the `Store` trait that each storage backend implements.
 
+pub mod chat;
 pub mod event;
 pub mod id;
 pub mod model;
@@ -12,6 +13,7 @@ pub mod page;
 pub mod projection;
 pub mod scope;
 pub mod store;
+pub mod story;
 pub mod text;
 pub mod validate;
 

@@ -199,6 +199,18 @@ pub fn derive(event: &Event) -> Derived {
                 out.retractions.push(Retraction::Cleared { recipient: actor, upto_seq: seq });
             }
         }
+        // Stories and chats tell their people live, on the user stream, and keep their own
+        // unread state (views, chat read positions): a notification for each would repeat
+        // them in a list Mastodon clients cannot render.
+        EventKind::StoryCreated
+        | EventKind::StoryDeleted
+        | EventKind::StoryViewed
+        | EventKind::StoryReacted
+        | EventKind::StoryUnreacted
+        | EventKind::ChatCreated
+        | EventKind::ChatMessage
+        | EventKind::ChatRead
+        | EventKind::ChatLeft => {}
         EventKind::MarkerUpdated
         | EventKind::FollowUpdated
         | EventKind::AppCreated

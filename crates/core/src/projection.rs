@@ -122,7 +122,17 @@ impl Projection {
             | EventKind::TokenIssued
             | EventKind::TokenRevoked
             | EventKind::MarkerUpdated
-            | EventKind::FollowUpdated => {}
+            | EventKind::FollowUpdated
+            // Stories and chats have no counter the replay compares.
+            | EventKind::StoryCreated
+            | EventKind::StoryDeleted
+            | EventKind::StoryViewed
+            | EventKind::StoryReacted
+            | EventKind::StoryUnreacted
+            | EventKind::ChatCreated
+            | EventKind::ChatMessage
+            | EventKind::ChatRead
+            | EventKind::ChatLeft => {}
         }
         self.notifications.apply(&notify::derive(event));
     }

@@ -9,12 +9,14 @@
 
 use async_trait::async_trait;
 
+use crate::chat::{Chat, ChatMessage, CreatedChat, NewChat, NewChatMessage};
 use crate::event::Event;
 use crate::id::Id;
 use crate::model::*;
 use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
 use crate::projection::{HomeTimelineCheck, LiveState};
+use crate::story::{NewStory, Story, StoryChange, StoryView};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -305,6 +307,66 @@ pub trait Store: Send + Sync + 'static {
     async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>>;
     /// Sets a marker, bumping its version, and appends `marker.updated`.
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker>;
+
+    // ---- stories ----------------------------------------------------------------------------
+    //
+    // A story past its `expires_at` is gone for every method at once, whether or not
+    // `purge_expired_stories` has removed its rows yet: reads and writes take the current time.
+    // Who may see whose stories is the caller's rule; these only hide expired ones.
+
+    /// Creates a story and appends `story.created`.
+    async fn create_story(&self, story: NewStory) -> StoreResult<Story>;
+    /// The story as `viewer` sees it; `NotFound` when it does not exist or has expired.
+    async fn story(&self, id: Id, viewer: Id, now: Timestamp) -> StoreResult<Story>;
+    /// The unexpired stories of `viewer` and of every account they follow, as `viewer` sees
+    /// them, by account and then oldest first.
+    async fn story_feed(&self, viewer: Id, now: Timestamp) -> StoreResult<Vec<Story>>;
+    /// `account`'s unexpired stories as `viewer` sees them, oldest first.
+    async fn account_stories(&self, account: Id, viewer: Id, now: Timestamp) -> StoreResult<Vec<Story>>;
+    /// Deletes the story with its views and reactions and appends `story.deleted`; returns it
+    /// as it was (seen by `actor`). `NotFound` when it does not exist or has expired.
+    async fn delete_story(&self, id: Id, actor: Id, at: Timestamp) -> StoreResult<Story>;
+    /// Records `viewer`'s first view of the story and appends `story.viewed`. A repeated view,
+    /// or the author's own, writes nothing (`made` is false).
+    async fn view_story(&self, id: Id, viewer: Id, at: Timestamp) -> StoreResult<StoryChange>;
+    /// Who viewed the story and when, newest view first, paged by view. Expired: `NotFound`.
+    async fn story_viewers(&self, id: Id, page: PageRequest, now: Timestamp) -> StoreResult<Page<StoryView>>;
+    /// Adds `account`'s reaction with `emoji` (once per account and emoji) and appends
+    /// `story.reacted`; an existing reaction writes nothing.
+    async fn react_to_story(&self, id: Id, account: Id, emoji: &str, at: Timestamp) -> StoreResult<StoryChange>;
+    /// Removes that reaction if there is one, appending `story.unreacted`.
+    async fn unreact_to_story(&self, id: Id, account: Id, emoji: &str, at: Timestamp) -> StoreResult<StoryChange>;
+    /// Deletes every story expired at `now`, with its views and reactions; returns how many.
+    /// No event: expiry is no one's action, and the stories' own events stay in the log.
+    async fn purge_expired_stories(&self, now: Timestamp) -> StoreResult<u64>;
+
+    // ---- chats ------------------------------------------------------------------------------
+    //
+    // Every method that names a chat answers `NotFound` to anyone who is not one of its
+    // participants, exactly as for a chat that does not exist.
+
+    /// Creates a chat of `creator` and `others` and appends `chat.created`. A chat of two is
+    /// unique per pair: asking again finds it (`made` false, nothing written). `NotFound` when
+    /// one of `others` does not exist.
+    async fn create_chat(&self, chat: NewChat) -> StoreResult<CreatedChat>;
+    async fn chat(&self, id: Id, viewer: Id) -> StoreResult<Chat>;
+    /// The viewer's chats, newest activity first, paged by the id of their last activity.
+    async fn chats(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Chat>>;
+    /// The chat's messages, newest first, paged by message id.
+    async fn chat_messages(&self, chat: Id, viewer: Id, page: PageRequest) -> StoreResult<Page<ChatMessage>>;
+    /// Stores a message, moves the chat's activity and the sender's read position to it, and
+    /// appends `chat.message`. With an idempotency key the sender already used in this chat,
+    /// nothing is written and the first message is returned.
+    async fn send_chat_message(&self, message: NewChatMessage) -> StoreResult<ChatMessage>;
+    /// Moves the viewer's read position forward to `last_read_id` (never back, never past the
+    /// newest message) and appends `chat.read` when it moved. Returns the chat as it is then.
+    async fn mark_chat_read(&self, chat: Id, viewer: Id, last_read_id: Id, at: Timestamp) -> StoreResult<Chat>;
+    /// Takes the viewer out of the chat and appends `chat.left`. Whether a chat may be left
+    /// (only group chats) is the caller's rule.
+    async fn leave_chat(&self, chat: Id, viewer: Id, at: Timestamp) -> StoreResult<()>;
+    /// Everyone who shares at least one chat with `account`, without it: who hears whether it
+    /// is online.
+    async fn chat_partners(&self, account: Id) -> StoreResult<Vec<Id>>;
 
     // ---- event log --------------------------------------------------------------------------
 

@@ -184,9 +184,144 @@ pub fn idempotency_key(s: &str) -> Result<String, Invalid> {
     Ok(s.to_string())
 }
 
+/// The longest emoji sequence accepted, in bytes (the longest standard ones, flags of
+/// subdivisions and families joined by ZWJ, take under 30).
+pub const MAX_EMOJI_BYTES: usize = 64;
+
+const ZWJ: char = '\u{200D}';
+const VARIATION_EMOJI: char = '\u{FE0F}';
+const KEYCAP: char = '\u{20E3}';
+const BLACK_FLAG: char = '\u{1F3F4}';
+const CANCEL_TAG: char = '\u{E007F}';
+
+fn is_regional_indicator(c: char) -> bool {
+    ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
+}
+
+fn is_skin_tone(c: char) -> bool {
+    ('\u{1F3FB}'..='\u{1F3FF}').contains(&c)
+}
+
+fn is_tag(c: char) -> bool {
+    ('\u{E0020}'..='\u{E007E}').contains(&c)
+}
+
+/// Unicode's Extended_Pictographic property, by its blocks: what an emoji sequence is built of.
+fn is_pictographic(c: char) -> bool {
+    let c = c as u32;
+    matches!(
+        c,
+        0xA9 | 0xAE
+            | 0x203C
+            | 0x2049
+            | 0x2122
+            | 0x2139
+            | 0x2194..=0x2199
+            | 0x21A9..=0x21AA
+            | 0x231A..=0x231B
+            | 0x2328
+            | 0x23CF
+            | 0x23E9..=0x23F3
+            | 0x23F8..=0x23FA
+            | 0x24C2
+            | 0x25AA..=0x25AB
+            | 0x25B6
+            | 0x25C0
+            | 0x25FB..=0x25FE
+            | 0x2600..=0x27BF
+            | 0x2934..=0x2935
+            | 0x2B05..=0x2B07
+            | 0x2B1B..=0x2B1C
+            | 0x2B50
+            | 0x2B55
+            | 0x3030
+            | 0x303D
+            | 0x3297
+            | 0x3299
+            | 0x1F000..=0x1F1E5
+            | 0x1F200..=0x1FAFF
+            | 0x1FC00..=0x1FFFD
+    )
+}
+
+/// One element of a ZWJ sequence: a pictograph, then an optional emoji presentation selector
+/// and skin tone. `None` when `chars` does not start with one.
+fn element(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<()> {
+    let first = chars.next()?;
+    if !is_pictographic(first) {
+        return None;
+    }
+    if chars.peek() == Some(&VARIATION_EMOJI) {
+        chars.next();
+    }
+    if chars.peek().copied().is_some_and(is_skin_tone) {
+        chars.next();
+    }
+    Some(())
+}
+
+fn is_emoji_grapheme(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    match chars.as_slice() {
+        // A flag: two regional indicators.
+        [a, b] if is_regional_indicator(*a) && is_regional_indicator(*b) => return true,
+        // A keycap: a digit, `#` or `*`, perhaps the presentation selector, then the keycap.
+        [k, VARIATION_EMOJI, KEYCAP] | [k, KEYCAP] if k.is_ascii_digit() || *k == '#' || *k == '*' => return true,
+        // A subdivision flag: the black flag, tag letters, the cancel tag.
+        [BLACK_FLAG, tags @ .., CANCEL_TAG] if !tags.is_empty() && tags.iter().all(|c| is_tag(*c)) => return true,
+        _ => {}
+    }
+    let mut rest = s.chars().peekable();
+    loop {
+        if element(&mut rest).is_none() {
+            return false;
+        }
+        match rest.next() {
+            None => return true,
+            Some(ZWJ) => continue,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// A reaction: exactly one emoji, as one user-perceived character (a pictograph with its
+/// modifiers, a flag, a keycap, or a sequence joined by zero-width joiners). Surrounding
+/// whitespace is ignored.
+pub fn emoji(s: &str) -> Result<String, Invalid> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > MAX_EMOJI_BYTES || !is_emoji_grapheme(s) {
+        return Err(invalid("emoji must be a single emoji"));
+    }
+    Ok(s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reactions_are_one_emoji() {
+        for good in [
+            "❤️",
+            "❤",
+            "👍",
+            "👍🏽",
+            "🇫🇷",
+            "1️⃣",
+            "#⃣",
+            "👩‍👩‍👧",
+            "🏳️‍🌈",
+            "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+            " 🔥 ",
+        ] {
+            assert!(emoji(good).is_ok(), "{good:?}");
+        }
+        for bad in
+            ["", "a", "1", "👍👍", "❤️x", "🇫", "\u{200D}", "👍\u{200D}", "<3", ":heart:", "\u{FE0F}", "🏴\u{E007F}"]
+        {
+            assert!(emoji(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn usernames_are_letters_digits_and_underscores() {

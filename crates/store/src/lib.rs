@@ -6,6 +6,7 @@
 //! `Arc<dyn Store>` and never learns which one it got.
 
 mod assemble;
+mod extensions;
 pub mod postgres;
 pub mod read_scope;
 mod rows;

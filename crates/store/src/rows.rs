@@ -369,3 +369,39 @@ impl From<LeaseRow> for Lease {
         Lease { name: r.name, holder: r.holder, expires_at: Timestamp(r.expires_at) }
     }
 }
+
+row! {
+    pub(crate) struct StoryRow {
+        pub id: i64,
+        pub account_id: i64,
+        pub text: String,
+        pub created_at: i64,
+        pub expires_at: i64,
+        pub views_count: i64,
+    }
+}
+
+row! {
+    /// A chat with the reading participant's own read position.
+    pub(crate) struct ChatRow {
+        pub id: i64,
+        pub created_by: i64,
+        pub is_group: bool,
+        pub created_at: i64,
+        pub last_activity_id: i64,
+        pub updated_at: i64,
+        pub last_message_id: Option<i64>,
+        pub last_read_id: Option<i64>,
+    }
+}
+
+row! {
+    pub(crate) struct ChatMessageRow {
+        pub id: i64,
+        pub chat_id: i64,
+        pub account_id: i64,
+        pub text: String,
+        pub content: String,
+        pub created_at: i64,
+    }
+}

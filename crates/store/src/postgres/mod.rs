@@ -18,6 +18,7 @@
 //! goes where, `replicas.rs` how a replica is chosen without breaking read-your-writes.
 
 mod accounts;
+mod chats;
 mod events;
 mod home;
 mod hydrate;
@@ -32,6 +33,7 @@ mod replay;
 mod replicas;
 mod statuses;
 mod store;
+mod stories;
 mod timelines;
 
 use std::str::FromStr;

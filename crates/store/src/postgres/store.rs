@@ -16,6 +16,7 @@
 //! the realtime pipeline runs in, so the statuses and followers it looks up are never stale.
 
 use async_trait::async_trait;
+use starling_core::chat::{Chat, ChatMessage, CreatedChat, NewChat, NewChatMessage};
 use starling_core::event::Event;
 use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
@@ -24,6 +25,7 @@ use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
     AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
 };
+use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::{Id, StoreError, StoreResult};
 
 use crate::HomeMode;
@@ -31,8 +33,8 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
-    Db, PostgresStore, events, home, hydrate, interactions, leases, markers, notifications, partitions, replay,
-    statuses, timelines,
+    Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, notifications, partitions, replay,
+    statuses, stories, timelines,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -381,6 +383,89 @@ impl Store for PostgresStore {
 
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
         write_tx!(self, |c| markers::set(c, account, timeline, last_read_id, at))
+    }
+
+    // ---- stories --------------------------------------------------------------------------------
+    //
+    // From the primary: a story is read right after it is viewed or reacted to, and expiry is
+    // measured in seconds, which a lagging replica would blur.
+
+    async fn create_story(&self, story: NewStory) -> StoreResult<Story> {
+        write_tx!(self, |c| stories::create(c, story))
+    }
+
+    async fn story(&self, id: Id, viewer: Id, now: Timestamp) -> StoreResult<Story> {
+        read_conn!(self, |c| stories::story(c, id, viewer, now))
+    }
+
+    async fn story_feed(&self, viewer: Id, now: Timestamp) -> StoreResult<Vec<Story>> {
+        read_conn!(self, |c| stories::feed(c, viewer, now))
+    }
+
+    async fn account_stories(&self, account: Id, viewer: Id, now: Timestamp) -> StoreResult<Vec<Story>> {
+        read_conn!(self, |c| stories::of_account(c, account, viewer, now))
+    }
+
+    async fn delete_story(&self, id: Id, actor: Id, at: Timestamp) -> StoreResult<Story> {
+        write_tx!(self, |c| stories::delete(c, id, actor, at))
+    }
+
+    async fn view_story(&self, id: Id, viewer: Id, at: Timestamp) -> StoreResult<StoryChange> {
+        let view_id = self.ids.next();
+        write_tx!(self, |c| stories::view(c, id, viewer, view_id, at))
+    }
+
+    async fn story_viewers(&self, id: Id, page: PageRequest, now: Timestamp) -> StoreResult<Page<StoryView>> {
+        read_conn!(self, |c| stories::viewers(c, id, page, now))
+    }
+
+    async fn react_to_story(&self, id: Id, account: Id, emoji: &str, at: Timestamp) -> StoreResult<StoryChange> {
+        write_tx!(self, |c| stories::react(c, id, account, emoji, at))
+    }
+
+    async fn unreact_to_story(&self, id: Id, account: Id, emoji: &str, at: Timestamp) -> StoreResult<StoryChange> {
+        write_tx!(self, |c| stories::unreact(c, id, account, emoji, at))
+    }
+
+    async fn purge_expired_stories(&self, now: Timestamp) -> StoreResult<u64> {
+        write_tx!(self, |c| stories::purge_expired(c, now))
+    }
+
+    // ---- chats ----------------------------------------------------------------------------------
+    //
+    // From the primary: a participant expects the message they just sent, or were pushed live,
+    // in the next read.
+
+    async fn create_chat(&self, chat: NewChat) -> StoreResult<CreatedChat> {
+        write_tx!(self, |c| chats::create(c, chat))
+    }
+
+    async fn chat(&self, id: Id, viewer: Id) -> StoreResult<Chat> {
+        read_conn!(self, |c| chats::chat(c, id, viewer))
+    }
+
+    async fn chats(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Chat>> {
+        read_conn!(self, |c| chats::list(c, viewer, page))
+    }
+
+    async fn chat_messages(&self, chat: Id, viewer: Id, page: PageRequest) -> StoreResult<Page<ChatMessage>> {
+        read_conn!(self, |c| chats::messages(c, chat, viewer, page))
+    }
+
+    async fn send_chat_message(&self, message: NewChatMessage) -> StoreResult<ChatMessage> {
+        write_tx!(self, |c| chats::send(c, message))
+    }
+
+    async fn mark_chat_read(&self, chat: Id, viewer: Id, last_read_id: Id, at: Timestamp) -> StoreResult<Chat> {
+        write_tx!(self, |c| chats::mark_read(c, chat, viewer, last_read_id, at))
+    }
+
+    async fn leave_chat(&self, chat: Id, viewer: Id, at: Timestamp) -> StoreResult<()> {
+        write_tx!(self, |c| chats::leave(c, chat, viewer, at))
+    }
+
+    async fn chat_partners(&self, account: Id) -> StoreResult<Vec<Id>> {
+        read_conn!(self, |c| chats::partners(c, account))
     }
 
     // ---- event log ------------------------------------------------------------------------------

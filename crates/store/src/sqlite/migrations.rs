@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "home timelines", include_str!("../../migrations/sqlite/0003_home_timelines.sql")),
     (4, "follow notify", include_str!("../../migrations/sqlite/0004_follow_notify.sql")),
     (5, "leases", include_str!("../../migrations/sqlite/0005_leases.sql")),
+    (6, "stories and chats", include_str!("../../migrations/sqlite/0006_stories_and_chats.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

@@ -8,6 +8,7 @@
 //! its connection's thread (`exec`; ADR 2 and ADR 13).
 
 mod accounts;
+mod chats;
 mod events;
 mod exec;
 mod home;
@@ -22,6 +23,7 @@ mod replay;
 mod sql;
 mod statuses;
 mod store;
+mod stories;
 mod timelines;
 
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 mod accounts;
+mod chats;
 mod events;
 mod home;
 mod leases;
@@ -20,6 +21,7 @@ mod notifications;
 mod pulled;
 mod replay;
 mod statuses;
+mod stories;
 mod timelines;
 
 use std::sync::LazyLock;
@@ -32,6 +34,7 @@ use starling_core::{Id, IdGenerator, Store};
 use starling_store::StoreOptions;
 
 pub use accounts::*;
+pub use chats::*;
 pub use events::*;
 pub use home::*;
 pub use leases::*;
@@ -39,6 +42,7 @@ pub use notifications::*;
 pub use pulled::*;
 pub use replay::*;
 pub use statuses::*;
+pub use stories::*;
 pub use timelines::*;
 
 /// A fresh, empty store for one check.
@@ -127,6 +131,18 @@ macro_rules! conformance_tests {
             home_recipients_follow_the_fan_out_rules,
             a_lease_has_one_holder_until_it_expires_or_is_released,
             leases_are_listed_by_prefix_while_unexpired,
+            // stories
+            a_story_is_created_seen_by_its_author_and_gone_at_expiry,
+            a_view_counts_once_per_viewer_and_never_for_the_author,
+            reactions_are_once_per_account_and_emoji_and_counted_per_emoji,
+            the_story_feed_is_the_viewers_and_their_followees_unexpired_stories,
+            // chats
+            a_chat_of_two_is_unique_per_pair_and_groups_are_not,
+            only_participants_reach_a_chat,
+            messages_are_paged_newest_first_and_move_the_chat_up,
+            an_idempotency_key_sends_a_chat_message_once,
+            read_positions_move_forward_and_count_what_others_wrote,
+            leaving_a_chat_takes_the_participant_out,
         );
         $crate::conformance::conformance_tests!(@with_options $fresh_with, $skip;
             popular_authors_are_merged_into_home_timelines_when_read,

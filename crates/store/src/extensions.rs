@@ -1,0 +1,96 @@
+//! Stories and chats from their rows: the part that is the same for every backend. Each
+//! backend fetches the rows and the related maps in batches, with its own SQL, and hands them
+//! here, as `assemble` does for statuses.
+
+use std::collections::{HashMap, HashSet};
+
+use starling_core::Id;
+use starling_core::chat::{Chat, ChatMessage};
+use starling_core::model::{Account, Timestamp};
+use starling_core::story::{ReactionCount, Story};
+
+use crate::rows::{ChatMessageRow, ChatRow, StoryRow};
+
+/// `(story, emoji, count, whether the viewer is among them)` rows, grouped by story, most used
+/// emoji first and then by emoji, so that the order is stable.
+pub(crate) fn reactions(rows: Vec<(i64, String, i64, bool)>) -> HashMap<i64, Vec<ReactionCount>> {
+    let mut out: HashMap<i64, Vec<ReactionCount>> = HashMap::new();
+    for (story, emoji, count, me) in rows {
+        out.entry(story).or_default().push(ReactionCount { emoji, count, me });
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.emoji.cmp(&b.emoji)));
+    }
+    out
+}
+
+/// The stories of `rows` as `viewer` sees them, in the order of `rows`; a story whose author
+/// vanished is skipped.
+pub(crate) fn stories(
+    rows: Vec<StoryRow>,
+    viewer: i64,
+    accounts: &HashMap<i64, Account>,
+    seen: &HashSet<i64>,
+    mut reactions: HashMap<i64, Vec<ReactionCount>>,
+) -> Vec<Story> {
+    rows.into_iter()
+        .filter_map(|r| {
+            Some(Story {
+                id: Id(r.id),
+                account: accounts.get(&r.account_id)?.clone(),
+                seen: r.account_id == viewer || seen.contains(&r.id),
+                reactions: reactions.remove(&r.id).unwrap_or_default(),
+                text: r.text,
+                created_at: Timestamp(r.created_at),
+                expires_at: Timestamp(r.expires_at),
+                views_count: r.views_count,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn message(row: ChatMessageRow, accounts: &HashMap<i64, Account>) -> Option<ChatMessage> {
+    Some(ChatMessage {
+        id: Id(row.id),
+        chat_id: Id(row.chat_id),
+        account: accounts.get(&row.account_id)?.clone(),
+        text: row.text,
+        content: row.content,
+        created_at: Timestamp(row.created_at),
+    })
+}
+
+/// What a page of chats needs besides their rows, each keyed by chat id.
+pub(crate) struct ChatParts {
+    /// Every participant of each chat, the viewer included.
+    pub members: HashMap<i64, Vec<i64>>,
+    pub accounts: HashMap<i64, Account>,
+    /// The last message of each chat that has one, keyed by message id.
+    pub last_messages: HashMap<i64, ChatMessage>,
+    pub unread: HashMap<i64, i64>,
+}
+
+pub(crate) fn chat(row: ChatRow, viewer: i64, parts: &ChatParts) -> Chat {
+    let others = parts
+        .members
+        .get(&row.id)
+        .map(|ids| ids.iter().filter(|&&id| id != viewer).filter_map(|id| parts.accounts.get(id).cloned()).collect())
+        .unwrap_or_default();
+    Chat {
+        id: Id(row.id),
+        group: row.is_group,
+        created_by: Id(row.created_by),
+        created_at: Timestamp(row.created_at),
+        others,
+        last_activity_id: Id(row.last_activity_id),
+        updated_at: Timestamp(row.updated_at),
+        last_message: row.last_message_id.and_then(|id| parts.last_messages.get(&id).cloned()),
+        unread_count: parts.unread.get(&row.id).copied().unwrap_or(0),
+        last_read_id: row.last_read_id.map(Id),
+    }
+}
+
+/// The key that makes a chat of two unique per pair, whichever of them asks.
+pub(crate) fn pair_key(a: i64, b: i64) -> String {
+    format!("{}:{}", a.min(b), a.max(b))
+}
