@@ -7,6 +7,7 @@ pub use instance::version;
 mod instance;
 mod notifications;
 mod oauth;
+mod openapi;
 mod statuses;
 mod timelines;
 
@@ -24,4 +25,5 @@ pub fn router() -> Router<AppState> {
         .merge(timelines::router())
         .merge(notifications::router())
         .merge(audit::router())
+        .merge(openapi::router())
 }

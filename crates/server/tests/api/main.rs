@@ -11,6 +11,7 @@ mod memory_homes;
 mod nodes;
 mod notifications;
 mod oauth;
+mod openapi;
 mod replicas;
 mod statuses;
 mod streaming;
