@@ -5,8 +5,14 @@
 //! bus lossy by design and the pipeline lossless: a dropped or coalesced announcement costs a
 //! little latency (the next announcement, or the consumers' periodic poll, catches up), never an
 //! event. Across nodes (Redis pub/sub, NATS) the same contract holds.
+//!
+//! The bus also carries signals: small messages for every node that are never stored (someone
+//! is typing, someone came online). A signal reaches the nodes listening when it is sent, at
+//! most once each; one sent while Redis is away is lost, as a signal may be.
 
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch};
 
 mod redis;
 pub use crate::redis::{BadRedisUrl, RedisBus};
@@ -18,7 +24,15 @@ pub trait Bus: Send + Sync + 'static {
     fn announce(&self, seq: i64);
     /// A receiver that wakes whenever something was announced after it last looked.
     fn subscribe(&self) -> Announcements;
+    /// Sends a signal to every node, this one included.
+    fn signal(&self, message: &str);
+    /// The signals sent from now on. A receiver that falls more than [`SIGNAL_BACKLOG`]
+    /// behind loses the oldest (`RecvError::Lagged`).
+    fn signals(&self) -> broadcast::Receiver<Arc<str>>;
 }
+
+/// How many signals may wait for a slow receiver before the oldest are dropped.
+pub const SIGNAL_BACKLOG: usize = 4096;
 
 /// The receiving side of a bus: coalesces announcements, so a slow consumer sees only the
 /// latest one and never falls behind on a queue of wake-ups.
@@ -36,11 +50,12 @@ impl Announcements {
 /// The in-process bus of a single node.
 pub struct LocalBus {
     tx: watch::Sender<u64>,
+    signals: broadcast::Sender<Arc<str>>,
 }
 
 impl Default for LocalBus {
     fn default() -> Self {
-        LocalBus { tx: watch::Sender::new(0) }
+        LocalBus { tx: watch::Sender::new(0), signals: broadcast::Sender::new(SIGNAL_BACKLOG) }
     }
 }
 
@@ -61,6 +76,15 @@ impl Bus for LocalBus {
         let mut rx = self.tx.subscribe();
         rx.mark_unchanged();
         Announcements { rx }
+    }
+
+    fn signal(&self, message: &str) {
+        // No receiver is not an error: nobody is listening for signals now.
+        let _ = self.signals.send(message.into());
+    }
+
+    fn signals(&self) -> broadcast::Receiver<Arc<str>> {
+        self.signals.subscribe()
     }
 }
 
@@ -90,6 +114,19 @@ mod tests {
         assert!(a.changed().await);
         let again = tokio::time::timeout(Duration::from_millis(50), a.changed()).await;
         assert!(again.is_err(), "no queue of stale wake-ups");
+    }
+
+    #[tokio::test]
+    async fn signals_reach_every_receiver_in_order() {
+        let bus = LocalBus::new();
+        let mut a = bus.signals();
+        let mut b = bus.signals();
+        bus.signal("one");
+        bus.signal("two");
+        for rx in [&mut a, &mut b] {
+            assert_eq!(rx.recv().await.ok().as_deref(), Some("one"));
+            assert_eq!(rx.recv().await.ok().as_deref(), Some("two"));
+        }
     }
 
     #[tokio::test]

@@ -17,12 +17,18 @@ use tokio::sync::mpsc;
 use crate::{Announcements, Bus, LocalBus};
 
 const CHANNEL: &str = "starling:log";
+const SIGNALS: &str = "starling:signals";
+/// A signal on Redis starts with its sender's origin, this many hex digits: each node hands
+/// its own signals to its receivers at once, and skips them when Redis echoes them back.
+const ORIGIN_DIGITS: usize = 16;
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 pub struct RedisBus {
     local: std::sync::Arc<LocalBus>,
     outbox: mpsc::UnboundedSender<i64>,
+    signal_outbox: mpsc::UnboundedSender<String>,
+    origin: String,
 }
 
 #[derive(Debug)]
@@ -46,10 +52,13 @@ impl RedisBus {
     pub fn start(url: &str) -> Result<RedisBus, BadRedisUrl> {
         let client = redis::Client::open(url).map_err(|e| BadRedisUrl(e.to_string()))?;
         let local = std::sync::Arc::new(LocalBus::new());
+        let origin = format!("{:0width$x}", rand_origin(), width = ORIGIN_DIGITS);
         let (outbox, rx) = mpsc::unbounded_channel();
+        let (signal_outbox, signal_rx) = mpsc::unbounded_channel();
         tokio::spawn(publish(client.clone(), rx));
-        tokio::spawn(subscribe(client, local.clone()));
-        Ok(RedisBus { local, outbox })
+        tokio::spawn(publish_signals(client.clone(), signal_rx));
+        tokio::spawn(subscribe(client, local.clone(), origin.clone()));
+        Ok(RedisBus { local, outbox, signal_outbox, origin })
     }
 }
 
@@ -63,24 +72,68 @@ impl Bus for RedisBus {
     fn subscribe(&self) -> Announcements {
         self.local.subscribe()
     }
+
+    fn signal(&self, message: &str) {
+        self.local.signal(message);
+        let _ = self.signal_outbox.send(format!("{}{message}", self.origin));
+    }
+
+    fn signals(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<str>> {
+        self.local.signals()
+    }
+}
+
+/// A process-unique origin: the clock's nanoseconds mixed with the process id and an address
+/// that differs per bus, which is plenty to tell a handful of nodes apart.
+fn rand_origin() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one((std::process::id(), std::time::SystemTime::now()))
+}
+
+/// Publishes signals one by one. A signal that fails to go out is dropped, not retried: it
+/// would arrive too late to mean anything.
+async fn publish_signals(client: redis::Client, mut rx: mpsc::UnboundedReceiver<String>) {
+    loop {
+        // Whatever queues up while Redis is away is stale by the time it is back.
+        let mut conn = connect(&client, "signals", || while rx.try_recv().is_ok() {}).await;
+        while let Some(message) = rx.recv().await {
+            let sent: redis::RedisResult<i64> = conn.publish(SIGNALS, message).await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "publishing a signal to Redis failed; reconnecting");
+                break;
+            }
+        }
+        if rx.is_closed() {
+            return;
+        }
+    }
+}
+
+/// A connection to publish on, retried with backoff until Redis answers; `while_waiting` runs
+/// before each wait.
+async fn connect(
+    client: &redis::Client,
+    what: &str,
+    mut while_waiting: impl FnMut(),
+) -> redis::aio::MultiplexedConnection {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        match client.get_multiplexed_async_connection().await {
+            Ok(conn) => return conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "Redis unreachable for {what}; retrying");
+                while_waiting();
+                tokio::time::sleep(backoff).await;
+                backoff = next_backoff(backoff);
+            }
+        }
+    }
 }
 
 async fn publish(client: redis::Client, mut rx: mpsc::UnboundedReceiver<i64>) {
-    let mut backoff = MIN_BACKOFF;
     let mut pending: Option<i64> = None;
     loop {
-        let mut conn = match client.get_multiplexed_async_connection().await {
-            Ok(conn) => {
-                backoff = MIN_BACKOFF;
-                conn
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "Redis unreachable for publishing; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = next_backoff(backoff);
-                continue;
-            }
-        };
+        let mut conn = connect(&client, "publishing", || {}).await;
         loop {
             let seq = match pending.take() {
                 Some(seq) => seq,
@@ -104,7 +157,7 @@ async fn publish(client: redis::Client, mut rx: mpsc::UnboundedReceiver<i64>) {
     }
 }
 
-async fn subscribe(client: redis::Client, local: std::sync::Arc<LocalBus>) {
+async fn subscribe(client: redis::Client, local: std::sync::Arc<LocalBus>, origin: String) {
     let mut backoff = MIN_BACKOFF;
     loop {
         let mut pubsub = match client.get_async_pubsub().await {
@@ -116,7 +169,7 @@ async fn subscribe(client: redis::Client, local: std::sync::Arc<LocalBus>) {
                 continue;
             }
         };
-        if let Err(e) = pubsub.subscribe(CHANNEL).await {
+        if let Err(e) = pubsub.subscribe(&[CHANNEL, SIGNALS]).await {
             tracing::warn!(error = %e, "subscribing on Redis failed; retrying");
             tokio::time::sleep(backoff).await;
             backoff = next_backoff(backoff);
@@ -127,7 +180,16 @@ async fn subscribe(client: redis::Client, local: std::sync::Arc<LocalBus>) {
         local.announce(0);
         let mut messages = pubsub.on_message();
         while let Some(msg) = messages.next().await {
-            local.announce(msg.get_payload::<i64>().unwrap_or(0));
+            if msg.get_channel_name() == SIGNALS {
+                let payload: String = msg.get_payload().unwrap_or_default();
+                match payload.split_at_checked(ORIGIN_DIGITS) {
+                    Some((from, _)) if from == origin => {}
+                    Some((_, message)) => local.signal(message),
+                    None => {}
+                }
+            } else {
+                local.announce(msg.get_payload::<i64>().unwrap_or(0));
+            }
         }
         tracing::warn!("Redis subscription ended; reconnecting");
     }

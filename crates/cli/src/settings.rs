@@ -93,6 +93,12 @@ pub struct Options {
     /// Messages that may wait for one stream connection before it counts as too slow.
     #[arg(long, env = "STARLING_STREAM_QUEUE", default_value_t = 1024, global = true)]
     stream_queue: usize,
+    /// Seconds a story lasts when its author does not say, and the most it may last.
+    #[arg(long, env = "STARLING_STORY_LIFETIME_SECS", default_value_t = 24 * 60 * 60, global = true)]
+    story_lifetime_secs: u64,
+    /// Seconds between purges of expired stories (they vanish from the API at expiry anyway).
+    #[arg(long, env = "STARLING_STORY_SWEEP_SECS", default_value_t = 60, global = true)]
+    story_sweep_secs: u64,
     /// Log filter in `tracing` syntax, e.g. `info` or `starling_server=debug`.
     #[arg(long, env = "STARLING_LOG", default_value = "info", global = true)]
     log: String,
@@ -193,6 +199,10 @@ impl Options {
         settings.stream_ping = std::time::Duration::from_secs(self.stream_ping_secs);
         anyhow::ensure!(self.stream_queue >= 1, "STARLING_STREAM_QUEUE must be at least 1");
         settings.stream_queue = self.stream_queue;
+        anyhow::ensure!(self.story_lifetime_secs >= 1, "STARLING_STORY_LIFETIME_SECS must be at least 1");
+        settings.story_lifetime = std::time::Duration::from_secs(self.story_lifetime_secs);
+        anyhow::ensure!(self.story_sweep_secs >= 1, "STARLING_STORY_SWEEP_SECS must be at least 1");
+        settings.story_sweep = std::time::Duration::from_secs(self.story_sweep_secs);
         Ok(settings)
     }
 }

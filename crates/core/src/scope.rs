@@ -9,7 +9,7 @@ pub const TOP_LEVEL: [&str; 5] = ["read", "write", "follow", "push", "profile"];
 const FOLLOW_GRANTS: [&str; 6] =
     ["read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes"];
 
-const GRANULAR: [&str; 28] = [
+const GRANULAR: [&str; 29] = [
     "read:accounts",
     "read:blocks",
     "read:bookmarks",
@@ -38,6 +38,7 @@ const GRANULAR: [&str; 28] = [
     "write:reports",
     "write:statuses",
     "write:chats",
+    "write:stories",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl Scopes {
     pub fn parse(s: &str) -> Result<Scopes, UnknownScope> {
         let mut out: Vec<String> = Vec::new();
         for part in s.split([' ', ',', '+']).filter(|p| !p.is_empty()) {
-            if !TOP_LEVEL.contains(&part) && !GRANULAR.contains(&part) && part != "write:stories" {
+            if !TOP_LEVEL.contains(&part) && !GRANULAR.contains(&part) {
                 return Err(UnknownScope(part.to_string()));
             }
             if !out.iter().any(|p| p == part) {

@@ -354,6 +354,9 @@ pub trait Store: Send + Sync + 'static {
     async fn chats(&self, viewer: Id, page: PageRequest) -> StoreResult<Page<Chat>>;
     /// The chat's messages, newest first, paged by message id.
     async fn chat_messages(&self, chat: Id, viewer: Id, page: PageRequest) -> StoreResult<Page<ChatMessage>>;
+    /// One message, whoever asks: for live delivery, which reaches the participants the
+    /// message's event names. Clients go through `chat_messages`.
+    async fn chat_message(&self, id: Id) -> StoreResult<ChatMessage>;
     /// Stores a message, moves the chat's activity and the sender's read position to it, and
     /// appends `chat.message`. With an idempotency key the sender already used in this chat,
     /// nothing is written and the first message is returned.

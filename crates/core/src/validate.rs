@@ -184,6 +184,22 @@ pub fn idempotency_key(s: &str) -> Result<String, Invalid> {
     Ok(s.to_string())
 }
 
+/// The longest chat message, in characters.
+pub const MAX_CHAT_MESSAGE: usize = 5000;
+
+/// The text of a story or a chat message: not blank, at most `max` characters, kept as
+/// written (trailing whitespace aside).
+pub fn short_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
+    let s = s.trim_end();
+    if s.trim().is_empty() {
+        return Err(invalid(format!("{field} can't be blank")));
+    }
+    if s.chars().count() > max {
+        return Err(invalid(format!("{field} is too long (maximum is {max} characters)")));
+    }
+    Ok(s.to_string())
+}
+
 /// The longest emoji sequence accepted, in bytes (the longest standard ones, flags of
 /// subdivisions and families joined by ZWJ, take under 30).
 pub const MAX_EMOJI_BYTES: usize = 64;
@@ -298,6 +314,14 @@ pub fn emoji(s: &str) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_texts_are_not_blank_nor_too_long() {
+        assert_eq!(short_text("text", "hi there  ", 10).ok(), Some("hi there".to_string()));
+        assert!(short_text("text", "  \n ", 10).is_err());
+        assert!(short_text("text", &"é".repeat(11), 10).is_err());
+        assert!(short_text("text", &"é".repeat(10), 10).is_ok());
+    }
 
     #[test]
     fn reactions_are_one_emoji() {

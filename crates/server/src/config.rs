@@ -89,6 +89,11 @@ pub struct Settings {
     /// How often the event pipeline looks at the log without being told to, so that writes
     /// by other processes are never left waiting for an announcement.
     pub pipeline_poll: std::time::Duration,
+    /// How long a story lasts when its author does not say, and the longest it may last.
+    pub story_lifetime: std::time::Duration,
+    /// How often expired stories are purged. They vanish from every endpoint at expiry
+    /// whatever this is; purging only frees their rows.
+    pub story_sweep: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -157,6 +162,8 @@ impl Settings {
             nats_url: None,
             nats_stream: "STARLING_EVENTS".to_string(),
             pipeline_poll: std::time::Duration::from_secs(1),
+            story_lifetime: std::time::Duration::from_secs(24 * 60 * 60),
+            story_sweep: std::time::Duration::from_secs(60),
         }
     }
 

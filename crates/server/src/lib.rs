@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod entities;
 pub mod error;
+pub mod extension_entities;
 pub mod feeds;
 pub mod maintenance;
 pub mod metrics;
@@ -185,6 +186,13 @@ pub async fn serve(
             feeds::worker::run(state.clone(), stop)
         }))
     });
+    // Typing and presence: every node, for its own connections.
+    let signals = tokio::spawn(realtime::signals::run(state.clone(), state.shutdown.clone()));
+    // Expired stories are gone from every read at once; purging them frees their rows.
+    let stories = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
+        let state = state.clone();
+        move |stop| maintenance::sweep_stories(state.clone(), stop)
+    }));
     let nats = state.settings.nats_url.clone().map(|url| {
         let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {
@@ -205,6 +213,8 @@ pub async fn serve(
     stop_workers.send_replace(true);
     let _ = pipeline.await;
     let _ = upkeep.await;
+    let _ = stories.await;
+    let _ = signals.await;
     if let Some(nats) = nats {
         let _ = nats.await;
     }

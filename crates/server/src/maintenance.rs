@@ -33,3 +33,23 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
 }
+
+/// Purges expired stories every `story_sweep`. A story is gone from every endpoint the moment
+/// it expires (reads compare with the clock); this only frees its rows, with its views and
+/// reactions. Its events stay in the log.
+pub async fn sweep_stories(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match state.store.purge_expired_stories(Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(purged) => {
+                metrics::counter!("starling_stories_purged_total").increment(purged);
+                tracing::info!(purged, "purged expired stories");
+            }
+            Err(e) => tracing::error!(error = %e, "purging expired stories failed; will retry"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(state.settings.story_sweep) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

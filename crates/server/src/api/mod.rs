@@ -3,12 +3,14 @@
 mod accounts;
 mod apps;
 mod audit;
+mod chats;
 pub use instance::version;
 mod instance;
 mod notifications;
 mod oauth;
 mod openapi;
 mod statuses;
+mod stories;
 mod timelines;
 
 use axum::Router;
@@ -25,5 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(timelines::router())
         .merge(notifications::router())
         .merge(audit::router())
+        .merge(stories::router())
+        .merge(chats::router())
         .merge(openapi::router())
 }

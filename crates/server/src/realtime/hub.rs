@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::ws::Utf8Bytes;
 use starling_core::Id;
 use starling_core::model::Timestamp;
-use tokio::sync::{Mutex, Notify, mpsc, watch};
+use tokio::sync::{Mutex, Notify, broadcast, mpsc, watch};
 
 use super::route::{Audience, Delivery};
 use super::stream::Stream;
@@ -21,6 +21,9 @@ pub enum Frame {
     /// One message. `text` is the whole WebSocket message, serialised once for every
     /// connection it goes to (a clone shares it); SSE sends `event` and `payload` as they are.
     Message { event_id: i64, committed_at: Timestamp, event: &'static str, payload: Arc<str>, text: Utf8Bytes },
+    /// A signal (typing, presence): never stored, so it has no `event_id` and is not replayed
+    /// to a client that resumes.
+    Signal { event: &'static str, payload: Arc<str>, text: Utf8Bytes },
     /// The connection must close with this reason.
     Close(&'static str),
 }
@@ -71,6 +74,8 @@ struct Registry {
     conns: HashMap<u64, Conn>,
     /// The last event sequence whose deliveries were pushed.
     processed: i64,
+    /// How many connections each signed-in account has open here.
+    online: HashMap<Id, u32>,
 }
 
 pub struct Hub {
@@ -78,8 +83,14 @@ pub struct Hub {
     next_id: AtomicU64,
     processed_tx: watch::Sender<i64>,
     connections_tx: watch::Sender<usize>,
+    /// `(account, online)` whenever an account's first connection here opens or its last
+    /// closes.
+    presence_tx: broadcast::Sender<(Id, bool)>,
     queue_capacity: usize,
 }
+
+/// How many presence changes may wait for the task that announces them.
+const PRESENCE_BACKLOG: usize = 4096;
 
 /// A registered connection: its id, its queue, and the last sequence already pushed when it
 /// registered (a resuming client needs everything after its own last id up to that one
@@ -130,6 +141,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             processed_tx: watch::Sender::new(0),
             connections_tx: watch::Sender::new(0),
+            presence_tx: broadcast::Sender::new(PRESENCE_BACKLOG),
             queue_capacity: queue_capacity.max(1),
         }
     }
@@ -140,14 +152,62 @@ impl Hub {
         let kicked = Arc::new(Notify::new());
         let mut registry = self.registry.lock().await;
         registry.conns.insert(id, Conn { user, streams, tx, kicked: kicked.clone() });
+        if let Some(user) = user {
+            let count = registry.online.entry(user).or_default();
+            *count += 1;
+            if *count == 1 {
+                let _ = self.presence_tx.send((user, true));
+            }
+        }
         self.connections_tx.send_replace(registry.conns.len());
         Registration { id, rx, live_from: registry.processed, kicked }
     }
 
     pub async fn unregister(&self, id: u64) {
         let mut registry = self.registry.lock().await;
-        registry.conns.remove(&id);
+        Self::forget(&mut registry, id, &self.presence_tx);
         self.connections_tx.send_replace(registry.conns.len());
+    }
+
+    /// Takes a connection out of the registry, noting when its account has none left here.
+    fn forget(registry: &mut Registry, id: u64, presence: &broadcast::Sender<(Id, bool)>) -> Option<Conn> {
+        let conn = registry.conns.remove(&id)?;
+        if let Some(user) = conn.user
+            && let Some(count) = registry.online.get_mut(&user)
+        {
+            *count -= 1;
+            if *count == 0 {
+                registry.online.remove(&user);
+                let _ = presence.send((user, false));
+            }
+        }
+        Some(conn)
+    }
+
+    /// Presence changes of this node's accounts from now on.
+    pub fn presence(&self) -> broadcast::Receiver<(Id, bool)> {
+        self.presence_tx.subscribe()
+    }
+
+    /// The accounts with at least one connection here.
+    pub async fn online(&self) -> Vec<Id> {
+        self.registry.lock().await.online.keys().copied().collect()
+    }
+
+    /// Pushes a signal to the `user` streams of `recipients` (sorted). A connection whose queue
+    /// is full misses it rather than being dropped: a signal is worth less than the messages
+    /// it would push out.
+    pub async fn signal(&self, event: &'static str, recipients: &[Id], payload: Arc<str>) {
+        let text = serde_json::json!({ "stream": ["user"], "event": event, "payload": &*payload }).to_string();
+        let frame = Arc::new(Frame::Signal { event, payload, text: Utf8Bytes::from(text) });
+        let registry = self.registry.lock().await;
+        for conn in registry.conns.values() {
+            let listening =
+                conn.user.is_some_and(|u| recipients.binary_search(&u).is_ok()) && conn.streams.contains(&Stream::User);
+            if listening {
+                let _ = conn.tx.try_send(frame.clone());
+            }
+        }
     }
 
     pub async fn set_streams(&self, id: u64, streams: Vec<Stream>) {
@@ -187,7 +247,7 @@ impl Hub {
         }
         let evicted = too_slow.len() as u64;
         for id in too_slow {
-            if let Some(conn) = registry.conns.remove(&id) {
+            if let Some(conn) = Self::forget(&mut registry, id, &self.presence_tx) {
                 // The queue is full, so a close request cannot wait in it: the connection's
                 // task is told directly and closes the socket without draining the backlog.
                 tracing::warn!(connection = id, "stream client too slow; disconnecting");

@@ -12,9 +12,11 @@
 //! reconnects with the last one it saw gets what it missed replayed from the log by the same
 //! routing code, then live messages, in order and without duplicates.
 
+pub mod extensions;
 pub mod hub;
 pub mod pipeline;
 pub mod route;
+pub mod signals;
 pub mod sse;
 pub mod stream;
 pub mod ws;

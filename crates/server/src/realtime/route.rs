@@ -8,6 +8,7 @@ use starling_core::model::{Status, Timestamp, Visibility};
 use starling_core::notify::Notification;
 use starling_core::{Id, StoreError};
 
+use super::extensions;
 use crate::entities::{Renderer, ViewerState};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -220,6 +221,14 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 }
             }
         }
+        EventKind::StoryCreated
+        | EventKind::StoryDeleted
+        | EventKind::StoryViewed
+        | EventKind::StoryReacted
+        | EventKind::ChatCreated
+        | EventKind::ChatMessage
+        | EventKind::ChatRead
+        | EventKind::ChatLeft => out.extend(extensions::route(state, event).await?),
         _ => {}
     }
     let renderer = Renderer::new(&state.settings.public_url);

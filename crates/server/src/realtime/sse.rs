@@ -83,6 +83,8 @@ fn to_event(frame: &Frame) -> Option<Event> {
         Frame::Message { event_id, event, payload, .. } => {
             Some(Event::default().event(*event).id(event_id.to_string()).data(&**payload))
         }
+        // No id: a browser's EventSource would otherwise resume from it after a reconnect.
+        Frame::Signal { event, payload, .. } => Some(Event::default().event(*event).data(&**payload)),
         Frame::Close(_) => None,
     }
 }

@@ -141,12 +141,17 @@ fn send_message(socket: &mut WebSocket, message: Message) -> Pin<Box<dyn Future<
 
 /// Writes one message frame, counting its delivery; `false` when the socket is gone.
 async fn deliver(state: &AppState, socket: &mut WebSocket, frame: &Frame) -> bool {
-    let Frame::Message { committed_at, text, .. } = frame else { return true };
-    let sent = send(socket, text.clone()).await;
-    if sent {
-        state.stats.delivered(*committed_at);
+    match frame {
+        Frame::Message { committed_at, text, .. } => {
+            let sent = send(socket, text.clone()).await;
+            if sent {
+                state.stats.delivered(*committed_at);
+            }
+            sent
+        }
+        Frame::Signal { text, .. } => send(socket, text.clone()).await,
+        Frame::Close(_) => true,
     }
-    sent
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {

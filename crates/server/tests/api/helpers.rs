@@ -291,6 +291,17 @@ impl WsClient {
         }
     }
 
+    /// The next message whose event is one of `events`, skipping any other (such as the
+    /// presence signals a chat's participants cause by connecting).
+    pub async fn next_of(&mut self, events: &[&str]) -> StreamMessage {
+        loop {
+            let msg = self.next().await;
+            if events.contains(&msg.event.as_str()) {
+                return msg;
+            }
+        }
+    }
+
     pub async fn send_json(&mut self, v: Value) {
         use futures_util::SinkExt;
         self.socket

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod chats;
 mod errors;
 mod feeds;
 mod mastodon_py;
@@ -14,5 +15,6 @@ mod oauth;
 mod openapi;
 mod replicas;
 mod statuses;
+mod stories;
 mod streaming;
 mod timelines;

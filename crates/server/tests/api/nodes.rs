@@ -57,6 +57,61 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
     Ok(())
 }
 
+#[tokio::test]
+async fn typing_and_presence_cross_nodes_through_redis() -> TestResult {
+    let Some(url) = redis_url() else { return Ok(()) };
+    let prefix = unique_redis_prefix();
+    let mut a = spawn_app_with(|s| {
+        s.redis_url = Some(url.clone());
+        s.redis_prefix = prefix.clone();
+        s.node_id = Some(1);
+    })
+    .await;
+    let dir = a.share_dir();
+    let b = spawn_app_in(dir, |s| {
+        s.redis_url = Some(url.clone());
+        s.redis_prefix = prefix.clone();
+        s.node_id = Some(2);
+    })
+    .await;
+    let alice = a.sign_up("alice").await;
+    let bob = b.sign_up("bob").await;
+    let (status, chat) =
+        a.post("/api/v1/chats", Some(&alice.token), serde_json::json!({"account_ids": [bob.id]})).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{chat}");
+    let chat = chat["id"].as_str().unwrap_or_default().to_string();
+    let user = |u: &User| format!("stream=user&access_token={}", u.token);
+    let mut alice_stream = a.stream(&user(&alice)).await;
+
+    // Bob's first connection anywhere: alice, on the other node, hears he is online.
+    let bob_on_b = b.stream(&user(&bob)).await;
+    let online = alice_stream.next_of(&["chat.presence"]).await;
+    assert_eq!(online.json(), serde_json::json!({"account_id": bob.id, "online": true}));
+    // Typing on node B reaches alice on node A; it is stored nowhere.
+    let before = a.state.store.last_event_seq().await?;
+    let (status, _) = b.post(&format!("/api/v1/chats/{chat}/typing"), Some(&bob.token), serde_json::json!({})).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let typing = alice_stream.next_of(&["chat.typing"]).await;
+    assert_eq!(typing.json()["account"]["id"], bob.id.as_str());
+    assert_eq!(a.state.store.last_event_seq().await?, before);
+
+    // Still online while any node has him: closing node B's connection after opening one on
+    // node A changes nothing; closing that one too makes him offline.
+    let bob_on_a = a.stream(&user(&bob)).await;
+    drop(bob_on_b);
+    tokio::time::timeout(std::time::Duration::from_secs(10), b.state.hub.wait_connections(|n| *n == 0)).await?;
+    // Node B's signals arrive in the order it sent them: were it to announce bob offline, that
+    // would come before this typing signal, which it sends after a pause for the announcement.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    b.post(&format!("/api/v1/chats/{chat}/typing"), Some(&bob.token), serde_json::json!({})).await;
+    let next = alice_stream.next_of(&["chat.presence", "chat.typing"]).await;
+    assert_eq!(next.event, "chat.typing", "bob is still online on node A: {:?}", next.payload);
+    drop(bob_on_a);
+    let offline = alice_stream.next_of(&["chat.presence"]).await;
+    assert_eq!(offline.json(), serde_json::json!({"account_id": bob.id, "online": false}));
+    Ok(())
+}
+
 fn nats_url() -> Option<String> {
     match std::env::var("STARLING_TEST_NATS_URL") {
         Ok(url) => Some(url),

@@ -201,7 +201,7 @@ pub(crate) async fn messages(
     Ok(Page::from_fetched(&request, fetched))
 }
 
-async fn message(c: &mut PgConnection, id: Id) -> StoreResult<ChatMessage> {
+pub(crate) async fn message(c: &mut PgConnection, id: Id) -> StoreResult<ChatMessage> {
     let rows = messages_by_ids(c, &[id.0]).await?;
     let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.account_id))).await?;
     rows.into_iter().find_map(|r| extensions::message(r, &accounts)).ok_or(StoreError::NotFound)

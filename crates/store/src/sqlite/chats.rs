@@ -160,7 +160,7 @@ pub(crate) fn messages(c: &Connection, chat: Id, viewer: Id, request: PageReques
     Ok(Page::from_fetched(&request, fetched))
 }
 
-fn message(c: &Connection, id: Id) -> StoreResult<ChatMessage> {
+pub(crate) fn message(c: &Connection, id: Id) -> StoreResult<ChatMessage> {
     let rows = messages_by_ids(c, &[id.0])?;
     let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.account_id)))?;
     rows.into_iter().find_map(|r| extensions::message(r, &accounts)).ok_or(StoreError::NotFound)

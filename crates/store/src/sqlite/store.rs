@@ -408,6 +408,10 @@ impl Store for SqliteStore {
         read_conn!(self, |c| chats::messages(c, chat, viewer, page))
     }
 
+    async fn chat_message(&self, id: Id) -> StoreResult<ChatMessage> {
+        read_conn!(self, |c| chats::message(c, id))
+    }
+
     async fn send_chat_message(&self, message: NewChatMessage) -> StoreResult<ChatMessage> {
         write_tx!(self, |c| chats::send(c, message))
     }

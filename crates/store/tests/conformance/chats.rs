@@ -133,6 +133,8 @@ pub async fn an_idempotency_key_sends_a_chat_message_once(store: &dyn Store) {
     let seq = store.last_event_seq().await.unwrap();
     let retry = store.send_chat_message(keyed("once")).await.unwrap();
     assert_eq!(retry.id, first.id);
+    assert_eq!(store.chat_message(first.id).await.unwrap(), first, "a message reads back as it was sent");
+    assert!(matches!(store.chat_message(id()).await, Err(StoreError::NotFound)));
     assert_eq!(store.last_event_seq().await.unwrap(), seq, "a retry writes nothing");
     // Keys are the sender's: the same key from someone else is another message.
     let other = NewChatMessage { idempotency_key: Some("k-1".into()), ..message(chat.id, bob.id, "mine") };
