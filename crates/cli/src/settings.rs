@@ -99,6 +99,9 @@ pub struct Options {
     /// Seconds between purges of expired stories (they vanish from the API at expiry anyway).
     #[arg(long, env = "STARLING_STORY_SWEEP_SECS", default_value_t = 60, global = true)]
     story_sweep_secs: u64,
+    /// The largest media upload accepted, in bytes.
+    #[arg(long, env = "STARLING_MEDIA_MAX_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    media_max_bytes: usize,
     /// Log filter in `tracing` syntax, e.g. `info` or `starling_server=debug`.
     #[arg(long, env = "STARLING_LOG", default_value = "info", global = true)]
     log: String,
@@ -203,6 +206,8 @@ impl Options {
         settings.story_lifetime = std::time::Duration::from_secs(self.story_lifetime_secs);
         anyhow::ensure!(self.story_sweep_secs >= 1, "STARLING_STORY_SWEEP_SECS must be at least 1");
         settings.story_sweep = std::time::Duration::from_secs(self.story_sweep_secs);
+        anyhow::ensure!(self.media_max_bytes >= 1024, "STARLING_MEDIA_MAX_BYTES must be at least 1024");
+        settings.media_max_bytes = self.media_max_bytes;
         Ok(settings)
     }
 }

@@ -3,6 +3,7 @@
 //! direct statuses.
 
 use crate::id::Id;
+use crate::media::Media;
 use crate::model::{Account, Timestamp};
 
 /// The most participants a chat may have, its creator included.
@@ -45,6 +46,8 @@ pub struct NewChatMessage {
     /// The text as HTML, rendered once when it is written.
     pub content: String,
     pub idempotency_key: Option<String>,
+    /// The sender's unattached media, in order; `NotFound` if one is not.
+    pub media_ids: Vec<Id>,
     pub created_at: Timestamp,
 }
 
@@ -56,6 +59,7 @@ pub struct ChatMessage {
     pub text: String,
     pub content: String,
     pub created_at: Timestamp,
+    pub media: Vec<Media>,
 }
 
 /// What `Store::create_chat` did: a chat of two is found again rather than made twice.

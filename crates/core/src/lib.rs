@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod event;
 pub mod id;
+pub mod media;
 pub mod model;
 pub mod notify;
 pub mod page;

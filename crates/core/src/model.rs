@@ -279,6 +279,8 @@ pub struct Status {
     /// Lower-cased hashtag names, in order of first appearance.
     pub tags: Vec<String>,
     pub application: Option<AppRef>,
+    /// Its attachments, in the order the author gave them.
+    pub media: Vec<crate::media::Media>,
 }
 
 impl Status {
@@ -328,6 +330,8 @@ pub struct NewStatus {
     pub tags: Vec<String>,
     /// A key the client sent so that a retried request creates nothing new.
     pub idempotency_key: Option<String>,
+    /// The author's unattached media, in order; `NotFound` if one is not.
+    pub media_ids: Vec<Id>,
     pub created_at: Timestamp,
 }
 
@@ -407,6 +411,7 @@ mod tests {
             mentions: mentions.iter().map(|&id| MentionRef { id: Id(id), username: format!("u{id}") }).collect(),
             tags: vec![],
             application: None,
+            media: vec![],
         }
     }
 

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::chat::{Chat, ChatMessage, CreatedChat, NewChat, NewChatMessage};
 use crate::event::Event;
 use crate::id::Id;
+use crate::media::{Media, MediaUpdate, NewMedia};
 use crate::model::*;
 use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
@@ -307,6 +308,15 @@ pub trait Store: Send + Sync + 'static {
     async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>>;
     /// Sets a marker, bumping its version, and appends `marker.updated`.
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker>;
+
+    // ---- media --------------------------------------------------------------------------------
+
+    /// Records an uploaded file, unattached.
+    async fn create_media(&self, media: NewMedia) -> StoreResult<Media>;
+    async fn media(&self, id: Id) -> StoreResult<Media>;
+    /// Changes the description or focus of `account`'s unattached media; `NotFound` for
+    /// someone else's, `Conflict("media")` once it is attached.
+    async fn update_media(&self, id: Id, account: Id, update: MediaUpdate) -> StoreResult<Media>;
 
     // ---- stories ----------------------------------------------------------------------------
     //

@@ -3,6 +3,7 @@
 //! API; a story is never a status.
 
 use crate::id::Id;
+use crate::media::Media;
 use crate::model::{Account, Timestamp};
 
 #[derive(Clone, Debug)]
@@ -10,6 +11,8 @@ pub struct NewStory {
     pub id: Id,
     pub account_id: Id,
     pub text: String,
+    /// The author's unattached media, in order; `NotFound` if one is not.
+    pub media_ids: Vec<Id>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -28,6 +31,7 @@ pub struct Story {
     pub seen: bool,
     /// One entry per emoji with at least one reaction, most used first, then by emoji.
     pub reactions: Vec<ReactionCount>,
+    pub media: Vec<Media>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

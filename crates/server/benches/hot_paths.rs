@@ -51,6 +51,7 @@ fn new_status(ids: &IdGenerator, author: &Account, text: &str) -> NewStatus {
         mentions: Vec::new(),
         tags: vec!["rust".into(), "starling".into()],
         idempotency_key: None,
+        media_ids: Vec::new(),
         created_at: Timestamp::now(),
     }
 }

@@ -94,6 +94,8 @@ pub struct Settings {
     /// How often expired stories are purged. They vanish from every endpoint at expiry
     /// whatever this is; purging only frees their rows.
     pub story_sweep: std::time::Duration,
+    /// The largest upload accepted, in bytes.
+    pub media_max_bytes: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -164,6 +166,7 @@ impl Settings {
             pipeline_poll: std::time::Duration::from_secs(1),
             story_lifetime: std::time::Duration::from_secs(24 * 60 * 60),
             story_sweep: std::time::Duration::from_secs(60),
+            media_max_bytes: 16 * 1024 * 1024,
         }
     }
 

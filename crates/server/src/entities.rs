@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::Value;
 use starling_core::Id;
+use starling_core::media::Media;
 use starling_core::model::{Account, Relationship, Status, StatusVersion};
 use starling_core::notify::Notification;
 
@@ -128,12 +129,49 @@ pub struct StatusJson {
     pub reblog: Option<Box<StatusJson>>,
     pub application: Option<ApplicationJson>,
     pub account: AccountJson,
-    pub media_attachments: [Value; 0],
+    pub media_attachments: Vec<MediaAttachmentJson>,
     pub mentions: Vec<MentionJson>,
     pub tags: Vec<TagJson>,
     pub emojis: [Value; 0],
     pub card: Option<Value>,
     pub poll: Option<Value>,
+}
+
+#[derive(Serialize)]
+pub struct MediaSizeJson {
+    pub width: i64,
+    pub height: i64,
+    pub size: String,
+    pub aspect: f64,
+}
+
+#[derive(Serialize)]
+pub struct FocusJson {
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Serialize)]
+pub struct MediaMetaJson {
+    pub original: MediaSizeJson,
+    pub small: MediaSizeJson,
+    pub focus: FocusJson,
+}
+
+/// Mastodon's `MediaAttachment`. Only images are accepted, so `type` is always `image`.
+#[derive(Serialize)]
+pub struct MediaAttachmentJson {
+    pub id: Id,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: String,
+    pub preview_url: String,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    pub meta: MediaMetaJson,
+    pub description: Option<String>,
+    pub blurhash: String,
 }
 
 #[derive(Serialize)]
@@ -293,7 +331,7 @@ impl<'a> Renderer<'a> {
                 .as_ref()
                 .map(|a| ApplicationJson { name: a.name.clone(), website: a.website.clone() }),
             account: self.account(&s.account),
-            media_attachments: [],
+            media_attachments: s.media.iter().map(|m| self.media(m)).collect(),
             mentions: s
                 .mentions
                 .iter()
@@ -308,6 +346,36 @@ impl<'a> Renderer<'a> {
             emojis: [],
             card: None,
             poll: None,
+        }
+    }
+
+    /// Where a stored media file is served.
+    pub fn media_url(&self, key: &str) -> String {
+        format!("{}/system/{key}", self.base)
+    }
+
+    pub fn media(&self, m: &Media) -> MediaAttachmentJson {
+        let size = |width: i64, height: i64| MediaSizeJson {
+            width,
+            height,
+            size: format!("{width}x{height}"),
+            aspect: if height > 0 { width as f64 / height as f64 } else { 1.0 },
+        };
+        MediaAttachmentJson {
+            id: m.id,
+            kind: "image",
+            url: self.media_url(&m.file_key),
+            preview_url: self.media_url(&m.preview_key),
+            remote_url: None,
+            preview_remote_url: None,
+            text_url: None,
+            meta: MediaMetaJson {
+                original: size(m.meta.width, m.meta.height),
+                small: size(m.meta.preview_width, m.meta.preview_height),
+                focus: FocusJson { x: m.focus.x, y: m.focus.y },
+            },
+            description: (!m.description.is_empty()).then(|| m.description.clone()),
+            blurhash: m.blurhash.clone(),
         }
     }
 

@@ -3,13 +3,12 @@
 //! the OpenAPI spec (`openapi.json`).
 
 use serde::Serialize;
-use serde_json::Value;
 use starling_core::Id;
 use starling_core::chat::{Chat, ChatMessage};
 use starling_core::model::Account;
 use starling_core::story::{Story, StoryView};
 
-use crate::entities::{AccountJson, Renderer};
+use crate::entities::{AccountJson, MediaAttachmentJson, Renderer};
 
 #[derive(Serialize)]
 pub struct ReactionJson {
@@ -23,7 +22,7 @@ pub struct StoryJson {
     pub id: Id,
     pub account: AccountJson,
     pub text: String,
-    pub media_attachments: [Value; 0],
+    pub media_attachments: Vec<MediaAttachmentJson>,
     pub created_at: String,
     pub expires_at: String,
     pub seen: bool,
@@ -54,7 +53,7 @@ pub struct ChatMessageJson {
     pub account: AccountJson,
     pub content: String,
     pub text: String,
-    pub media_attachments: [Value; 0],
+    pub media_attachments: Vec<MediaAttachmentJson>,
     pub created_at: String,
 }
 
@@ -77,7 +76,7 @@ impl Renderer<'_> {
             id: s.id,
             account: self.account(&s.account),
             text: s.text.clone(),
-            media_attachments: [],
+            media_attachments: s.media.iter().map(|m| self.media(m)).collect(),
             created_at: s.created_at.to_rfc3339(),
             expires_at: s.expires_at.to_rfc3339(),
             seen: s.seen,
@@ -132,7 +131,7 @@ impl Renderer<'_> {
             account: self.account(&m.account),
             content: m.content.clone(),
             text: m.text.clone(),
-            media_attachments: [],
+            media_attachments: m.media.iter().map(|a| self.media(a)).collect(),
             created_at: m.created_at.to_rfc3339(),
         }
     }

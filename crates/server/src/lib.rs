@@ -11,6 +11,7 @@ pub mod error;
 pub mod extension_entities;
 pub mod feeds;
 pub mod maintenance;
+pub mod media;
 pub mod metrics;
 pub mod nats;
 pub mod pages;
@@ -49,6 +50,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(api::router())
+        .merge(api::media::router(state.settings.media_max_bytes))
         .merge(pages::router())
         .merge(metrics::router())
         .route("/api/v1/streaming", axum::routing::get(realtime::ws::handler))

@@ -10,6 +10,7 @@ use crate::auth::JwtKeys;
 use crate::cluster::{self, Cluster, Job};
 use crate::config::{HomeSource, Settings};
 use crate::feeds::Feeds;
+use crate::media::MediaFiles;
 use crate::metrics::LiveStats;
 use crate::realtime::Hub;
 use crate::recipients::Recipients;
@@ -29,6 +30,8 @@ pub struct Inner {
     pub feeds: Option<Feeds>,
     /// Whose home shows a status, shared by live delivery and the home timeline cache.
     pub recipients: Recipients,
+    /// Uploaded media files, in `<data dir>/media`.
+    pub media: MediaFiles,
     pub settings: Settings,
     pub jwt: JwtKeys,
     /// Becomes `true` when the server starts shutting down: streams close with a close frame.
@@ -73,6 +76,7 @@ impl AppState {
             cluster,
             feeds,
             recipients: Recipients::default(),
+            media: MediaFiles::in_directory(&settings.data_dir.join("media")),
             jwt,
             settings,
             shutdown,

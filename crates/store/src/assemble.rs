@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use starling_core::StoreResult;
+use starling_core::media::Media;
 use starling_core::model::{Account, MentionRef, Status};
 use starling_core::notify::Notification;
 
@@ -29,6 +30,7 @@ pub(crate) fn statuses(
     accounts: &HashMap<i64, Account>,
     mut mentions: HashMap<i64, Vec<MentionRef>>,
     mut tags: HashMap<i64, Vec<String>>,
+    mut media: HashMap<i64, Vec<Media>>,
 ) -> StoreResult<HashMap<i64, Status>> {
     // Every status on its own first, then each reblog gets a copy of its original.
     let mut reblog_of: Vec<(i64, i64)> = Vec::new();
@@ -42,6 +44,7 @@ pub(crate) fn statuses(
         let mut status = row.into_status(account)?;
         status.mentions = mentions.remove(&id).unwrap_or_default();
         status.tags = tags.remove(&id).unwrap_or_default();
+        status.media = media.remove(&id).unwrap_or_default();
         plain.insert(id, status);
     }
     for (reblog, original) in reblog_of {

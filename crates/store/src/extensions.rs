@@ -32,6 +32,7 @@ pub(crate) fn stories(
     accounts: &HashMap<i64, Account>,
     seen: &HashSet<i64>,
     mut reactions: HashMap<i64, Vec<ReactionCount>>,
+    mut media: HashMap<i64, Vec<starling_core::media::Media>>,
 ) -> Vec<Story> {
     rows.into_iter()
         .filter_map(|r| {
@@ -40,6 +41,7 @@ pub(crate) fn stories(
                 account: accounts.get(&r.account_id)?.clone(),
                 seen: r.account_id == viewer || seen.contains(&r.id),
                 reactions: reactions.remove(&r.id).unwrap_or_default(),
+                media: media.remove(&r.id).unwrap_or_default(),
                 text: r.text,
                 created_at: Timestamp(r.created_at),
                 expires_at: Timestamp(r.expires_at),
@@ -49,8 +51,13 @@ pub(crate) fn stories(
         .collect()
 }
 
-pub(crate) fn message(row: ChatMessageRow, accounts: &HashMap<i64, Account>) -> Option<ChatMessage> {
+pub(crate) fn message(
+    row: ChatMessageRow,
+    accounts: &HashMap<i64, Account>,
+    media: &mut HashMap<i64, Vec<starling_core::media::Media>>,
+) -> Option<ChatMessage> {
     Some(ChatMessage {
+        media: media.remove(&row.id).unwrap_or_default(),
         id: Id(row.id),
         chat_id: Id(row.chat_id),
         account: accounts.get(&row.account_id)?.clone(),
@@ -93,4 +100,36 @@ pub(crate) fn chat(row: ChatRow, viewer: i64, parts: &ChatParts) -> Chat {
 /// The key that makes a chat of two unique per pair, whichever of them asks.
 pub(crate) fn pair_key(a: i64, b: i64) -> String {
     format!("{}:{}", a.min(b), a.max(b))
+}
+
+/// What a media attachment can belong to, with the column that says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owner {
+    Status,
+    Story,
+    ChatMessage,
+}
+
+impl Owner {
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            Owner::Status => "status_id",
+            Owner::Story => "story_id",
+            Owner::ChatMessage => "chat_message_id",
+        }
+    }
+}
+
+/// Media rows (ordered by owner and position) grouped by their owner of kind `owner`.
+pub(crate) fn media_by_owner(
+    rows: Vec<crate::rows::MediaRow>,
+    owner: Owner,
+) -> HashMap<i64, Vec<starling_core::media::Media>> {
+    let mut out: HashMap<i64, Vec<starling_core::media::Media>> = HashMap::new();
+    for row in rows {
+        if let Some(id) = row.owner(owner) {
+            out.entry(id).or_default().push(row.into());
+        }
+    }
+    out
 }

@@ -269,6 +269,7 @@ impl StatusRow {
             mentions: Vec::new(),
             tags: Vec::new(),
             application: self.app_name.map(|name| AppRef { name, website: self.app_website }),
+            media: Vec::new(),
         })
     }
 }
@@ -403,5 +404,76 @@ row! {
         pub text: String,
         pub content: String,
         pub created_at: i64,
+    }
+}
+
+/// The columns `MediaRow` reads, from `media_attachments m`.
+macro_rules! media_columns {
+    () => {
+        "m.id, m.account_id, m.status_id, m.story_id, m.chat_message_id, m.content_type, m.file_key, \
+         m.preview_content_type, m.preview_key, m.description, m.focus_x, m.focus_y, m.width, m.height, \
+         m.preview_width, m.preview_height, m.bytes, m.blurhash, m.created_at"
+    };
+}
+pub(crate) use media_columns;
+
+row! {
+    pub(crate) struct MediaRow {
+        pub id: i64,
+        pub account_id: i64,
+        pub status_id: Option<i64>,
+        pub story_id: Option<i64>,
+        pub chat_message_id: Option<i64>,
+        pub content_type: String,
+        pub file_key: String,
+        pub preview_content_type: String,
+        pub preview_key: String,
+        pub description: String,
+        pub focus_x: f64,
+        pub focus_y: f64,
+        pub width: i64,
+        pub height: i64,
+        pub preview_width: i64,
+        pub preview_height: i64,
+        pub bytes: i64,
+        pub blurhash: String,
+        pub created_at: i64,
+    }
+}
+
+impl MediaRow {
+    /// The owner this row is attached to, by id, for the given kind of owner.
+    pub(crate) fn owner(&self, kind: crate::extensions::Owner) -> Option<i64> {
+        match kind {
+            crate::extensions::Owner::Status => self.status_id,
+            crate::extensions::Owner::Story => self.story_id,
+            crate::extensions::Owner::ChatMessage => self.chat_message_id,
+        }
+    }
+}
+
+impl From<MediaRow> for starling_core::media::Media {
+    fn from(r: MediaRow) -> Self {
+        use starling_core::media::{Focus, Media, MediaMeta};
+        Media {
+            id: Id(r.id),
+            account_id: Id(r.account_id),
+            attached: r.status_id.is_some() || r.story_id.is_some() || r.chat_message_id.is_some(),
+            content_type: r.content_type,
+            file_key: r.file_key,
+            preview_content_type: r.preview_content_type,
+            preview_key: r.preview_key,
+            description: r.description,
+            focus: Focus { x: r.focus_x, y: r.focus_y },
+            meta: MediaMeta {
+                width: r.width,
+                height: r.height,
+                preview_width: r.preview_width,
+                preview_height: r.preview_height,
+                bytes: r.bytes,
+            },
+            blurhash: r.blurhash,
+            created_at: Timestamp(r.created_at),
+        }
     }
 }

@@ -46,6 +46,7 @@ fn status(id: i64, author: i64, visibility: Visibility) -> Status {
         mentions: Vec::new(),
         tags: Vec::new(),
         application: None,
+        media: vec![],
     }
 }
 

@@ -106,7 +106,9 @@ async fn update_credentials(State(state): State<AppState>, auth: Auth, params: P
     Ok(Json(json!(renderer.credential_account(&account))))
 }
 
-async fn lookup(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+/// Public, but a token that is sent must be valid: `MaybeAuth` refuses a revoked one.
+async fn lookup(State(state): State<AppState>, auth: MaybeAuth, params: Params) -> ApiResult<Json<Value>> {
+    auth.require("read:accounts")?;
     let acct = params.text("acct").ok_or(ApiError::NotFound)?.trim().trim_start_matches('@');
     // `user@this-domain` names a local account too; any other domain names nobody here.
     let username = match acct.split_once('@') {
@@ -118,7 +120,8 @@ async fn lookup(State(state): State<AppState>, params: Params) -> ApiResult<Json
     Ok(Json(json!(Renderer::new(&state.settings.public_url).account(&account))))
 }
 
-async fn show(State(state): State<AppState>, PathId(id): PathId) -> ApiResult<Json<Value>> {
+async fn show(State(state): State<AppState>, auth: MaybeAuth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("read:accounts")?;
     let account = state.store.account(id).await?;
     Ok(Json(json!(Renderer::new(&state.settings.public_url).account(&account))))
 }

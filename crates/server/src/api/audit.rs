@@ -26,7 +26,7 @@ async fn list(
     OriginalUri(uri): OriginalUri,
     params: Params,
 ) -> ApiResult<Response> {
-    auth.require("read:accounts")?;
+    auth.require("read:audit")?;
     let actor = match params.id("account_id")? {
         Some(id) if id != auth.id() => {
             if matches!(auth.account.role, Role::User) {

@@ -99,10 +99,13 @@ async fn send(
     auth.require("write:chats")?;
     // Who is asking decides whether the chat exists for them, before anything about the body.
     state.store.chat(id, auth.id()).await?;
-    if !params.all("media_ids").is_empty() {
-        return Err(ApiError::unprocessable("Media attachments are not supported yet"));
-    }
-    let text = validate::short_text("content", params.get("content").unwrap_or(""), validate::MAX_CHAT_MESSAGE)?;
+    let media_ids = super::media::attachable(&state, &auth, &params).await?;
+    let raw = params.get("content").unwrap_or("");
+    let text = if raw.trim().is_empty() && !media_ids.is_empty() {
+        String::new()
+    } else {
+        validate::short_text("content", raw, validate::MAX_CHAT_MESSAGE)?
+    };
     let idempotency_key = match headers.get("idempotency-key") {
         Some(v) => Some(validate::idempotency_key(
             v.to_str().map_err(|_| ApiError::unprocessable("Idempotency-Key must be printable"))?,
@@ -119,6 +122,7 @@ async fn send(
             text,
             content,
             idempotency_key,
+            media_ids,
             created_at: Timestamp::now(),
         })
         .await?;

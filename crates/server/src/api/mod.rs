@@ -6,6 +6,7 @@ mod audit;
 mod chats;
 pub use instance::version;
 mod instance;
+pub mod media;
 mod notifications;
 mod oauth;
 mod openapi;

@@ -10,6 +10,7 @@ use starling_core::Id;
 use starling_core::model::{NewStatus, Status, StatusEdit, Timestamp, Visibility};
 use starling_core::validate::{self, StatusText};
 
+use super::media;
 use crate::auth::{Auth, MaybeAuth};
 use crate::entities::Renderer;
 use crate::error::{ApiError, ApiResult};
@@ -45,10 +46,8 @@ struct Composed {
     tags: Vec<String>,
 }
 
-async fn compose(state: &AppState, params: &Params) -> ApiResult<Composed> {
-    if !params.all("media_ids").is_empty() {
-        return Err(ApiError::unprocessable("Media attachments are not supported yet"));
-    }
+/// `has_media`: a status with attachments may have no text.
+async fn compose(state: &AppState, params: &Params, has_media: bool) -> ApiResult<Composed> {
     if params.get("poll[options]").is_some() {
         return Err(ApiError::unprocessable("Polls are not supported"));
     }
@@ -56,7 +55,7 @@ async fn compose(state: &AppState, params: &Params) -> ApiResult<Composed> {
         params.get("status").unwrap_or(""),
         params.get("spoiler_text").unwrap_or(""),
         state.settings.max_characters,
-        false,
+        has_media,
     )?;
     let language = validate::language(params.get("language").unwrap_or(""))?;
     let rendered = views::render_text(state, &parsed.text).await?;
@@ -98,7 +97,8 @@ async fn create(
         }
         None => None,
     };
-    let composed = compose(&state, &params).await?;
+    let media_ids = media::attachable(&state, &auth, &params).await?;
+    let composed = compose(&state, &params, !media_ids.is_empty()).await?;
     let id = state.ids.next();
     let status = state
         .store
@@ -116,6 +116,7 @@ async fn create(
             mentions: composed.mentions,
             tags: composed.tags,
             idempotency_key,
+            media_ids,
             created_at: Timestamp::now(),
         })
         .await?;
@@ -144,7 +145,13 @@ async fn edit(State(state): State<AppState>, auth: Auth, PathId(id): PathId, par
     if existing.reblog.is_some() {
         return Err(ApiError::NotFound);
     }
-    let composed = compose(&state, &params).await?;
+    // Clients send the status's media with every edit; changing them is not supported.
+    let asked = params.ids("media_ids")?;
+    let current: Vec<Id> = existing.media.iter().map(|m| m.id).collect();
+    if !asked.is_empty() && asked != current {
+        return Err(ApiError::unprocessable("Changing the media of a status in an edit is not supported"));
+    }
+    let composed = compose(&state, &params, !existing.media.is_empty()).await?;
     let status = state
         .store
         .edit_status(

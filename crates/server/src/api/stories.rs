@@ -53,10 +53,14 @@ fn render(state: &AppState, auth: &Auth, story: &Story) -> Json<Value> {
 
 async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> ApiResult<Json<Value>> {
     auth.require("write:stories")?;
-    if !params.all("media_ids").is_empty() {
-        return Err(ApiError::unprocessable("Media attachments are not supported yet"));
-    }
-    let text = validate::short_text("text", params.get("text").unwrap_or(""), state.settings.max_characters)?;
+    let media_ids = super::media::attachable(&state, &auth, &params).await?;
+    // A picture needs no words; words need no picture; a story has at least one of them.
+    let raw = params.get("text").unwrap_or("");
+    let text = if raw.trim().is_empty() && !media_ids.is_empty() {
+        String::new()
+    } else {
+        validate::short_text("text", raw, state.settings.max_characters)?
+    };
     let longest = state.settings.story_lifetime.as_secs();
     let seconds = match params.u32("duration")? {
         Some(d) if d == 0 || u64::from(d) > longest => {
@@ -72,6 +76,7 @@ async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> Ap
             id: state.ids.next(),
             account_id: auth.id(),
             text,
+            media_ids,
             created_at: now,
             expires_at: now.plus_seconds(i64::try_from(seconds).unwrap_or(i64::MAX)),
         })

@@ -8,6 +8,7 @@ mod chats;
 mod errors;
 mod feeds;
 mod mastodon_py;
+mod media;
 mod memory_homes;
 mod nodes;
 mod notifications;

@@ -10,9 +10,9 @@ use starling_core::model::Timestamp;
 use starling_core::page::{Page, PageRequest};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, events, hydrate, page};
+use super::{Db, events, hydrate, media, page};
 use crate::assemble::distinct;
-use crate::extensions::{self, ChatParts};
+use crate::extensions::{self, ChatParts, Owner};
 use crate::rows::{ChatMessageRow, ChatRow};
 
 /// The columns `ChatRow` reads, from `chats c` joined with the reader's `chat_members m`.
@@ -100,8 +100,9 @@ async fn hydrate_chats(c: &mut PgConnection, viewer: Id, rows: Vec<ChatRow>) -> 
     .fetch_all(&mut *c)
     .await
     .db()?;
+    let mut media = media::of(c, Owner::ChatMessage, &last.iter().map(|m| m.id).collect::<Vec<_>>()).await?;
     let last_messages =
-        last.into_iter().filter_map(|m| extensions::message(m, &accounts)).map(|m| (m.id.0, m)).collect();
+        last.into_iter().filter_map(|m| extensions::message(m, &accounts, &mut media)).map(|m| (m.id.0, m)).collect();
     let parts = ChatParts { members, accounts, last_messages, unread: unread.into_iter().collect() };
     Ok(rows.into_iter().map(|r| extensions::chat(r, viewer.0, &parts)).collect())
 }
@@ -197,14 +198,17 @@ pub(crate) async fn messages(
     page::push_bounds(&mut qb, "x.id", &request);
     let rows: Vec<ChatMessageRow> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
     let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.account_id))).await?;
-    let fetched = rows.into_iter().filter_map(|r| extensions::message(r, &accounts)).map(|m| (m.id, m)).collect();
+    let mut media = media::of(c, Owner::ChatMessage, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let fetched =
+        rows.into_iter().filter_map(|r| extensions::message(r, &accounts, &mut media)).map(|m| (m.id, m)).collect();
     Ok(Page::from_fetched(&request, fetched))
 }
 
 pub(crate) async fn message(c: &mut PgConnection, id: Id) -> StoreResult<ChatMessage> {
     let rows = messages_by_ids(c, &[id.0]).await?;
     let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.account_id))).await?;
-    rows.into_iter().find_map(|r| extensions::message(r, &accounts)).ok_or(StoreError::NotFound)
+    let mut media = media::of(c, Owner::ChatMessage, &[id.0]).await?;
+    rows.into_iter().find_map(|r| extensions::message(r, &accounts, &mut media)).ok_or(StoreError::NotFound)
 }
 
 pub(crate) async fn send(c: &mut PgConnection, m: NewChatMessage) -> StoreResult<ChatMessage> {
@@ -239,6 +243,7 @@ pub(crate) async fn send(c: &mut PgConnection, m: NewChatMessage) -> StoreResult
     .execute(&mut *c)
     .await
     .db()?;
+    media::attach(c, Owner::ChatMessage, m.id, m.sender, &m.media_ids).await?;
     sqlx::query(
         "UPDATE chats SET last_message_id = GREATEST(COALESCE(last_message_id, 0), $1), \
          last_activity_id = GREATEST(last_activity_id, $1), updated_at = GREATEST(updated_at, $2) WHERE id = $3",

@@ -12,9 +12,10 @@ use starling_core::model::{Account, MentionRef, Status};
 use starling_core::notify::Notification;
 use starling_core::{Id, StoreResult};
 
-use super::Db;
+use super::{Db, media};
 use crate::assemble;
 pub(crate) use crate::assemble::GoneStatus;
+use crate::extensions::Owner;
 use crate::rows::{AccountRow, NotificationRow, StatusRow, account_columns, status_columns};
 
 pub(crate) async fn accounts_by_ids(c: &mut PgConnection, ids: &[i64]) -> StoreResult<HashMap<i64, Account>> {
@@ -90,7 +91,8 @@ pub(crate) async fn statuses_by_ids(c: &mut PgConnection, ids: &[i64]) -> StoreR
     let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.account_id))).await?;
     let mentions = mentions_of(c, &all).await?;
     let tags = tags_of(c, &all).await?;
-    assemble::statuses(rows, &requested, &accounts, mentions, tags)
+    let media = media::of(c, Owner::Status, &all).await?;
+    assemble::statuses(rows, &requested, &accounts, mentions, tags, media)
 }
 
 /// The statuses among `ids`, in the order of `ids`, skipping missing ones.

@@ -21,6 +21,7 @@ fn migrator() -> Migrator {
         migration(3, "leases", include_str!("../../migrations/postgres/0003_leases.sql")),
         migration(4, "partitions", include_str!("../../migrations/postgres/0004_partitions.sql")),
         migration(5, "stories and chats", include_str!("../../migrations/postgres/0005_stories_and_chats.sql")),
+        migration(6, "media", include_str!("../../migrations/postgres/0006_media.sql")),
     ])
 }
 

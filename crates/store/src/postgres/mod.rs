@@ -25,6 +25,7 @@ mod hydrate;
 mod interactions;
 mod leases;
 mod markers;
+mod media;
 mod migrations;
 mod notifications;
 mod page;

@@ -8,8 +8,9 @@ use starling_core::event;
 use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, events, home, hydrate};
+use super::{Db, events, home, hydrate, media};
 use crate::Homes;
+use crate::extensions::Owner;
 use crate::rows::VersionRow;
 
 /// Mastodon does not count direct statuses in `statuses_count`; reblogs follow the same rule.
@@ -174,6 +175,7 @@ pub(crate) async fn create_status(c: &mut PgConnection, s: NewStatus, homes: Hom
     write_version(c, s.id.0, 0, &s.text, &s.content, &s.spoiler_text, s.sensitive, s.language.as_deref(), s.created_at)
         .await?;
     write_mentions_and_tags(c, s.id.0, &s.mentions, &s.tags).await?;
+    media::attach(c, Owner::Status, s.id, s.account_id, &s.media_ids).await?;
 
     if let Some((parent, _)) = parent {
         sqlx::query("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = $1")
@@ -339,6 +341,8 @@ pub(crate) async fn delete_status(c: &mut PgConnection, id: Id, actor: Id, at: T
         }
     }
     delete_row(c, &status).await?;
+    // Its media stay, unattached, for a redraft to attach again.
+    media::detach(c, Owner::Status, id).await?;
     events::append(c, event::status_deleted(&status, actor, at)).await?;
     Ok(status)
 }

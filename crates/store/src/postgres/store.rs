@@ -18,6 +18,7 @@
 use async_trait::async_trait;
 use starling_core::chat::{Chat, ChatMessage, CreatedChat, NewChat, NewChatMessage};
 use starling_core::event::Event;
+use starling_core::media::{Media, MediaUpdate, NewMedia};
 use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
@@ -33,8 +34,8 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
-    Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, notifications, partitions, replay,
-    statuses, stories, timelines,
+    Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, partitions,
+    replay, statuses, stories, timelines,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -383,6 +384,20 @@ impl Store for PostgresStore {
 
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
         write_tx!(self, |c| markers::set(c, account, timeline, last_read_id, at))
+    }
+
+    // ---- media ----------------------------------------------------------------------------------
+
+    async fn create_media(&self, media: NewMedia) -> StoreResult<Media> {
+        write_tx!(self, |c| media::create(c, media))
+    }
+
+    async fn media(&self, id: Id) -> StoreResult<Media> {
+        read_conn!(self, |c| media::get(c, id))
+    }
+
+    async fn update_media(&self, id: Id, account: Id, update: MediaUpdate) -> StoreResult<Media> {
+        write_tx!(self, |c| media::update(c, id, account, update))
     }
 
     // ---- stories --------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Db, events, hydrate, page};
+use super::{Db, events, hydrate, media, page};
 use crate::assemble::distinct;
-use crate::extensions;
+use crate::extensions::{self, Owner};
 use crate::rows::StoryRow;
 
 /// The columns `StoryRow` reads, from `stories s`.
@@ -46,7 +46,8 @@ async fn hydrate_stories(c: &mut PgConnection, viewer: Id, rows: Vec<StoryRow>) 
     .await
     .db()?;
     let seen: HashSet<i64> = seen.into_iter().collect();
-    Ok(extensions::stories(rows, viewer.0, &accounts, &seen, extensions::reactions(reactions)))
+    let media = media::of(c, Owner::Story, &ids).await?;
+    Ok(extensions::stories(rows, viewer.0, &accounts, &seen, extensions::reactions(reactions), media))
 }
 
 async fn live_row(c: &mut PgConnection, id: Id, now: Timestamp) -> StoreResult<StoryRow> {
@@ -74,6 +75,7 @@ pub(crate) async fn create(c: &mut PgConnection, story: NewStory) -> StoreResult
         .execute(&mut *c)
         .await
         .db()?;
+    media::attach(c, Owner::Story, story.id, story.account_id, &story.media_ids).await?;
     events::append(c, event::story_created(&story)).await?;
     one(c, story.id, story.account_id, story.created_at).await
 }
@@ -119,6 +121,7 @@ pub(crate) async fn of_account(
 pub(crate) async fn delete(c: &mut PgConnection, id: Id, actor: Id, at: Timestamp) -> StoreResult<Story> {
     let story = one(c, id, actor, at).await?;
     sqlx::query("DELETE FROM stories WHERE id = $1").bind(id.0).execute(&mut *c).await.db()?;
+    media::detach(c, Owner::Story, id).await?;
     events::append(c, event::story_deleted(id, story.account.id, actor, at)).await?;
     Ok(story)
 }
@@ -230,7 +233,14 @@ pub(crate) async fn unreact(
 }
 
 pub(crate) async fn purge_expired(c: &mut PgConnection, now: Timestamp) -> StoreResult<u64> {
-    // Views and reactions go with their story (ON DELETE CASCADE).
+    // Views and reactions go with their story (ON DELETE CASCADE); media are let go.
+    sqlx::query(
+        "UPDATE media_attachments SET story_id = NULL WHERE story_id IN (SELECT id FROM stories WHERE expires_at <= $1)",
+    )
+    .bind(now.0)
+    .execute(&mut *c)
+    .await
+    .db()?;
     Ok(sqlx::query("DELETE FROM stories WHERE expires_at <= $1")
         .bind(now.0)
         .execute(&mut *c)

@@ -6,7 +6,7 @@
 //! everyone, private ones for the author, followers and the mentioned, direct ones for the
 //! author and the mentioned. A reblog is shown only if its original is visible too.
 //!
-//! Media attachments do not exist yet, so every `only_media` list is empty.
+//! `only_media` keeps the statuses with at least one attachment (a reblog's are its original's).
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use starling_core::model::Status;
@@ -15,6 +15,10 @@ use starling_core::store::AccountStatusesFilter;
 use starling_core::{Id, StoreResult};
 
 use super::page;
+
+/// The status `s` (or, for a reblog, its original) has an attachment.
+const WITH_MEDIA: &str =
+    " AND EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = COALESCE(s.reblog_of_id, s.id))";
 
 /// Pushes "the status `alias` is visible to `viewer`" as one parenthesised condition.
 fn push_visible(qb: &mut QueryBuilder<Postgres>, alias: &str, viewer: Option<Id>) {
@@ -50,13 +54,13 @@ async fn run(c: &mut PgConnection, mut qb: QueryBuilder<Postgres>, req: PageRequ
 }
 
 pub(crate) async fn public(c: &mut PgConnection, req: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
-    if only_media {
-        return Ok(Page::empty());
-    }
-    let qb = QueryBuilder::<Postgres>::new(
+    let mut qb = QueryBuilder::<Postgres>::new(
         "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
     );
+    if only_media {
+        qb.push(WITH_MEDIA);
+    }
     run(c, qb, req).await
 }
 
@@ -79,9 +83,6 @@ pub(crate) async fn account(
     filter: AccountStatusesFilter,
     req: PageRequest,
 ) -> StoreResult<Page<Status>> {
-    if filter.only_media {
-        return Ok(Page::empty());
-    }
     let mut qb = QueryBuilder::<Postgres>::new("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ");
     qb.push_bind(account.0).push(" AND ");
     push_visible(&mut qb, "s", viewer);
@@ -92,6 +93,9 @@ pub(crate) async fn account(
     }
     if filter.exclude_reblogs {
         qb.push(" AND s.reblog_of_id IS NULL");
+    }
+    if filter.only_media {
+        qb.push(WITH_MEDIA);
     }
     run(c, qb, req).await
 }

@@ -10,9 +10,9 @@ use starling_core::model::Timestamp;
 use starling_core::page::{Page, PageRequest};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{QueryBuilder, Sql, events, hydrate, id_list, page};
+use super::{QueryBuilder, Sql, events, hydrate, id_list, media, page};
 use crate::assemble::distinct;
-use crate::extensions::{self, ChatParts};
+use crate::extensions::{self, ChatParts, Owner};
 use crate::rows::{ChatMessageRow, ChatRow};
 
 /// The columns `ChatRow` reads, from `chats c` joined with the reader's `chat_members m`.
@@ -82,8 +82,9 @@ fn hydrate_chats(c: &Connection, viewer: Id, rows: Vec<ChatRow>) -> StoreResult<
          AND x.id > COALESCE(m.last_read_id, 0) GROUP BY x.chat_id",
         params![viewer.0, id_list(chat_ids.iter().copied()), viewer.0],
     )?;
+    let mut media = media::of(c, Owner::ChatMessage, &last.iter().map(|m| m.id).collect::<Vec<_>>())?;
     let last_messages =
-        last.into_iter().filter_map(|m| extensions::message(m, &accounts)).map(|m| (m.id.0, m)).collect();
+        last.into_iter().filter_map(|m| extensions::message(m, &accounts, &mut media)).map(|m| (m.id.0, m)).collect();
     let parts = ChatParts { members, accounts, last_messages, unread: unread.into_iter().collect() };
     Ok(rows.into_iter().map(|r| extensions::chat(r, viewer.0, &parts)).collect())
 }
@@ -156,14 +157,17 @@ pub(crate) fn messages(c: &Connection, chat: Id, viewer: Id, request: PageReques
     page::push_bounds(&mut qb, "x.id", &request);
     let rows: Vec<ChatMessageRow> = qb.all(c)?;
     let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.account_id)))?;
-    let fetched = rows.into_iter().filter_map(|r| extensions::message(r, &accounts)).map(|m| (m.id, m)).collect();
+    let mut media = media::of(c, Owner::ChatMessage, &rows.iter().map(|r| r.id).collect::<Vec<_>>())?;
+    let fetched =
+        rows.into_iter().filter_map(|r| extensions::message(r, &accounts, &mut media)).map(|m| (m.id, m)).collect();
     Ok(Page::from_fetched(&request, fetched))
 }
 
 pub(crate) fn message(c: &Connection, id: Id) -> StoreResult<ChatMessage> {
     let rows = messages_by_ids(c, &[id.0])?;
     let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.account_id)))?;
-    rows.into_iter().find_map(|r| extensions::message(r, &accounts)).ok_or(StoreError::NotFound)
+    let mut media = media::of(c, Owner::ChatMessage, &[id.0])?;
+    rows.into_iter().find_map(|r| extensions::message(r, &accounts, &mut media)).ok_or(StoreError::NotFound)
 }
 
 pub(crate) fn send(c: &Connection, m: NewChatMessage) -> StoreResult<ChatMessage> {
@@ -182,6 +186,7 @@ pub(crate) fn send(c: &Connection, m: NewChatMessage) -> StoreResult<ChatMessage
          VALUES (?, ?, ?, ?, ?, ?, ?)",
         params![m.id.0, m.chat_id.0, m.sender.0, m.text, m.content, m.idempotency_key, m.created_at.0],
     )?;
+    media::attach(c, Owner::ChatMessage, m.id, m.sender, &m.media_ids)?;
     c.run(
         "UPDATE chats SET last_message_id = MAX(COALESCE(last_message_id, 0), ?1), \
          last_activity_id = MAX(last_activity_id, ?1), updated_at = MAX(updated_at, ?2) WHERE id = ?3",

@@ -419,6 +419,7 @@ mod tests {
             mentions: vec![],
             tags: vec![],
             idempotency_key: None,
+            media_ids: Vec::new(),
             created_at: Timestamp::now(),
         }
     }

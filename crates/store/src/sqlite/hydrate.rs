@@ -12,9 +12,10 @@ use starling_core::model::{Account, MentionRef, Status};
 use starling_core::notify::Notification;
 use starling_core::{Id, StoreResult};
 
-use super::{Sql, id_list};
+use super::{Sql, id_list, media};
 use crate::assemble;
 pub(crate) use crate::assemble::GoneStatus;
+use crate::extensions::Owner;
 use crate::rows::{AccountRow, NotificationRow, StatusRow, account_columns, status_columns};
 
 pub(crate) fn accounts_by_ids(c: &Connection, ids: &[i64]) -> StoreResult<HashMap<i64, Account>> {
@@ -85,7 +86,8 @@ pub(crate) fn statuses_by_ids(c: &Connection, ids: &[i64]) -> StoreResult<HashMa
     let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.account_id)))?;
     let mentions = mentions_of(c, &all)?;
     let tags = tags_of(c, &all)?;
-    assemble::statuses(rows, &requested, &accounts, mentions, tags)
+    let media = media::of(c, Owner::Status, &all)?;
+    assemble::statuses(rows, &requested, &accounts, mentions, tags, media)
 }
 
 /// The statuses among `ids`, in the order of `ids`, skipping missing ones.

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "follow notify", include_str!("../../migrations/sqlite/0004_follow_notify.sql")),
     (5, "leases", include_str!("../../migrations/sqlite/0005_leases.sql")),
     (6, "stories and chats", include_str!("../../migrations/sqlite/0006_stories_and_chats.sql")),
+    (7, "media", include_str!("../../migrations/sqlite/0007_media.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

@@ -8,8 +8,9 @@ use starling_core::event;
 use starling_core::model::*;
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{Sql, events, home, hydrate, id_list};
+use super::{Sql, events, home, hydrate, id_list, media};
 use crate::Homes;
+use crate::extensions::Owner;
 use crate::rows::VersionRow;
 
 /// Mastodon does not count direct statuses in `statuses_count`; reblogs follow the same rule.
@@ -144,6 +145,7 @@ pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> Store
         s.created_at,
     )?;
     let (mentions, tags) = write_mentions_and_tags(c, s.id.0, &s.mentions, &s.tags)?;
+    media::attach(c, Owner::Status, s.id, s.account_id, &s.media_ids)?;
 
     if let Some((parent, _)) = parent {
         c.run("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?", params![parent])?;
@@ -219,6 +221,7 @@ fn created(
         mentions,
         tags,
         application,
+        media: media::of(c, Owner::Status, &[s.id.0])?.remove(&s.id.0).unwrap_or_default(),
     })
 }
 
@@ -313,6 +316,8 @@ pub(crate) fn delete_status(c: &Connection, id: Id, actor: Id, at: Timestamp) ->
         }
     }
     delete_row(c, &status)?;
+    // Its media stay, unattached, for a redraft to attach again.
+    media::detach(c, Owner::Status, id)?;
     events::append(c, event::status_deleted(&status, actor, at))?;
     Ok(status)
 }

@@ -10,9 +10,9 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::{Id, StoreError, StoreResult};
 
-use super::{QueryBuilder, Sql, events, hydrate, id_list, page};
+use super::{QueryBuilder, Sql, events, hydrate, id_list, media, page};
 use crate::assemble::distinct;
-use crate::extensions;
+use crate::extensions::{self, Owner};
 use crate::rows::StoryRow;
 
 /// The columns `StoryRow` reads, from `stories s`.
@@ -39,7 +39,8 @@ fn hydrate_stories(c: &Connection, viewer: Id, rows: Vec<StoryRow>) -> StoreResu
         params![viewer.0, ids],
     )?;
     let seen: HashSet<i64> = seen.into_iter().collect();
-    Ok(extensions::stories(rows, viewer.0, &accounts, &seen, extensions::reactions(reactions)))
+    let media = media::of(c, Owner::Story, &rows.iter().map(|r| r.id).collect::<Vec<_>>())?;
+    Ok(extensions::stories(rows, viewer.0, &accounts, &seen, extensions::reactions(reactions), media))
 }
 
 fn live_row(c: &Connection, id: Id, now: Timestamp) -> StoreResult<StoryRow> {
@@ -56,6 +57,7 @@ pub(crate) fn create(c: &Connection, story: NewStory) -> StoreResult<Story> {
         "INSERT INTO stories (id, account_id, text, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         params![story.id.0, story.account_id.0, story.text, story.created_at.0, story.expires_at.0],
     )?;
+    media::attach(c, Owner::Story, story.id, story.account_id, &story.media_ids)?;
     events::append(c, event::story_created(&story))?;
     one(c, story.id, story.account_id, story.created_at)
 }
@@ -88,6 +90,7 @@ pub(crate) fn of_account(c: &Connection, account: Id, viewer: Id, now: Timestamp
 pub(crate) fn delete(c: &Connection, id: Id, actor: Id, at: Timestamp) -> StoreResult<Story> {
     let story = one(c, id, actor, at)?;
     c.run("DELETE FROM stories WHERE id = ?", params![id.0])?;
+    media::detach(c, Owner::Story, id)?;
     events::append(c, event::story_deleted(id, story.account.id, actor, at))?;
     Ok(story)
 }
@@ -150,6 +153,10 @@ pub(crate) fn unreact(c: &Connection, id: Id, account: Id, emoji: &str, at: Time
 }
 
 pub(crate) fn purge_expired(c: &Connection, now: Timestamp) -> StoreResult<u64> {
-    // Views and reactions go with their story (ON DELETE CASCADE).
+    // Views and reactions go with their story (ON DELETE CASCADE); media are let go.
+    c.run(
+        "UPDATE media_attachments SET story_id = NULL WHERE story_id IN (SELECT id FROM stories WHERE expires_at <= ?)",
+        params![now.0],
+    )?;
     Ok(c.run("DELETE FROM stories WHERE expires_at <= ?", params![now.0])? as u64)
 }

@@ -6,7 +6,7 @@
 //! everyone, private ones for the author, followers and the mentioned, direct ones for the
 //! author and the mentioned. A reblog is shown only if its original is visible too.
 //!
-//! Media attachments do not exist yet, so every `only_media` list is empty.
+//! `only_media` keeps the statuses with at least one attachment (a reblog's are its original's).
 
 use rusqlite::Connection;
 use starling_core::model::Status;
@@ -15,6 +15,10 @@ use starling_core::store::AccountStatusesFilter;
 use starling_core::{Id, StoreResult};
 
 use super::{QueryBuilder, page};
+
+/// The status `s` (or, for a reblog, its original) has an attachment.
+const WITH_MEDIA: &str =
+    " AND EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = COALESCE(s.reblog_of_id, s.id))";
 
 /// Pushes "the status `alias` is visible to `viewer`" as one parenthesised condition.
 fn push_visible(qb: &mut QueryBuilder, alias: &str, viewer: Option<Id>) {
@@ -74,13 +78,13 @@ pub(crate) fn home_by_query(c: &Connection, viewer: Id, req: PageRequest) -> Sto
 }
 
 pub(crate) fn public(c: &Connection, req: PageRequest, only_media: bool) -> StoreResult<Page<Status>> {
-    if only_media {
-        return Ok(Page::empty());
-    }
-    let qb = QueryBuilder::new(
+    let mut qb = QueryBuilder::new(
         "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
     );
+    if only_media {
+        qb.push(WITH_MEDIA);
+    }
     run(c, qb, req)
 }
 
@@ -103,9 +107,6 @@ pub(crate) fn account(
     filter: AccountStatusesFilter,
     req: PageRequest,
 ) -> StoreResult<Page<Status>> {
-    if filter.only_media {
-        return Ok(Page::empty());
-    }
     let mut qb = QueryBuilder::new("SELECT s.id, s.id FROM statuses s WHERE s.account_id = ");
     qb.push_bind(account.0).push(" AND ");
     push_visible(&mut qb, "s", viewer);
@@ -116,6 +117,9 @@ pub(crate) fn account(
     }
     if filter.exclude_reblogs {
         qb.push(" AND s.reblog_of_id IS NULL");
+    }
+    if filter.only_media {
+        qb.push(WITH_MEDIA);
     }
     run(c, qb, req)
 }

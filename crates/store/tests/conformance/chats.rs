@@ -27,6 +27,7 @@ pub fn message(chat: Id, sender: Id, text: &str) -> NewChatMessage {
         text: text.to_string(),
         content: format!("<p>{text}</p>"),
         idempotency_key: None,
+        media_ids: Vec::new(),
         created_at: Timestamp::now(),
     }
 }

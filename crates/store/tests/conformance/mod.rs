@@ -17,6 +17,7 @@ mod chats;
 mod events;
 mod home;
 mod leases;
+mod media;
 mod notifications;
 mod pulled;
 mod replay;
@@ -38,6 +39,7 @@ pub use chats::*;
 pub use events::*;
 pub use home::*;
 pub use leases::*;
+pub use media::*;
 pub use notifications::*;
 pub use pulled::*;
 pub use replay::*;
@@ -136,6 +138,11 @@ macro_rules! conformance_tests {
             a_view_counts_once_per_viewer_and_never_for_the_author,
             reactions_are_once_per_account_and_emoji_and_counted_per_emoji,
             the_story_feed_is_the_viewers_and_their_followees_unexpired_stories,
+            // media
+            media_are_recorded_unattached_and_updated_by_their_owner_only,
+            a_status_carries_its_media_in_order_and_lets_them_go_when_deleted,
+            only_the_uploaders_free_media_can_be_attached,
+            stories_and_chat_messages_carry_media_too,
             // chats
             a_chat_of_two_is_unique_per_pair_and_groups_are_not,
             only_participants_reach_a_chat,
@@ -225,6 +232,7 @@ pub fn draft(author: &Account, text: &str) -> NewStatus {
         mentions: Vec::new(),
         tags: Vec::new(),
         idempotency_key: None,
+        media_ids: Vec::new(),
         created_at: Timestamp::now(),
     }
 }

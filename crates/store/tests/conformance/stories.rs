@@ -13,6 +13,7 @@ pub fn new_story(author: Id, text: &str, at: Timestamp, seconds: i64) -> NewStor
         id: id(),
         account_id: author,
         text: text.to_string(),
+        media_ids: Vec::new(),
         created_at: at,
         expires_at: at.plus_seconds(seconds),
     }

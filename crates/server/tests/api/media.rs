@@ -1,0 +1,241 @@
+//! Media over real HTTP: uploads checked by content, cleaned and measured; files and previews
+//! served; attached to statuses, stories and chat messages by their uploader only.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+    let img =
+        DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| Rgb([(x % 251) as u8, (y % 241) as u8, 90])));
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), format).expect("encodes");
+    out
+}
+
+/// A JPEG carrying an EXIF segment with a GPS-looking text, as a phone's photo would.
+fn photo_with_location() -> Vec<u8> {
+    let plain = picture(120, 80, ImageFormat::Jpeg);
+    let payload = b"Exif\0\0MM\0*\0\0\0\x08\0\0GPS 48.8584N 2.2945E";
+    let mut out = plain[..2].to_vec();
+    out.extend([0xFF, 0xE1]);
+    out.extend(((payload.len() + 2) as u16).to_be_bytes());
+    out.extend(payload);
+    out.extend(&plain[2..]);
+    out
+}
+
+async fn upload_as(
+    app: &TestApp,
+    user: &User,
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let response = app.client.post(app.url(path)).bearer_auth(&user.token).multipart(form).send().await.expect("sent");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn upload(app: &TestApp, user: &User, bytes: Vec<u8>) -> Value {
+    let (status, media) = upload_as(app, user, "/api/v2/media", "picture.png", bytes, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{media}");
+    media
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_string()
+}
+
+async fn fetch(app: &TestApp, url: &str) -> (StatusCode, String, String, Vec<u8>) {
+    let response = app.client.get(url).send().await.expect("sent");
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let (status, kind, cache) = (response.status(), header("content-type"), header("cache-control"));
+    (status, kind, cache, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn an_image_is_uploaded_measured_and_served_with_its_preview() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let (status, media) = upload_as(
+        &app,
+        &alice,
+        "/api/v2/media",
+        "wide.png",
+        picture(1600, 900, ImageFormat::Png),
+        &[("description", "a test pattern"), ("focus", "0.5,-0.25")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{media}");
+    assert_eq!(media["type"], "image");
+    assert_eq!(media["description"], "a test pattern");
+    assert_eq!(
+        media["meta"]["original"],
+        json!({"width": 1600, "height": 900, "size": "1600x900", "aspect": 1600.0 / 900.0})
+    );
+    assert_eq!(media["meta"]["small"]["width"], 640);
+    assert_eq!(media["meta"]["focus"], json!({"x": 0.5, "y": -0.25}));
+    assert_eq!(media["blurhash"].as_str().map(str::len), Some(28));
+
+    let (status, kind, cache, bytes) = fetch(&app, media["url"].as_str().unwrap_or_default()).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/png"));
+    assert!(cache.contains("immutable"), "{cache}");
+    assert_eq!(image::load_from_memory(&bytes)?.width(), 1600);
+    let (status, kind, _, bytes) = fetch(&app, media["preview_url"].as_str().unwrap_or_default()).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/jpeg"));
+    assert_eq!(image::load_from_memory(&bytes)?.width(), 640);
+    let (status, ..) = fetch(&app, &app.url("/system/media/1/original.png")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // v1 works too, and the owner may read and describe it until it is used.
+    let (status, v1) = upload_as(&app, &alice, "/api/v1/media", "x.gif", picture(10, 10, ImageFormat::Gif), &[]).await;
+    assert_eq!((status, v1["url"].as_str().map(|u| u.ends_with(".gif"))), (StatusCode::OK, Some(true)));
+    let path = format!("/api/v1/media/{}", id(&v1));
+    let (status, described) =
+        app.call(Method::PUT, &path, Some(&alice.token), Some(json!({"description": "tiny", "focus": "0,1"}))).await;
+    assert_eq!(status, StatusCode::OK, "{described}");
+    assert_eq!(
+        (described["description"].as_str(), &described["meta"]["focus"]),
+        (Some("tiny"), &json!({"x": 0.0, "y": 1.0}))
+    );
+    let (status, shown) = app.get(&path, Some(&alice.token)).await;
+    assert_eq!((status, shown["description"].as_str()), (StatusCode::OK, Some("tiny")));
+    let bob = app.sign_up("bob").await;
+    let (status, _) = app.get(&path, Some(&bob.token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "someone else's upload");
+    Ok(())
+}
+
+#[tokio::test]
+async fn what_is_not_an_image_is_refused_whatever_its_name() -> TestResult {
+    let app = spawn_app_with(|s| s.media_max_bytes = 64 * 1024).await;
+    let alice = app.sign_up("alice").await;
+    let (status, error) =
+        upload_as(&app, &alice, "/api/v2/media", "cat.png", b"I am a text file, not a cat".to_vec(), &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"].as_str().unwrap_or_default().contains("not an image"), "{error}");
+    let png = picture(64, 64, ImageFormat::Png);
+    let (status, _) = upload_as(&app, &alice, "/api/v2/media", "half.png", png[..png.len() / 2].to_vec(), &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a truncated image");
+    let (status, _) =
+        upload_as(&app, &alice, "/api/v2/media", "p.png", picture(8, 8, ImageFormat::Png), &[("focus", "3,3")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = upload_as(&app, &alice, "/api/v2/media", "big.png", vec![0x89; 200 * 1024], &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let form = Form::new().text("description", "no file");
+    let response = app.client.post(app.url("/api/v2/media")).bearer_auth(&alice.token).multipart(form).send().await?;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = app.client.post(app.url("/api/v2/media")).multipart(Form::new()).send().await?;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_photos_location_is_stripped_before_it_is_stored() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let photo = photo_with_location();
+    assert!(photo.windows(4).any(|w| w == b"Exif"));
+    let (status, media) = upload_as(&app, &alice, "/api/v2/media", "IMG_0001.JPG", photo, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{media}");
+    for url in [&media["url"], &media["preview_url"]] {
+        let (status, kind, _, bytes) = fetch(&app, url.as_str().unwrap_or_default()).await;
+        assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/jpeg"));
+        assert!(!bytes.windows(4).any(|w| w == b"Exif") && !bytes.windows(3).any(|w| w == b"GPS"), "{url}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn media_are_attached_to_statuses_stories_and_chat_messages_by_their_uploader_only() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    let first = upload(&app, &alice, picture(40, 30, ImageFormat::Png)).await;
+    let second = upload(&app, &alice, picture(30, 40, ImageFormat::Jpeg)).await;
+
+    // A status of pictures alone, in the order given.
+    let status = app.post_status(&alice, json!({"status": "", "media_ids": [id(&second), id(&first)]})).await;
+    assert_eq!(ids(&status["media_attachments"]), vec![id(&second), id(&first)]);
+    let (_, shown) = app.get(&format!("/api/v1/statuses/{}", id(&status)), None).await;
+    assert_eq!(shown["media_attachments"][0]["url"], second["url"]);
+    let (_, listed) = app.get(&format!("/api/v1/accounts/{}/statuses?only_media=true", alice.id), None).await;
+    app.say(&alice, "words only").await;
+    assert_eq!(ids(&listed), vec![id(&status)]);
+    let (_, listed) = app.get(&format!("/api/v1/accounts/{}/statuses?only_media=true", alice.id), None).await;
+    assert_eq!(ids(&listed), vec![id(&status)]);
+
+    // Used once; never by someone else; at most four; described no more once used.
+    for (user, body) in [
+        (&alice, json!({"status": "again", "media_ids": [id(&first)]})),
+        (
+            &bob,
+            json!({"status": "mine now", "media_ids": [id(&upload(&app, &alice, picture(5, 5, ImageFormat::Png)).await)]}),
+        ),
+        (&alice, json!({"status": "a missing one", "media_ids": ["12345"]})),
+    ] {
+        let (code, error) = app.post("/api/v1/statuses", Some(&user.token), body.clone()).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body} -> {error}");
+    }
+    let mut five = Vec::new();
+    for _ in 0..5 {
+        five.push(id(&upload(&app, &alice, picture(4, 4, ImageFormat::Png)).await));
+    }
+    let (code, _) =
+        app.post("/api/v1/statuses", Some(&alice.token), json!({"status": "five", "media_ids": five})).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    let (code, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/media/{}", id(&first)),
+            Some(&alice.token),
+            Some(json!({"description": "late"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    // An edit that keeps the media is fine; one that changes them is refused.
+    let edit = format!("/api/v1/statuses/{}", id(&status));
+    let (code, edited) = app
+        .call(
+            Method::PUT,
+            &edit,
+            Some(&alice.token),
+            Some(json!({"status": "captioned", "media_ids": [id(&second), id(&first)]})),
+        )
+        .await;
+    assert_eq!((code, edited["media_attachments"].as_array().map(Vec::len)), (StatusCode::OK, Some(2)), "{edited}");
+    let (code, _) =
+        app.call(Method::PUT, &edit, Some(&alice.token), Some(json!({"status": "x", "media_ids": [id(&first)]}))).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Stories and chat messages carry them too, text or not.
+    let for_story = upload(&app, &alice, picture(60, 90, ImageFormat::Png)).await;
+    let (code, story) = app.post("/api/v1/stories", Some(&alice.token), json!({"media_ids": [id(&for_story)]})).await;
+    assert_eq!(code, StatusCode::OK, "{story}");
+    assert_eq!(ids(&story["media_attachments"]), vec![id(&for_story)]);
+    let (code, chat) = app.post("/api/v1/chats", Some(&bob.token), json!({"account_ids": [alice.id]})).await;
+    assert_eq!(code, StatusCode::OK);
+    let for_chat = upload(&app, &bob, picture(20, 20, ImageFormat::Png)).await;
+    let path = format!("/api/v1/chats/{}/messages", id(&chat));
+    let mut alice_stream = app.stream(&format!("stream=user&access_token={}", alice.token)).await;
+    let (code, sent) = app.post(&path, Some(&bob.token), json!({"media_ids": [id(&for_chat)]})).await;
+    assert_eq!(code, StatusCode::OK, "{sent}");
+    assert_eq!(ids(&sent["media_attachments"]), vec![id(&for_chat)]);
+    let live = alice_stream.next_of(&["chat.message"]).await;
+    assert_eq!(live.json()["media_attachments"][0]["id"], id(&for_chat).as_str());
+    let (code, _) = app.post(&path, Some(&bob.token), json!({"content": ""})).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "neither words nor pictures");
+    Ok(())
+}
