@@ -103,6 +103,28 @@ pub struct PartitionInfo {
     pub bytes: i64,
 }
 
+/// A hashtag and how many statuses carry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagUse {
+    pub name: String,
+    pub uses: i64,
+}
+
+/// What a status search looks for and in whose eyes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusSearch {
+    /// The words to find, all of them, as written (case and accents aside).
+    pub words: Vec<String>,
+    /// Whose visibility rules apply; `None` sees public and unlisted statuses only.
+    pub viewer: Option<Id>,
+    /// Only this account's statuses.
+    pub account: Option<Id>,
+    pub limit: u32,
+    pub offset: u32,
+    /// Now, for ranking: newer matches rank higher.
+    pub now: Timestamp,
+}
+
 /// The per-viewer flags of a set of statuses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ViewerFlags {
@@ -308,6 +330,24 @@ pub trait Store: Send + Sync + 'static {
     async fn markers(&self, account: Id, timelines: &[String]) -> StoreResult<Vec<Marker>>;
     /// Sets a marker, bumping its version, and appends `marker.updated`.
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker>;
+
+    // ---- search -------------------------------------------------------------------------------
+
+    /// Accounts whose username or display name starts with `prefix`, case-insensitively: an
+    /// exact username first, then usernames, then display names, each by followers. With
+    /// `followed_by`, only accounts it follows.
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        followed_by: Option<Id>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Account>>;
+    /// Hashtags starting with `prefix` (lower-cased), the most used first.
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagUse>>;
+    /// Statuses (not reblogs) containing every one of the words that `search.viewer` may see,
+    /// by relevance weighed down by age. Statuses are searchable from their commit on.
+    async fn search_statuses(&self, search: StatusSearch) -> StoreResult<Vec<Status>>;
 
     // ---- media --------------------------------------------------------------------------------
 

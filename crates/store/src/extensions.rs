@@ -133,3 +133,31 @@ pub(crate) fn media_by_owner(
     }
     out
 }
+
+/// `prefix` as a `LIKE` pattern that matches what starts with it: `%`, `_` and `\` in it stand
+/// for themselves (with `ESCAPE '\'`).
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A week in milliseconds: how fast age weighs a search match down.
+pub(crate) const SEARCH_AGE_SCALE_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_prefix("al"), "al%");
+        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
+    }
+}

@@ -10,6 +10,7 @@ pub mod media;
 mod notifications;
 mod oauth;
 mod openapi;
+mod search;
 mod statuses;
 mod stories;
 mod timelines;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(timelines::router())
         .merge(notifications::router())
         .merge(audit::router())
+        .merge(search::router())
         .merge(stories::router())
         .merge(chats::router())
         .merge(openapi::router())

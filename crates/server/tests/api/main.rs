@@ -15,6 +15,7 @@ mod notifications;
 mod oauth;
 mod openapi;
 mod replicas;
+mod search;
 mod statuses;
 mod stories;
 mod streaming;

@@ -22,6 +22,7 @@ fn migrator() -> Migrator {
         migration(4, "partitions", include_str!("../../migrations/postgres/0004_partitions.sql")),
         migration(5, "stories and chats", include_str!("../../migrations/postgres/0005_stories_and_chats.sql")),
         migration(6, "media", include_str!("../../migrations/postgres/0006_media.sql")),
+        migration(7, "search", include_str!("../../migrations/postgres/0007_search.sql")),
     ])
 }
 

@@ -32,6 +32,7 @@ mod page;
 mod partitions;
 mod replay;
 mod replicas;
+mod search;
 mod statuses;
 mod store;
 mod stories;

@@ -24,7 +24,8 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
+    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store,
+    TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::{Id, StoreError, StoreResult};
@@ -35,7 +36,7 @@ use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
     Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, partitions,
-    replay, statuses, stories, timelines,
+    replay, search, statuses, stories, timelines,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -384,6 +385,28 @@ impl Store for PostgresStore {
 
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
         write_tx!(self, |c| markers::set(c, account, timeline, last_read_id, at))
+    }
+
+    // ---- search ---------------------------------------------------------------------------------
+
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        followed_by: Option<Id>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Account>> {
+        let prefix = prefix.to_owned();
+        client_read!(self, |c| search::accounts(c, &prefix, followed_by, limit, offset))
+    }
+
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagUse>> {
+        let prefix = prefix.to_owned();
+        client_read!(self, |c| search::tags(c, &prefix, limit, offset))
+    }
+
+    async fn search_statuses(&self, query: StatusSearch) -> StoreResult<Vec<Status>> {
+        client_read!(self, |c| search::statuses(c, query.clone()))
     }
 
     // ---- media ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ const WITH_MEDIA: &str =
     " AND EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = COALESCE(s.reblog_of_id, s.id))";
 
 /// Pushes "the status `alias` is visible to `viewer`" as one parenthesised condition.
-fn push_visible(qb: &mut QueryBuilder<Postgres>, alias: &str, viewer: Option<Id>) {
+pub(crate) fn push_visible(qb: &mut QueryBuilder<Postgres>, alias: &str, viewer: Option<Id>) {
     let Some(v) = viewer else {
         qb.push(format_args!("{alias}.visibility IN ('public', 'unlisted')"));
         return;

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "leases", include_str!("../../migrations/sqlite/0005_leases.sql")),
     (6, "stories and chats", include_str!("../../migrations/sqlite/0006_stories_and_chats.sql")),
     (7, "media", include_str!("../../migrations/sqlite/0007_media.sql")),
+    (8, "search", include_str!("../../migrations/sqlite/0008_search.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

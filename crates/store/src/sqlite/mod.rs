@@ -21,6 +21,7 @@ mod migrations;
 mod notifications;
 mod page;
 mod replay;
+mod search;
 mod sql;
 mod statuses;
 mod store;

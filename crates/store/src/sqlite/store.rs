@@ -12,7 +12,8 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, Store, ViewerFlags,
+    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store,
+    TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::{Id, StoreResult};
@@ -21,8 +22,8 @@ use crate::HomeMode;
 
 use super::accounts::{self, FollowList};
 use super::{
-    SqliteStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, replay, statuses,
-    stories, timelines,
+    SqliteStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, replay, search,
+    statuses, stories, timelines,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
@@ -344,6 +345,28 @@ impl Store for SqliteStore {
     async fn set_marker(&self, account: Id, timeline: &str, last_read_id: Id, at: Timestamp) -> StoreResult<Marker> {
         let timeline = timeline.to_owned();
         write_tx!(self, |c| markers::set(c, account, &timeline, last_read_id, at))
+    }
+
+    // ---- search ---------------------------------------------------------------------------------
+
+    async fn search_accounts(
+        &self,
+        prefix: &str,
+        followed_by: Option<Id>,
+        limit: u32,
+        offset: u32,
+    ) -> StoreResult<Vec<Account>> {
+        let prefix = prefix.to_owned();
+        read_conn!(self, |c| search::accounts(c, &prefix, followed_by, limit, offset))
+    }
+
+    async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagUse>> {
+        let prefix = prefix.to_owned();
+        read_conn!(self, |c| search::tags(c, &prefix, limit, offset))
+    }
+
+    async fn search_statuses(&self, query: StatusSearch) -> StoreResult<Vec<Status>> {
+        read_conn!(self, |c| search::statuses(c, query.clone()))
     }
 
     // ---- media ----------------------------------------------------------------------------------

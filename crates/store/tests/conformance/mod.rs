@@ -21,6 +21,7 @@ mod media;
 mod notifications;
 mod pulled;
 mod replay;
+mod search;
 mod statuses;
 mod stories;
 mod timelines;
@@ -43,6 +44,7 @@ pub use media::*;
 pub use notifications::*;
 pub use pulled::*;
 pub use replay::*;
+pub use search::*;
 pub use statuses::*;
 pub use stories::*;
 pub use timelines::*;
@@ -138,6 +140,10 @@ macro_rules! conformance_tests {
             a_view_counts_once_per_viewer_and_never_for_the_author,
             reactions_are_once_per_account_and_emoji_and_counted_per_emoji,
             the_story_feed_is_the_viewers_and_their_followees_unexpired_stories,
+            // search
+            accounts_are_found_by_username_or_display_name_prefix,
+            hashtags_are_found_by_prefix_most_used_first,
+            statuses_are_found_by_every_word_only_where_the_viewer_may_see_them,
             // media
             media_are_recorded_unattached_and_updated_by_their_owner_only,
             a_status_carries_its_media_in_order_and_lets_them_go_when_deleted,
