@@ -102,6 +102,9 @@ pub struct Options {
     /// The largest media upload accepted, in bytes.
     #[arg(long, env = "STARLING_MEDIA_MAX_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
     media_max_bytes: usize,
+    /// Seconds between looks at the trending tags (public streams hear when they change).
+    #[arg(long, env = "STARLING_TRENDS_SECS", default_value_t = 60, global = true)]
+    trends_secs: u64,
     /// Log filter in `tracing` syntax, e.g. `info` or `starling_server=debug`.
     #[arg(long, env = "STARLING_LOG", default_value = "info", global = true)]
     log: String,
@@ -208,6 +211,8 @@ impl Options {
         settings.story_sweep = std::time::Duration::from_secs(self.story_sweep_secs);
         anyhow::ensure!(self.media_max_bytes >= 1024, "STARLING_MEDIA_MAX_BYTES must be at least 1024");
         settings.media_max_bytes = self.media_max_bytes;
+        anyhow::ensure!(self.trends_secs >= 1, "STARLING_TRENDS_SECS must be at least 1");
+        settings.trends_interval = std::time::Duration::from_secs(self.trends_secs);
         Ok(settings)
     }
 }

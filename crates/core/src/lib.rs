@@ -16,6 +16,7 @@ pub mod scope;
 pub mod store;
 pub mod story;
 pub mod text;
+pub mod trends;
 pub mod validate;
 
 pub use id::{Id, IdGenerator};

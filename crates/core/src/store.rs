@@ -18,6 +18,7 @@ use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
 use crate::projection::{HomeTimelineCheck, LiveState};
 use crate::story::{NewStory, Story, StoryChange, StoryView};
+use crate::trends::{Engagement, TagDay};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -348,6 +349,15 @@ pub trait Store: Send + Sync + 'static {
     /// Statuses (not reblogs) containing every one of the words that `search.viewer` may see,
     /// by relevance weighed down by age. Statuses are searchable from their commit on.
     async fn search_statuses(&self, search: StatusSearch) -> StoreResult<Vec<Status>>;
+
+    // ---- trends -------------------------------------------------------------------------------
+
+    /// How each hashtag was used per UTC day by public original statuses created since
+    /// `since`: statuses and distinct accounts. Only `tags` (lower-cased) when given.
+    async fn tag_days(&self, since: Timestamp, tags: Option<Vec<String>>) -> StoreResult<Vec<TagDay>>;
+    /// Public original statuses created since `since` with any favourite, reblog or reply, the
+    /// most engaged first, at most `limit`.
+    async fn engaged_statuses(&self, since: Timestamp, limit: u32) -> StoreResult<Vec<(Id, Engagement)>>;
 
     // ---- media --------------------------------------------------------------------------------
 

@@ -96,6 +96,8 @@ pub struct Settings {
     pub story_sweep: std::time::Duration,
     /// The largest upload accepted, in bytes.
     pub media_max_bytes: usize,
+    /// How often the trending tags are looked at, for the `trends` event on public streams.
+    pub trends_interval: std::time::Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -167,6 +169,7 @@ impl Settings {
             story_lifetime: std::time::Duration::from_secs(24 * 60 * 60),
             story_sweep: std::time::Duration::from_secs(60),
             media_max_bytes: 16 * 1024 * 1024,
+            trends_interval: std::time::Duration::from_secs(60),
         }
     }
 

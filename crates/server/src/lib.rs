@@ -195,6 +195,11 @@ pub async fn serve(
         let state = state.clone();
         move |stop| maintenance::sweep_stories(state.clone(), stop)
     }));
+    // The trending tags, watched by one node, told to every node's public streams.
+    let trends = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
+        let state = state.clone();
+        move |stop| maintenance::watch_trends(state.clone(), stop)
+    }));
     let nats = state.settings.nats_url.clone().map(|url| {
         let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {
@@ -216,6 +221,7 @@ pub async fn serve(
     let _ = pipeline.await;
     let _ = upkeep.await;
     let _ = stories.await;
+    let _ = trends.await;
     let _ = signals.await;
     if let Some(nats) = nats {
         let _ = nats.await;

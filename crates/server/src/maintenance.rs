@@ -8,6 +8,7 @@ use starling_core::model::Timestamp;
 use starling_core::store::HOME_TIMELINE_CAP;
 use tokio::sync::watch;
 
+use crate::realtime::signals::{self, Signal};
 use crate::state::AppState;
 
 /// Fan-out adds entries on every post; trimming them back to the cap in batches keeps the
@@ -53,3 +54,38 @@ pub async fn sweep_stories(state: AppState, mut shutdown: watch::Receiver<bool>)
         }
     }
 }
+
+/// Looks at the trending tags every `trends_interval` and tells every public stream, on every
+/// node, when the list changed (Starling's `trends` event: the list, as `/api/v1/trends/tags`).
+pub async fn watch_trends(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut last: Option<Vec<String>> = None;
+    loop {
+        match crate::api::trends::trending(&state).await {
+            Ok(trending) => {
+                let names: Vec<String> = trending.iter().take(TRENDS_SHOWN).map(|t| t.name.clone()).collect();
+                if last.as_ref() != Some(&names) {
+                    // The first look only sets the baseline, unless something is trending already.
+                    if last.is_some() || !names.is_empty() {
+                        let base = &state.settings.public_url;
+                        let list: Vec<_> = trending
+                            .iter()
+                            .take(TRENDS_SHOWN)
+                            .map(|t| crate::api::trends::tag_json(base, &t.name, &t.history))
+                            .collect();
+                        let payload = serde_json::Value::Array(list).to_string();
+                        signals::send(&state, &Signal::Public { event: "trends".into(), payload });
+                    }
+                    last = Some(names);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "computing trends failed; will retry"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(state.settings.trends_interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// How many trending tags the `trends` event carries, as the first page of the API.
+const TRENDS_SHOWN: usize = 10;

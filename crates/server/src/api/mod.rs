@@ -14,6 +14,7 @@ mod search;
 mod statuses;
 mod stories;
 mod timelines;
+pub mod trends;
 
 use axum::Router;
 
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(notifications::router())
         .merge(audit::router())
         .merge(search::router())
+        .merge(trends::router())
         .merge(stories::router())
         .merge(chats::router())
         .merge(openapi::router())

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::model::Timestamp;
 use starling_core::store::StatusSearch;
-use starling_core::text;
+use starling_core::{text, trends};
 
 use crate::auth::MaybeAuth;
 use crate::entities::Renderer;
@@ -69,8 +69,19 @@ async fn search(State(state): State<AppState>, auth: MaybeAuth, params: Params) 
     let tag = text::normalize_tag(q.trim_start_matches('#'));
     let tag_like = !tag.is_empty() && tag.chars().all(|c| c.is_alphanumeric() || c == '_');
     if wants("hashtags") && tag_like {
-        for t in state.store.search_tags(&tag, limit, offset).await? {
-            hashtags.push(json!({ "name": t.name, "url": format!("{}/tags/{}", state.settings.public_url, t.name), "history": [] }));
+        let found = state.store.search_tags(&tag, limit, offset).await?;
+        if !found.is_empty() {
+            let now = Timestamp::now();
+            let names: Vec<String> = found.iter().map(|t| t.name.clone()).collect();
+            let days = state.store.tag_days(trends::history_start(now), Some(names)).await?;
+            for t in found {
+                let own: Vec<_> = days.iter().filter(|d| d.tag == t.name).cloned().collect();
+                hashtags.push(super::trends::tag_json(
+                    &state.settings.public_url,
+                    &t.name,
+                    &trends::history(&own, now),
+                ));
+            }
         }
     }
     let mut statuses = Vec::new();

@@ -194,6 +194,22 @@ impl Hub {
         self.registry.lock().await.online.keys().copied().collect()
     }
 
+    /// Pushes a signal to every public stream (`public`, `public:local`).
+    pub async fn signal_public(&self, event: &'static str, payload: Arc<str>) {
+        let mut frames: HashMap<Stream, Arc<Frame>> = HashMap::new();
+        let registry = self.registry.lock().await;
+        for conn in registry.conns.values() {
+            let Some(stream) = conn.streams.iter().find(|s| matches!(s, Stream::Public | Stream::PublicLocal)) else {
+                continue;
+            };
+            let frame = frames.entry(stream.clone()).or_insert_with(|| {
+                let text = serde_json::json!({ "stream": stream.names(), "event": event, "payload": &*payload });
+                Arc::new(Frame::Signal { event, payload: payload.clone(), text: Utf8Bytes::from(text.to_string()) })
+            });
+            let _ = conn.tx.try_send(frame.clone());
+        }
+    }
+
     /// Pushes a signal to the `user` streams of `recipients` (sorted). A connection whose queue
     /// is full misses it rather than being dropped: a signal is worth less than the messages
     /// it would push out.

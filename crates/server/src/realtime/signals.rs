@@ -30,6 +30,8 @@ pub enum Signal {
     Message { event: String, recipients: Vec<Id>, payload: String },
     /// `account` opened its first connection to node `node` (`online`), or closed its last.
     Presence { node: u64, account: Id, online: bool },
+    /// A message for every public stream.
+    Public { event: String, payload: String },
 }
 
 /// The signal events a client may receive; anything else heard on the bus is ignored.
@@ -37,6 +39,7 @@ fn event_name(event: &str) -> Option<&'static str> {
     match event {
         "chat.typing" => Some("chat.typing"),
         "chat.presence" => Some("chat.presence"),
+        "trends" => Some("trends"),
         _ => None,
     }
 }
@@ -130,6 +133,10 @@ async fn deliver(state: &AppState, presence: &mut Presence, json: &str) {
             recipients.sort_unstable();
             recipients.dedup();
             state.hub.signal(event, &recipients, Arc::from(payload)).await;
+        }
+        Signal::Public { event, payload } => {
+            let Some(event) = event_name(&event) else { return };
+            state.hub.signal_public(event, Arc::from(payload)).await;
         }
         Signal::Presence { node, account, online } => {
             let Some(online) = presence.apply(node, account, online) else { return };

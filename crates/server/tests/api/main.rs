@@ -20,3 +20,4 @@ mod statuses;
 mod stories;
 mod streaming;
 mod timelines;
+mod trends;

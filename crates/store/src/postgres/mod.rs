@@ -37,6 +37,7 @@ mod statuses;
 mod store;
 mod stories;
 mod timelines;
+mod trends;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -28,6 +28,7 @@ use starling_core::store::{
     TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
+use starling_core::trends::{Engagement, TagDay};
 use starling_core::{Id, StoreError, StoreResult};
 
 use crate::HomeMode;
@@ -36,7 +37,7 @@ use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
     Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, partitions,
-    replay, search, statuses, stories, timelines,
+    replay, search, statuses, stories, timelines, trends,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -407,6 +408,16 @@ impl Store for PostgresStore {
 
     async fn search_statuses(&self, query: StatusSearch) -> StoreResult<Vec<Status>> {
         client_read!(self, |c| search::statuses(c, query.clone()))
+    }
+
+    // ---- trends ---------------------------------------------------------------------------------
+
+    async fn tag_days(&self, since: Timestamp, tags: Option<Vec<String>>) -> StoreResult<Vec<TagDay>> {
+        client_read!(self, |c| trends::tag_days(c, since, tags.as_deref()))
+    }
+
+    async fn engaged_statuses(&self, since: Timestamp, limit: u32) -> StoreResult<Vec<(Id, Engagement)>> {
+        client_read!(self, |c| trends::engaged(c, since, limit))
     }
 
     // ---- media ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ mod statuses;
 mod store;
 mod stories;
 mod timelines;
+mod trends;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

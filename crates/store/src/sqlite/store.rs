@@ -16,6 +16,7 @@ use starling_core::store::{
     TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
+use starling_core::trends::{Engagement, TagDay};
 use starling_core::{Id, StoreResult};
 
 use crate::HomeMode;
@@ -23,7 +24,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::{
     SqliteStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, replay, search,
-    statuses, stories, timelines,
+    statuses, stories, timelines, trends,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
@@ -367,6 +368,16 @@ impl Store for SqliteStore {
 
     async fn search_statuses(&self, query: StatusSearch) -> StoreResult<Vec<Status>> {
         read_conn!(self, |c| search::statuses(c, query.clone()))
+    }
+
+    // ---- trends ---------------------------------------------------------------------------------
+
+    async fn tag_days(&self, since: Timestamp, tags: Option<Vec<String>>) -> StoreResult<Vec<TagDay>> {
+        read_conn!(self, |c| trends::tag_days(c, since, tags.as_deref()))
+    }
+
+    async fn engaged_statuses(&self, since: Timestamp, limit: u32) -> StoreResult<Vec<(Id, Engagement)>> {
+        read_conn!(self, |c| trends::engaged(c, since, limit))
     }
 
     // ---- media ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ mod search;
 mod statuses;
 mod stories;
 mod timelines;
+mod trends;
 
 use std::sync::LazyLock;
 
@@ -48,6 +49,7 @@ pub use search::*;
 pub use statuses::*;
 pub use stories::*;
 pub use timelines::*;
+pub use trends::*;
 
 /// A fresh, empty store for one check.
 pub trait Fixture {
@@ -144,6 +146,9 @@ macro_rules! conformance_tests {
             accounts_are_found_by_username_or_display_name_prefix,
             hashtags_are_found_by_prefix_most_used_first,
             statuses_are_found_by_every_word_only_where_the_viewer_may_see_them,
+            // trends
+            hashtag_use_is_counted_per_day_by_statuses_and_distinct_accounts,
+            engaged_statuses_are_fresh_public_originals_most_engaged_first,
             // media
             media_are_recorded_unattached_and_updated_by_their_owner_only,
             a_status_carries_its_media_in_order_and_lets_them_go_when_deleted,
