@@ -217,7 +217,7 @@ macro_rules! status_columns {
     () => {
         "s.id, s.account_id, s.reblog_of_id, s.in_reply_to_id, s.in_reply_to_account_id, s.text, s.content, \
          s.spoiler_text, s.sensitive, s.visibility, s.language, s.created_at, s.edited_at, s.replies_count, \
-         s.reblogs_count, s.favourites_count, p.name AS app_name, p.website AS app_website"
+         s.reblogs_count, s.favourites_count, s.has_media, p.name AS app_name, p.website AS app_website"
     };
 }
 pub(crate) use status_columns;
@@ -241,6 +241,7 @@ row! {
         pub replies_count: i64,
         pub reblogs_count: i64,
         pub favourites_count: i64,
+        pub has_media: bool,
         pub app_name: Option<String>,
         pub app_website: Option<String>,
     }

@@ -91,7 +91,9 @@ pub(crate) async fn statuses_by_ids(c: &mut PgConnection, ids: &[i64]) -> StoreR
     let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.account_id))).await?;
     let mentions = mentions_of(c, &all).await?;
     let tags = tags_of(c, &all).await?;
-    let media = media::of(c, Owner::Status, &all).await?;
+    // Only the statuses that have media ask for them.
+    let with_media: Vec<i64> = rows.iter().filter(|r| r.has_media).map(|r| r.id).collect();
+    let media = media::of(c, Owner::Status, &with_media).await?;
     assemble::statuses(rows, &requested, &accounts, mentions, tags, media)
 }
 

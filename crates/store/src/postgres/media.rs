@@ -102,6 +102,13 @@ pub(crate) async fn attach(
             return Err(StoreError::NotFound);
         }
     }
+    if owner == Owner::Status && !ids.is_empty() {
+        sqlx::query("UPDATE statuses SET has_media = TRUE WHERE id = $1")
+            .bind(owner_id.0)
+            .execute(&mut *c)
+            .await
+            .db()?;
+    }
     Ok(())
 }
 

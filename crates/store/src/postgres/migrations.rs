@@ -23,6 +23,7 @@ fn migrator() -> Migrator {
         migration(5, "stories and chats", include_str!("../../migrations/postgres/0005_stories_and_chats.sql")),
         migration(6, "media", include_str!("../../migrations/postgres/0006_media.sql")),
         migration(7, "search", include_str!("../../migrations/postgres/0007_search.sql")),
+        migration(8, "status has media", include_str!("../../migrations/postgres/0008_status_has_media.sql")),
     ])
 }
 

@@ -86,7 +86,9 @@ pub(crate) fn statuses_by_ids(c: &Connection, ids: &[i64]) -> StoreResult<HashMa
     let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.account_id)))?;
     let mentions = mentions_of(c, &all)?;
     let tags = tags_of(c, &all)?;
-    let media = media::of(c, Owner::Status, &all)?;
+    // Only the statuses that have media ask for them.
+    let with_media: Vec<i64> = rows.iter().filter(|r| r.has_media).map(|r| r.id).collect();
+    let media = media::of(c, Owner::Status, &with_media)?;
     assemble::statuses(rows, &requested, &accounts, mentions, tags, media)
 }
 

@@ -73,6 +73,9 @@ pub(crate) fn attach(c: &Connection, owner: Owner, owner_id: Id, account: Id, id
             return Err(StoreError::NotFound);
         }
     }
+    if owner == Owner::Status && !ids.is_empty() {
+        c.run("UPDATE statuses SET has_media = TRUE WHERE id = ?", params![owner_id.0])?;
+    }
     Ok(())
 }
 

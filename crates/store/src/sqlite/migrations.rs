@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "stories and chats", include_str!("../../migrations/sqlite/0006_stories_and_chats.sql")),
     (7, "media", include_str!("../../migrations/sqlite/0007_media.sql")),
     (8, "search", include_str!("../../migrations/sqlite/0008_search.sql")),
+    (9, "status has media", include_str!("../../migrations/sqlite/0009_status_has_media.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {
