@@ -102,6 +102,9 @@ pub struct Options {
     /// The largest media upload accepted, in bytes.
     #[arg(long, env = "STARLING_MEDIA_MAX_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
     media_max_bytes: usize,
+    /// Seconds an upload may stay unattached before it and its files are deleted.
+    #[arg(long, env = "STARLING_MEDIA_UNATTACHED_SECS", default_value_t = 24 * 60 * 60, global = true)]
+    media_unattached_secs: u64,
     /// Seconds between looks at the trending tags (public streams hear when they change).
     #[arg(long, env = "STARLING_TRENDS_SECS", default_value_t = 60, global = true)]
     trends_secs: u64,
@@ -211,6 +214,8 @@ impl Options {
         settings.story_sweep = std::time::Duration::from_secs(self.story_sweep_secs);
         anyhow::ensure!(self.media_max_bytes >= 1024, "STARLING_MEDIA_MAX_BYTES must be at least 1024");
         settings.media_max_bytes = self.media_max_bytes;
+        anyhow::ensure!(self.media_unattached_secs >= 1, "STARLING_MEDIA_UNATTACHED_SECS must be at least 1");
+        settings.media_unattached_ttl = std::time::Duration::from_secs(self.media_unattached_secs);
         anyhow::ensure!(self.trends_secs >= 1, "STARLING_TRENDS_SECS must be at least 1");
         settings.trends_interval = std::time::Duration::from_secs(self.trends_secs);
         Ok(settings)

@@ -367,6 +367,9 @@ pub trait Store: Send + Sync + 'static {
     /// Changes the description or focus of `account`'s unattached media; `NotFound` for
     /// someone else's, `Conflict("media")` once it is attached.
     async fn update_media(&self, id: Id, account: Id, update: MediaUpdate) -> StoreResult<Media>;
+    /// Forgets up to `limit` media uploaded before `before` that nothing carries, and returns
+    /// them, so that their files can be deleted.
+    async fn purge_unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<Media>>;
 
     // ---- stories ----------------------------------------------------------------------------
     //

@@ -96,6 +96,8 @@ pub struct Settings {
     pub story_sweep: std::time::Duration,
     /// The largest upload accepted, in bytes.
     pub media_max_bytes: usize,
+    /// How long an upload may stay unattached before it and its files are deleted.
+    pub media_unattached_ttl: std::time::Duration,
     /// How often the trending tags are looked at, for the `trends` event on public streams.
     pub trends_interval: std::time::Duration,
 }
@@ -169,6 +171,7 @@ impl Settings {
             story_lifetime: std::time::Duration::from_secs(24 * 60 * 60),
             story_sweep: std::time::Duration::from_secs(60),
             media_max_bytes: 16 * 1024 * 1024,
+            media_unattached_ttl: std::time::Duration::from_secs(24 * 60 * 60),
             trends_interval: std::time::Duration::from_secs(60),
         }
     }

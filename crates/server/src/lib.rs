@@ -195,6 +195,11 @@ pub async fn serve(
         let state = state.clone();
         move |stop| maintenance::sweep_stories(state.clone(), stop)
     }));
+    // Uploads nothing carried within a day go, with their files.
+    let media = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
+        let state = state.clone();
+        move |stop| maintenance::sweep_media(state.clone(), stop)
+    }));
     // The trending tags, watched by one node, told to every node's public streams.
     let trends = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
         let state = state.clone();
@@ -222,6 +227,7 @@ pub async fn serve(
     let _ = upkeep.await;
     let _ = stories.await;
     let _ = trends.await;
+    let _ = media.await;
     let _ = signals.await;
     if let Some(nats) = nats {
         let _ = nats.await;

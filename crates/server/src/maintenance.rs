@@ -1,6 +1,7 @@
-//! Periodic upkeep that no request should pay for: trimming home timelines to their cap, and
-//! making the database's partitions for the months ahead. One node at a time runs it (the
-//! upkeep job, see `cluster`).
+//! Periodic upkeep that no request should pay for: trimming home timelines to their cap, making
+//! the database's partitions for the months ahead, purging expired stories and abandoned
+//! uploads, and watching the trends. One node at a time runs it (the upkeep job, see
+//! `cluster`).
 
 use std::time::Duration;
 
@@ -89,3 +90,40 @@ pub async fn watch_trends(state: AppState, mut shutdown: watch::Receiver<bool>) 
 
 /// How many trending tags the `trends` event carries, as the first page of the API.
 const TRENDS_SHOWN: usize = 10;
+
+/// How many unattached uploads one sweep forgets at most; the next sweep takes the rest.
+const MEDIA_SWEEP_BATCH: u32 = 500;
+
+/// Deletes uploads that nothing carried within `media_unattached_ttl` (an abandoned draft, a
+/// status deleted without a redraft), rows first and then their files. Sweeps a quarter as often
+/// as that age, at most hourly.
+pub async fn sweep_media(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let ttl = state.settings.media_unattached_ttl;
+    let every = (ttl / 4).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    loop {
+        let before = Timestamp(Timestamp::now().0 - i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        match state.store.purge_unattached_media(before, MEDIA_SWEEP_BATCH).await {
+            Ok(purged) if purged.is_empty() => {}
+            Ok(purged) => {
+                for m in &purged {
+                    for key in [&m.file_key, &m.preview_key] {
+                        if let Err(e) = state.media.delete(key).await {
+                            tracing::warn!(error = %e, key, "deleting an unattached upload's file failed");
+                        }
+                    }
+                }
+                metrics::counter!("starling_media_purged_total").increment(purged.len() as u64);
+                tracing::info!(purged = purged.len(), "deleted unattached uploads");
+                // A full batch: there may be more right away.
+                if purged.len() as u32 == MEDIA_SWEEP_BATCH {
+                    continue;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "deleting unattached uploads failed; will retry"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -48,6 +48,15 @@ impl MediaFiles {
         Ok(())
     }
 
+    /// Deletes a file; one already gone is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), FilesError> {
+        let path = ObjectPath::parse(key).map_err(|e| FilesError::Other(e.to_string()))?;
+        match self.store()?.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(FilesError::Other(e.to_string())),
+        }
+    }
+
     pub async fn get(&self, key: &str) -> Result<Bytes, FilesError> {
         // A key that does not parse names nothing we stored.
         let path = ObjectPath::parse(key).map_err(|_| FilesError::NotFound)?;

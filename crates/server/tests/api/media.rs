@@ -239,3 +239,29 @@ async fn media_are_attached_to_statuses_stories_and_chat_messages_by_their_uploa
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "neither words nor pictures");
     Ok(())
 }
+
+#[tokio::test]
+async fn uploads_nothing_carries_are_deleted_with_their_files() -> TestResult {
+    let app = spawn_app_with(|s| s.media_unattached_ttl = std::time::Duration::from_secs(1)).await;
+    let alice = app.sign_up("alice").await;
+    let kept = upload(&app, &alice, picture(12, 12, ImageFormat::Png)).await;
+    app.post_status(&alice, json!({"status": "keeps its picture", "media_ids": [id(&kept)]})).await;
+    let dropped = upload(&app, &alice, picture(12, 12, ImageFormat::Png)).await;
+    let url = dropped["url"].as_str().unwrap_or_default().to_string();
+    assert_eq!(fetch(&app, &url).await.0, StatusCode::OK);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (status, _) = app.get(&format!("/api/v1/media/{}", id(&dropped)), Some(&alice.token)).await;
+        if status == StatusCode::NOT_FOUND {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the abandoned upload was not deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(fetch(&app, &url).await.0, StatusCode::NOT_FOUND, "its file went with it");
+    assert_eq!(fetch(&app, dropped["preview_url"].as_str().unwrap_or_default()).await.0, StatusCode::NOT_FOUND);
+    let (status, _) = app.get(&format!("/api/v1/media/{}", id(&kept)), Some(&alice.token)).await;
+    assert_eq!(status, StatusCode::OK, "attached media stay");
+    assert_eq!(fetch(&app, kept["url"].as_str().unwrap_or_default()).await.0, StatusCode::OK);
+    Ok(())
+}

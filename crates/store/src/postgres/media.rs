@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{AssertSqlSafe, PgConnection};
 use starling_core::media::{Media, MediaUpdate, NewMedia};
+use starling_core::model::Timestamp;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::Db;
@@ -139,4 +140,15 @@ pub(crate) async fn of(c: &mut PgConnection, owner: Owner, owners: &[i64]) -> St
     );
     let rows: Vec<MediaRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(owners).fetch_all(&mut *c).await.db()?;
     Ok(media_by_owner(rows, owner))
+}
+
+pub(crate) async fn purge_unattached(c: &mut PgConnection, before: Timestamp, limit: u32) -> StoreResult<Vec<Media>> {
+    const SQL: &str = concat!(
+        "DELETE FROM media_attachments AS m WHERE m.id IN (SELECT id FROM media_attachments WHERE created_at < $1 \
+         AND status_id IS NULL AND story_id IS NULL AND chat_message_id IS NULL LIMIT $2) RETURNING ",
+        media_columns!()
+    );
+    let rows: Vec<MediaRow> =
+        sqlx::query_as(SQL).bind(before.0).bind(i64::from(limit)).fetch_all(&mut *c).await.db()?;
+    Ok(rows.into_iter().map(Media::from).collect())
 }

@@ -434,6 +434,10 @@ impl Store for PostgresStore {
         write_tx!(self, |c| media::update(c, id, account, update))
     }
 
+    async fn purge_unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<Media>> {
+        write_tx!(self, |c| media::purge_unattached(c, before, limit))
+    }
+
     // ---- stories --------------------------------------------------------------------------------
     //
     // From the primary: a story is read right after it is viewed or reacted to, and expiry is

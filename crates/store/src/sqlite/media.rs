@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 use starling_core::media::{Media, MediaUpdate, NewMedia};
+use starling_core::model::Timestamp;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Sql, id_list};
@@ -105,4 +106,20 @@ pub(crate) fn of(c: &Connection, owner: Owner, owners: &[i64]) -> StoreResult<Ha
         params![id_list(owners.iter().copied())],
     )?;
     Ok(media_by_owner(rows, owner))
+}
+
+pub(crate) fn purge_unattached(c: &Connection, before: Timestamp, limit: u32) -> StoreResult<Vec<Media>> {
+    // Read, then delete: the writer is alone, so nothing is attached in between.
+    const SQL: &str = concat!(
+        "SELECT ",
+        media_columns!(),
+        " FROM media_attachments m WHERE m.created_at < ? AND m.status_id IS NULL AND m.story_id IS NULL \
+         AND m.chat_message_id IS NULL LIMIT ?"
+    );
+    let rows: Vec<MediaRow> = c.all(SQL, params![before.0, i64::from(limit)])?;
+    c.run(
+        "DELETE FROM media_attachments WHERE id IN (SELECT value FROM json_each(?))",
+        params![id_list(rows.iter().map(|r| r.id))],
+    )?;
+    Ok(rows.into_iter().map(Media::from).collect())
 }

@@ -394,6 +394,10 @@ impl Store for SqliteStore {
         write_tx!(self, |c| media::update(c, id, account, update))
     }
 
+    async fn purge_unattached_media(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<Media>> {
+        write_tx!(self, |c| media::purge_unattached(c, before, limit))
+    }
+
     // ---- stories --------------------------------------------------------------------------------
 
     async fn create_story(&self, story: NewStory) -> StoreResult<Story> {

@@ -138,3 +138,19 @@ pub async fn stories_and_chat_messages_carry_media_too(store: &dyn Store) {
     assert!(matches!(store.send_chat_message(not_hers).await, Err(StoreError::NotFound)));
     let _: Id = sent.id;
 }
+
+pub async fn unattached_media_are_purged_once_old_and_attached_ones_never(store: &dyn Store) {
+    let alice = account(store, "alice").await;
+    let old = Timestamp(Timestamp::now().0 - 2 * 24 * 3600 * 1000);
+    let stale = store.create_media(NewMedia { created_at: old, ..new_media(&alice) }).await.unwrap();
+    let used = store.create_media(NewMedia { created_at: old, ..new_media(&alice) }).await.unwrap();
+    let fresh = store.create_media(new_media(&alice)).await.unwrap();
+    store.create_status(NewStatus { media_ids: vec![used.id], ..draft(&alice, "kept") }).await.unwrap();
+    let day_ago = Timestamp(Timestamp::now().0 - 24 * 3600 * 1000);
+    let purged = store.purge_unattached_media(day_ago, 100).await.unwrap();
+    assert_eq!(purged.iter().map(|m| m.id).collect::<Vec<_>>(), vec![stale.id], "with its keys, for the files");
+    assert_eq!(purged[0].file_key, stale.file_key);
+    assert!(matches!(store.media(stale.id).await, Err(StoreError::NotFound)));
+    assert!(store.media(used.id).await.is_ok() && store.media(fresh.id).await.is_ok());
+    assert!(store.purge_unattached_media(day_ago, 100).await.unwrap().is_empty());
+}

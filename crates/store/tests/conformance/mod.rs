@@ -154,6 +154,7 @@ macro_rules! conformance_tests {
             a_status_carries_its_media_in_order_and_lets_them_go_when_deleted,
             only_the_uploaders_free_media_can_be_attached,
             stories_and_chat_messages_carry_media_too,
+            unattached_media_are_purged_once_old_and_attached_ones_never,
             // chats
             a_chat_of_two_is_unique_per_pair_and_groups_are_not,
             only_participants_reach_a_chat,
