@@ -347,8 +347,14 @@ pub trait Store: Send + Sync + 'static {
     /// Hashtags starting with `prefix` (lower-cased), the most used first.
     async fn search_tags(&self, prefix: &str, limit: u32, offset: u32) -> StoreResult<Vec<TagUse>>;
     /// Statuses (not reblogs) containing every one of the words that `search.viewer` may see,
-    /// by relevance weighed down by age. Statuses are searchable from their commit on.
+    /// by relevance weighed down by age, as far as the full-text index has followed the log
+    /// (see `index_for_search`).
     async fn search_statuses(&self, search: StatusSearch) -> StoreResult<Vec<Status>>;
+    /// Brings the full-text index along the event log towards `upto`: the statuses created,
+    /// edited or deleted by the events since the last call, one bounded batch per call.
+    /// Returns the sequence the index now covers. A backend whose index keeps itself in each
+    /// write (PostgreSQL) covers everything at once. The consumer's offset is `"search"`.
+    async fn index_for_search(&self, upto: i64) -> StoreResult<i64>;
 
     // ---- trends -------------------------------------------------------------------------------
 

@@ -195,6 +195,13 @@ pub async fn serve(
         let state = state.clone();
         move |stop| maintenance::sweep_stories(state.clone(), stop)
     }));
+    // The full-text index follows the log, off the write path (SQLite; PostgreSQL's keeps itself).
+    let search_index = starling_store::is_sqlite(&state.settings.database_url).then(|| {
+        tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
+            let state = state.clone();
+            move |stop| maintenance::index_for_search(state.clone(), stop)
+        }))
+    });
     // Uploads nothing carried within a day go, with their files.
     let media = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
         let state = state.clone();
@@ -228,6 +235,9 @@ pub async fn serve(
     let _ = stories.await;
     let _ = trends.await;
     let _ = media.await;
+    if let Some(search_index) = search_index {
+        let _ = search_index.await;
+    }
     let _ = signals.await;
     if let Some(nats) = nats {
         let _ = nats.await;

@@ -127,3 +127,30 @@ pub async fn sweep_media(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
 }
+
+/// Keeps the full-text index following the event log (ADR 17): wakes on every announcement of
+/// new events, and at least every `pipeline_poll`, and indexes batch after batch until it has
+/// caught up. A status is searchable a few milliseconds after its commit.
+pub async fn index_for_search(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut announcements = state.bus.subscribe();
+    loop {
+        match state.store.last_event_seq().await {
+            Ok(last) => loop {
+                match state.store.index_for_search(last).await {
+                    Ok(covered) if covered >= last => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "indexing statuses for search failed; will retry");
+                        break;
+                    }
+                }
+            },
+            Err(e) => tracing::error!(error = %e, "reading the log's end failed; will retry"),
+        }
+        tokio::select! {
+            _ = announcements.changed() => {}
+            () = tokio::time::sleep(state.settings.pipeline_poll) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

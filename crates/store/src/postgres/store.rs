@@ -410,6 +410,11 @@ impl Store for PostgresStore {
         client_read!(self, |c| search::statuses(c, query.clone()))
     }
 
+    // The GIN index is written with each status: there is nothing to follow.
+    async fn index_for_search(&self, upto: i64) -> StoreResult<i64> {
+        Ok(upto)
+    }
+
     // ---- trends ---------------------------------------------------------------------------------
 
     async fn tag_days(&self, since: Timestamp, tags: Option<Vec<String>>) -> StoreResult<Vec<TagDay>> {

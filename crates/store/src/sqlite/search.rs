@@ -1,5 +1,6 @@
-//! Search: accounts and hashtags by prefix, statuses by their words (FTS5, kept by triggers in
-//! each write's transaction), only what the viewer may see.
+//! Search: accounts and hashtags by prefix, statuses by their words (a contentless FTS5 table
+//! that follows the event log in batches, off the write transactions: ADR 17), only what the
+//! viewer may see.
 
 use rusqlite::{Connection, params};
 use starling_core::StoreResult;
@@ -75,4 +76,39 @@ pub(crate) fn statuses(c: &Connection, search: StatusSearch) -> StoreResult<Vec<
         .push_bind(i64::from(search.offset));
     let ids: Vec<i64> = qb.all(c)?;
     hydrate::statuses_in_order(c, &ids)
+}
+
+/// The consumer whose offset says how far the index has followed the log.
+const CONSUMER: &str = "search";
+/// The most events one call indexes: one write transaction's worth.
+const BATCH: i64 = 4096;
+
+pub(crate) fn index(c: &Connection, upto: i64) -> StoreResult<i64> {
+    let from = super::notifications::consumer_offset(c, CONSUMER)?;
+    let upto = upto.min(from.saturating_add(BATCH));
+    if upto <= from {
+        return Ok(from);
+    }
+    let changes: Vec<(String, Option<i64>)> = c.all(
+        "SELECT kind, subject_id FROM events WHERE seq > ? AND seq <= ? \
+         AND kind IN ('status.created', 'status.edited', 'status.deleted') ORDER BY seq",
+        params![from, upto],
+    )?;
+    for (kind, id) in changes {
+        let Some(id) = id else { continue };
+        // An edit replaces the text; a deletion only forgets it. Replaying a batch is harmless.
+        c.run("DELETE FROM statuses_fts WHERE rowid = ?", params![id])?;
+        if kind != "status.deleted" {
+            c.run(
+                "INSERT INTO statuses_fts (rowid, text) SELECT id, text FROM statuses WHERE id = ? AND reblog_of_id IS NULL",
+                params![id],
+            )?;
+        }
+    }
+    c.run(
+        "INSERT INTO consumer_offsets (consumer, seq) VALUES (?, ?) \
+         ON CONFLICT (consumer) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+        params![CONSUMER, upto],
+    )?;
+    Ok(upto)
 }

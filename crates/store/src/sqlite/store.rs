@@ -370,6 +370,10 @@ impl Store for SqliteStore {
         read_conn!(self, |c| search::statuses(c, query.clone()))
     }
 
+    async fn index_for_search(&self, upto: i64) -> StoreResult<i64> {
+        write_tx!(self, |c| search::index(c, upto))
+    }
+
     // ---- trends ---------------------------------------------------------------------------------
 
     async fn tag_days(&self, since: Timestamp, tags: Option<Vec<String>>) -> StoreResult<Vec<TagDay>> {

@@ -17,7 +17,10 @@ fn search(words: &[&str], viewer: Option<Id>) -> StatusSearch {
     }
 }
 
+/// Searches once the index has followed the log to its end.
 async fn found(store: &dyn Store, query: StatusSearch) -> Vec<Id> {
+    let last = store.last_event_seq().await.unwrap();
+    while store.index_for_search(last).await.unwrap() < last {}
     store.search_statuses(query).await.unwrap().iter().map(|s| s.id).collect()
 }
 
@@ -109,4 +112,18 @@ pub async fn statuses_are_found_by_every_word_only_where_the_viewer_may_see_them
     assert_eq!(found(store, only_bob).await, vec![older.id]);
     let paged = StatusSearch { limit: 1, offset: 1, ..search(&["same"], None) };
     assert_eq!(found(store, paged).await, vec![older.id]);
+}
+
+pub async fn the_index_follows_the_log_in_batches_and_says_how_far(store: &dyn Store) {
+    let alice = account(store, "alice").await;
+    let status = post(store, &alice, "indexed later").await;
+    let last = store.last_event_seq().await.unwrap();
+    assert_eq!(store.index_for_search(last).await.unwrap(), last);
+    assert_eq!(store.index_for_search(last).await.unwrap(), last, "again: nothing to do");
+    let query = || StatusSearch { words: vec!["indexed".into()], ..search(&[], None) };
+    assert_eq!(store.search_statuses(query()).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), vec![status.id]);
+    store.delete_status(status.id, alice.id, Timestamp::now()).await.unwrap();
+    let last = store.last_event_seq().await.unwrap();
+    assert_eq!(store.index_for_search(last).await.unwrap(), last);
+    assert!(store.search_statuses(query()).await.unwrap().is_empty());
 }
