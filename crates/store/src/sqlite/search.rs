@@ -81,7 +81,7 @@ pub(crate) fn statuses(c: &Connection, search: StatusSearch) -> StoreResult<Vec<
 /// The consumer whose offset says how far the index has followed the log.
 const CONSUMER: &str = "search";
 /// The most events one call indexes: one write transaction's worth.
-const BATCH: i64 = 4096;
+const BATCH: i64 = 256;
 
 pub(crate) fn index(c: &Connection, upto: i64) -> StoreResult<i64> {
     let from = super::notifications::consumer_offset(c, CONSUMER)?;
@@ -96,8 +96,12 @@ pub(crate) fn index(c: &Connection, upto: i64) -> StoreResult<i64> {
     )?;
     for (kind, id) in changes {
         let Some(id) = id else { continue };
-        // An edit replaces the text; a deletion only forgets it. Replaying a batch is harmless.
-        c.run("DELETE FROM statuses_fts WHERE rowid = ?", params![id])?;
+        // An edit replaces the text; a deletion only forgets it. A new status has nothing to
+        // forget (a batch replayed after a crash indexes it twice, which only costs a little
+        // rank precision until it is edited or deleted).
+        if kind != "status.created" {
+            c.run("DELETE FROM statuses_fts WHERE rowid = ?", params![id])?;
+        }
         if kind != "status.deleted" {
             c.run(
                 "INSERT INTO statuses_fts (rowid, text) SELECT id, text FROM statuses WHERE id = ? AND reblog_of_id IS NULL",
