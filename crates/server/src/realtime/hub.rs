@@ -108,6 +108,7 @@ fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
         (Stream::User, Audience::Users(ids)) => user.is_some_and(|u| ids.binary_search(&u).is_ok()),
         (Stream::User | Stream::UserNotification, Audience::Notify(id)) => user == Some(*id),
         (Stream::Public | Stream::PublicLocal, Audience::Public) => true,
+        (Stream::PublicMedia | Stream::PublicLocalMedia, Audience::PublicMedia) => true,
         (Stream::Hashtag(t) | Stream::HashtagLocal(t), Audience::Tags(tags)) => tags.iter().any(|x| x == t),
         (Stream::Direct, Audience::Direct(ids)) => user.is_some_and(|u| ids.contains(&u)),
         _ => false,

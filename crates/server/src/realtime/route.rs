@@ -23,6 +23,8 @@ pub enum Audience {
     Notify(Id),
     /// The public streams.
     Public,
+    /// The public streams of statuses with media.
+    PublicMedia,
     /// Hashtag streams of these (lower-cased) tags.
     Tags(Vec<String>),
     /// The `direct` streams of these accounts.
@@ -144,6 +146,15 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                                 audience: Audience::Public,
                                 payload: payload.clone(),
                             });
+                            if !status.media.is_empty() {
+                                out.push(Delivery {
+                                    event_id: seq,
+                                    committed_at: event.created_at,
+                                    event: kind,
+                                    audience: Audience::PublicMedia,
+                                    payload: payload.clone(),
+                                });
+                            }
                         }
                         if !status.tags.is_empty() {
                             out.push(Delivery {
@@ -201,13 +212,16 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     payload: payload.clone(),
                 });
                 if visibility == "public" {
-                    out.push(Delivery {
-                        event_id: seq,
-                        committed_at: event.created_at,
-                        event: "delete",
-                        audience: Audience::Public,
-                        payload: payload.clone(),
-                    });
+                    // Every public stream hears of it: whether it had media is gone with it.
+                    for audience in [Audience::Public, Audience::PublicMedia] {
+                        out.push(Delivery {
+                            event_id: seq,
+                            committed_at: event.created_at,
+                            event: "delete",
+                            audience,
+                            payload: payload.clone(),
+                        });
+                    }
                     let tags: Vec<String> = serde_json::from_value(event.payload["tags"].clone()).unwrap_or_default();
                     if !tags.is_empty() {
                         out.push(Delivery {

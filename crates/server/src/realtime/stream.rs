@@ -12,6 +12,9 @@ pub enum Stream {
     PublicLocal,
     /// Statuses from other servers: always quiet here, as every account is local.
     PublicRemote,
+    /// Public statuses with media.
+    PublicMedia,
+    PublicLocalMedia,
     Hashtag(String),
     HashtagLocal(String),
     /// Direct statuses the user is part of.
@@ -52,8 +55,10 @@ impl Stream {
             "hashtag" => Stream::Hashtag(tag()?),
             "hashtag:local" => Stream::HashtagLocal(tag()?),
             "direct" => Stream::Direct,
-            // Media-only variants carry nothing until statuses can have media.
-            "public:media" | "public:local:media" | "public:remote:media" => Stream::PublicRemote,
+            "public:media" => Stream::PublicMedia,
+            "public:local:media" => Stream::PublicLocalMedia,
+            // Other servers' media: as quiet as their statuses.
+            "public:remote:media" => Stream::PublicRemote,
             other => return Err(StreamError::Unknown(other.to_string())),
         };
         if stream.needs_user() && user.is_none() {
@@ -74,6 +79,8 @@ impl Stream {
             Stream::Public => vec!["public".into()],
             Stream::PublicLocal => vec!["public:local".into()],
             Stream::PublicRemote => vec!["public:remote".into()],
+            Stream::PublicMedia => vec!["public:media".into()],
+            Stream::PublicLocalMedia => vec!["public:local:media".into()],
             Stream::Hashtag(t) => vec!["hashtag".into(), t.clone()],
             Stream::HashtagLocal(t) => vec!["hashtag:local".into(), t.clone()],
             Stream::Direct => vec!["direct".into()],

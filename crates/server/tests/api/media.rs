@@ -265,3 +265,27 @@ async fn uploads_nothing_carries_are_deleted_with_their_files() -> TestResult {
     assert_eq!(fetch(&app, kept["url"].as_str().unwrap_or_default()).await.0, StatusCode::OK);
     Ok(())
 }
+
+#[tokio::test]
+async fn media_streams_carry_public_statuses_with_media_only() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let mut media_stream = app.stream("stream=public:media").await;
+    let mut local_media = app.stream("stream=public:local:media").await;
+    app.say(&alice, "no picture here").await;
+    let picture_id = id(&upload(&app, &alice, picture(8, 8, ImageFormat::Png)).await);
+    let with = app.post_status(&alice, json!({"status": "look", "media_ids": [picture_id]})).await;
+    // The status without media, posted first, never came: the first message is the picture.
+    for stream in [&mut media_stream, &mut local_media] {
+        let msg = stream.next().await;
+        assert_eq!((msg.event.as_str(), msg.json()["id"].as_str()), ("update", with["id"].as_str()), "{msg:?}");
+    }
+    let gone = with["id"].as_str().unwrap_or_default();
+    app.call(reqwest::Method::DELETE, &format!("/api/v1/statuses/{gone}"), Some(&alice.token), None).await;
+    let deleted = local_media.next().await;
+    assert_eq!(
+        (deleted.event.as_str(), deleted.payload.as_str(), deleted.stream),
+        ("delete", gone, vec!["public:local:media".to_string()])
+    );
+    Ok(())
+}
