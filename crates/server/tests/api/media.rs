@@ -289,3 +289,25 @@ async fn media_streams_carry_public_statuses_with_media_only() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_upload_larger_than_an_api_request_is_accepted_up_to_the_media_limit() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    // Noise does not compress: a PNG of a few megabytes, past the 1 MiB that other requests get.
+    let mut state = 0x2545_f491_u32;
+    let noise = RgbImage::from_fn(1100, 1000, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [a, b, c, _] = state.to_le_bytes();
+        Rgb([a, b, c])
+    });
+    let mut bytes = Vec::new();
+    DynamicImage::ImageRgb8(noise).write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)?;
+    assert!(bytes.len() > 2 * 1024 * 1024, "{} bytes", bytes.len());
+    let (status, media) = upload_as(&app, &alice, "/api/v2/media", "noise.png", bytes, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{media}");
+    assert_eq!(media["meta"]["original"]["width"], 1100);
+    Ok(())
+}
