@@ -200,6 +200,12 @@ pub fn short_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
     Ok(s.to_string())
 }
 
+/// The words of something that may be pictures alone (a story, a chat message): blank is
+/// fine when `has_media`, otherwise as [`short_text`].
+pub fn caption(field: &str, s: &str, max: usize, has_media: bool) -> Result<String, Invalid> {
+    if has_media && s.trim().is_empty() { Ok(String::new()) } else { short_text(field, s, max) }
+}
+
 /// The longest emoji sequence accepted, in bytes (the longest standard ones, flags of
 /// subdivisions and families joined by ZWJ, take under 30).
 pub const MAX_EMOJI_BYTES: usize = 64;
@@ -321,6 +327,13 @@ mod tests {
         assert!(short_text("text", "  \n ", 10).is_err());
         assert!(short_text("text", &"é".repeat(11), 10).is_err());
         assert!(short_text("text", &"é".repeat(10), 10).is_ok());
+    }
+
+    #[test]
+    fn a_caption_may_be_blank_only_beside_media() {
+        assert_eq!(caption("text", "  ", 10, true).ok(), Some(String::new()));
+        assert!(caption("text", "  ", 10, false).is_err());
+        assert!(caption("text", &"x".repeat(11), 10, true).is_err());
     }
 
     #[test]

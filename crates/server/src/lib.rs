@@ -177,10 +177,19 @@ pub async fn serve(
     // primary, never a replica that may not have replayed the event yet.
     let pipeline =
         tokio::spawn(ReadScope::Primary.run(realtime::pipeline::run(state.clone(), cursor, workers_stopping.clone())));
-    let upkeep = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
-        let state = state.clone();
-        move |stop| maintenance::run(state.clone(), stop)
-    }));
+    // Upkeep, done by one node at a time: trimming homes and making partitions; purging expired
+    // stories (they are gone from every read at once) and uploads nothing carried within a day;
+    // watching the trends for every node's public streams; and, on SQLite, the full-text index
+    // following the log off the write path (PostgreSQL's keeps itself).
+    let mut upkeep = vec![
+        spawn_upkeep(&state, maintenance::run),
+        spawn_upkeep(&state, maintenance::sweep_stories),
+        spawn_upkeep(&state, maintenance::sweep_media),
+        spawn_upkeep(&state, maintenance::watch_trends),
+    ];
+    if starling_store::is_sqlite(&state.settings.database_url) {
+        upkeep.push(spawn_upkeep(&state, maintenance::index_for_search));
+    }
     // Home timelines in Redis or memory, kept by one node at a time.
     let feeds = state.feeds.is_some().then(|| {
         let state = state.clone();
@@ -190,28 +199,6 @@ pub async fn serve(
     });
     // Typing and presence: every node, for its own connections.
     let signals = tokio::spawn(realtime::signals::run(state.clone(), state.shutdown.clone()));
-    // Expired stories are gone from every read at once; purging them frees their rows.
-    let stories = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
-        let state = state.clone();
-        move |stop| maintenance::sweep_stories(state.clone(), stop)
-    }));
-    // The full-text index follows the log, off the write path (SQLite; PostgreSQL's keeps itself).
-    let search_index = starling_store::is_sqlite(&state.settings.database_url).then(|| {
-        tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
-            let state = state.clone();
-            move |stop| maintenance::index_for_search(state.clone(), stop)
-        }))
-    });
-    // Uploads nothing carried within a day go, with their files.
-    let media = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
-        let state = state.clone();
-        move |stop| maintenance::sweep_media(state.clone(), stop)
-    }));
-    // The trending tags, watched by one node, told to every node's public streams.
-    let trends = tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), {
-        let state = state.clone();
-        move |stop| maintenance::watch_trends(state.clone(), stop)
-    }));
     let nats = state.settings.nats_url.clone().map(|url| {
         let (state, stream) = (state.clone(), state.settings.nats_stream.clone());
         tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Publisher, workers_stopping, move |stop| {
@@ -231,12 +218,8 @@ pub async fn serve(
     state.begin_shutdown();
     stop_workers.send_replace(true);
     let _ = pipeline.await;
-    let _ = upkeep.await;
-    let _ = stories.await;
-    let _ = trends.await;
-    let _ = media.await;
-    if let Some(search_index) = search_index {
-        let _ = search_index.await;
+    for task in upkeep {
+        let _ = task.await;
     }
     let _ = signals.await;
     if let Some(nats) = nats {
@@ -252,6 +235,20 @@ pub async fn serve(
         anyhow::bail!(reason);
     }
     Ok(())
+}
+
+/// Runs `task` on this node for as long as it holds the upkeep job, until shutdown.
+fn spawn_upkeep<Fut>(
+    state: &AppState,
+    task: fn(AppState, tokio::sync::watch::Receiver<bool>) -> Fut,
+) -> tokio::task::JoinHandle<()>
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let held = state.clone();
+    tokio::spawn(cluster::while_held(state.clone(), cluster::Job::Upkeep, state.shutdown.clone(), move |stop| {
+        task(held.clone(), stop)
+    }))
 }
 
 pub use starling_core::id::MAX_NODE;

@@ -29,9 +29,8 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(created) => tracing::info!(partitions = ?created, "made partitions for the months ahead"),
             Err(e) => tracing::error!(error = %e, "making partitions failed; will retry"),
         }
-        tokio::select! {
-            () = tokio::time::sleep(UPKEEP_EVERY) => {}
-            _ = shutdown.changed() => return,
+        if stopped_during(UPKEEP_EVERY, &mut shutdown).await {
+            return;
         }
     }
 }
@@ -49,9 +48,8 @@ pub async fn sweep_stories(state: AppState, mut shutdown: watch::Receiver<bool>)
             }
             Err(e) => tracing::error!(error = %e, "purging expired stories failed; will retry"),
         }
-        tokio::select! {
-            () = tokio::time::sleep(state.settings.story_sweep) => {}
-            _ = shutdown.changed() => return,
+        if stopped_during(state.settings.story_sweep, &mut shutdown).await {
+            return;
         }
     }
 }
@@ -81,9 +79,8 @@ pub async fn watch_trends(state: AppState, mut shutdown: watch::Receiver<bool>) 
             }
             Err(e) => tracing::error!(error = %e, "computing trends failed; will retry"),
         }
-        tokio::select! {
-            () = tokio::time::sleep(state.settings.trends_interval) => {}
-            _ = shutdown.changed() => return,
+        if stopped_during(state.settings.trends_interval, &mut shutdown).await {
+            return;
         }
     }
 }
@@ -121,9 +118,8 @@ pub async fn sweep_media(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
             Err(e) => tracing::error!(error = %e, "deleting unattached uploads failed; will retry"),
         }
-        tokio::select! {
-            () = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
+        if stopped_during(every, &mut shutdown).await {
+            return;
         }
     }
 }
@@ -154,12 +150,19 @@ pub async fn index_for_search(state: AppState, mut shutdown: watch::Receiver<boo
         }
         // Gather what a busy moment writes into one batch: each batch is a turn of the single
         // writer, and FTS5 writes one segment per transaction.
-        tokio::select! {
-            () = tokio::time::sleep(SEARCH_INDEX_GATHER) => {}
-            _ = shutdown.changed() => return,
+        if stopped_during(SEARCH_INDEX_GATHER, &mut shutdown).await {
+            return;
         }
     }
 }
 
 /// How long the search indexer lets new events gather before it indexes them.
 const SEARCH_INDEX_GATHER: Duration = Duration::from_millis(200);
+
+/// Waits `period`; true when the server began to stop meanwhile.
+async fn stopped_during(period: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(period) => false,
+        _ = shutdown.changed() => true,
+    }
+}

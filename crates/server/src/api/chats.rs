@@ -89,6 +89,40 @@ async fn messages(
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
+/// What a message is made of: its words, its media and its idempotency key.
+async fn message_input(
+    state: &AppState,
+    auth: &Auth,
+    headers: &HeaderMap,
+    params: &Params,
+) -> ApiResult<(String, Vec<starling_core::Id>, Option<String>)> {
+    let media_ids = super::media::attachable(state, auth, params).await?;
+    let content = params.get("content").unwrap_or("");
+    let text = validate::caption("content", content, validate::MAX_CHAT_MESSAGE, !media_ids.is_empty())?;
+    let idempotency_key = match headers.get("idempotency-key") {
+        Some(v) => Some(validate::idempotency_key(
+            v.to_str().map_err(|_| ApiError::unprocessable("Idempotency-Key must be printable"))?,
+        )?),
+        None => None,
+    };
+    Ok((text, media_ids, idempotency_key))
+}
+
+/// `input` as it is, except that someone outside the chat learns nothing about their request,
+/// not even that it was malformed: 404 first. The store checks participation in every write
+/// anyway, so a well-formed request costs no extra read.
+async fn outsiders_first<T>(
+    state: &AppState,
+    auth: &Auth,
+    chat: starling_core::Id,
+    input: ApiResult<T>,
+) -> ApiResult<T> {
+    if input.is_err() {
+        state.store.chat(chat, auth.id()).await?;
+    }
+    input
+}
+
 async fn send(
     State(state): State<AppState>,
     auth: Auth,
@@ -97,21 +131,8 @@ async fn send(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     auth.require("write:chats")?;
-    // Who is asking decides whether the chat exists for them, before anything about the body.
-    state.store.chat(id, auth.id()).await?;
-    let media_ids = super::media::attachable(&state, &auth, &params).await?;
-    let raw = params.get("content").unwrap_or("");
-    let text = if raw.trim().is_empty() && !media_ids.is_empty() {
-        String::new()
-    } else {
-        validate::short_text("content", raw, validate::MAX_CHAT_MESSAGE)?
-    };
-    let idempotency_key = match headers.get("idempotency-key") {
-        Some(v) => Some(validate::idempotency_key(
-            v.to_str().map_err(|_| ApiError::unprocessable("Idempotency-Key must be printable"))?,
-        )?),
-        None => None,
-    };
+    let (text, media_ids, idempotency_key) =
+        outsiders_first(&state, &auth, id, message_input(&state, &auth, &headers, &params).await).await?;
     let content = views::render_text(&state, &text).await?.html;
     let message = state
         .store
@@ -131,8 +152,9 @@ async fn send(
 
 async fn read(State(state): State<AppState>, auth: Auth, PathId(id): PathId, params: Params) -> ApiResult<Json<Value>> {
     auth.require("write:chats")?;
-    state.store.chat(id, auth.id()).await?;
-    let last_read_id = params.id("last_read_id")?.ok_or_else(|| ApiError::unprocessable("last_read_id is required"))?;
+    let last_read_id =
+        params.id("last_read_id").and_then(|id| id.ok_or_else(|| ApiError::unprocessable("last_read_id is required")));
+    let last_read_id = outsiders_first(&state, &auth, id, last_read_id).await?;
     let chat = state.store.mark_chat_read(id, auth.id(), last_read_id, Timestamp::now()).await?;
     Ok(Json(json!(Renderer::new(&state.settings.public_url).chat(&chat))))
 }

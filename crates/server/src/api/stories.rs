@@ -54,13 +54,12 @@ fn render(state: &AppState, auth: &Auth, story: &Story) -> Json<Value> {
 async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> ApiResult<Json<Value>> {
     auth.require("write:stories")?;
     let media_ids = super::media::attachable(&state, &auth, &params).await?;
-    // A picture needs no words; words need no picture; a story has at least one of them.
-    let raw = params.get("text").unwrap_or("");
-    let text = if raw.trim().is_empty() && !media_ids.is_empty() {
-        String::new()
-    } else {
-        validate::short_text("text", raw, state.settings.max_characters)?
-    };
+    let text = validate::caption(
+        "text",
+        params.get("text").unwrap_or(""),
+        state.settings.max_characters,
+        !media_ids.is_empty(),
+    )?;
     let longest = state.settings.story_lifetime.as_secs();
     let seconds = match params.u32("duration")? {
         Some(d) if d == 0 || u64::from(d) > longest => {

@@ -195,35 +195,19 @@ impl Hub {
         self.registry.lock().await.online.keys().copied().collect()
     }
 
-    /// Pushes a signal to every public stream (`public`, `public:local`).
-    pub async fn signal_public(&self, event: &'static str, payload: Arc<str>) {
+    /// Pushes a signal to every connection whose streams `audience` reaches, as `dispatch`
+    /// would a stored event's message. A connection whose queue is full misses it rather than
+    /// being dropped: a signal is worth less than the messages it would push out.
+    pub async fn signal(&self, event: &'static str, audience: &Audience, payload: Arc<str>) {
         let mut frames: HashMap<Stream, Arc<Frame>> = HashMap::new();
         let registry = self.registry.lock().await;
         for conn in registry.conns.values() {
-            let Some(stream) = conn.streams.iter().find(|s| matches!(s, Stream::Public | Stream::PublicLocal)) else {
-                continue;
-            };
+            let Some(stream) = conn.streams.iter().find(|s| matches(s, conn.user, audience)) else { continue };
             let frame = frames.entry(stream.clone()).or_insert_with(|| {
                 let text = serde_json::json!({ "stream": stream.names(), "event": event, "payload": &*payload });
                 Arc::new(Frame::Signal { event, payload: payload.clone(), text: Utf8Bytes::from(text.to_string()) })
             });
             let _ = conn.tx.try_send(frame.clone());
-        }
-    }
-
-    /// Pushes a signal to the `user` streams of `recipients` (sorted). A connection whose queue
-    /// is full misses it rather than being dropped: a signal is worth less than the messages
-    /// it would push out.
-    pub async fn signal(&self, event: &'static str, recipients: &[Id], payload: Arc<str>) {
-        let text = serde_json::json!({ "stream": ["user"], "event": event, "payload": &*payload }).to_string();
-        let frame = Arc::new(Frame::Signal { event, payload, text: Utf8Bytes::from(text) });
-        let registry = self.registry.lock().await;
-        for conn in registry.conns.values() {
-            let listening =
-                conn.user.is_some_and(|u| recipients.binary_search(&u).is_ok()) && conn.streams.contains(&Stream::User);
-            if listening {
-                let _ = conn.tx.try_send(frame.clone());
-            }
         }
     }
 

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use starling_core::Id;
 use tokio::sync::{broadcast, watch};
 
+use super::route::Audience;
 use crate::state::AppState;
 
 /// What goes over the bus, as JSON.
@@ -128,19 +129,17 @@ async fn deliver(state: &AppState, presence: &mut Presence, json: &str) {
         }
     };
     match signal {
-        Signal::Message { event, mut recipients, payload } => {
+        Signal::Message { event, recipients, payload } => {
             let Some(event) = event_name(&event) else { return };
-            recipients.sort_unstable();
-            recipients.dedup();
-            state.hub.signal(event, &recipients, Arc::from(payload)).await;
+            state.hub.signal(event, &Audience::users(recipients), Arc::from(payload)).await;
         }
         Signal::Public { event, payload } => {
             let Some(event) = event_name(&event) else { return };
-            state.hub.signal_public(event, Arc::from(payload)).await;
+            state.hub.signal(event, &Audience::Public, Arc::from(payload)).await;
         }
         Signal::Presence { node, account, online } => {
             let Some(online) = presence.apply(node, account, online) else { return };
-            let mut partners = match state.store.chat_partners(account).await {
+            let partners = match state.store.chat_partners(account).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "presence: looking up chat partners failed");
@@ -150,9 +149,8 @@ async fn deliver(state: &AppState, presence: &mut Presence, json: &str) {
             if partners.is_empty() {
                 return;
             }
-            partners.sort_unstable();
             let payload = serde_json::json!({ "account_id": account, "online": online }).to_string();
-            state.hub.signal("chat.presence", &partners, Arc::from(payload)).await;
+            state.hub.signal("chat.presence", &Audience::users(partners), Arc::from(payload)).await;
         }
     }
 }
