@@ -8,8 +8,6 @@ use serde_json::{Value, json};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-pub const MAX_MEDIA_ATTACHMENTS: usize = 4;
-
 pub fn version() -> String {
     format!("4.3.0 (compatible; Starling {})", env!("CARGO_PKG_VERSION"))
 }
@@ -23,10 +21,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/instance/", get(v2))
 }
 
+/// What uploads may be: clients check it before they offer to attach a file.
+fn media_configuration(state: &AppState) -> Value {
+    let side = u64::from(crate::media::image::MAX_SIDE);
+    json!({
+        "supported_mime_types": crate::media::image::CONTENT_TYPES,
+        "image_size_limit": state.settings.media_max_bytes,
+        "image_matrix_limit": side * side,
+        "description_limit": starling_core::media::MAX_DESCRIPTION,
+    })
+}
+
 fn statuses_configuration(state: &AppState) -> Value {
     json!({
         "max_characters": state.settings.max_characters,
-        "max_media_attachments": MAX_MEDIA_ATTACHMENTS,
+        "max_media_attachments": starling_core::media::MAX_ATTACHMENTS,
         "characters_reserved_per_url": starling_core::text::URL_WEIGHT,
     })
 }
@@ -55,7 +64,7 @@ async fn v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "configuration": {
             "accounts": { "max_featured_tags": 0 },
             "statuses": statuses_configuration(&state),
-            "media_attachments": { "supported_mime_types": [] },
+            "media_attachments": media_configuration(&state),
             "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
         },
         "contact_account": Value::Null,
@@ -80,7 +89,7 @@ async fn v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             "urls": { "streaming": streaming_url(&state) },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 0 },
             "statuses": statuses_configuration(&state),
-            "media_attachments": { "supported_mime_types": [] },
+            "media_attachments": media_configuration(&state),
             "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0 },
             "translation": { "enabled": false },
         },

@@ -47,6 +47,9 @@ pub struct Processed {
     pub blurhash: String,
 }
 
+/// The content types uploads may have, as `kind` names them.
+pub const CONTENT_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
 fn kind(format: ImageFormat) -> Option<(&'static str, &'static str)> {
     match format {
         ImageFormat::Png => Some(("image/png", "png")),

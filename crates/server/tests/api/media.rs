@@ -98,6 +98,17 @@ async fn an_image_is_uploaded_measured_and_served_with_its_preview() -> TestResu
     assert_eq!(image::load_from_memory(&bytes)?.width(), 640);
     let (status, ..) = fetch(&app, &app.url("/system/media/1/original.png")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Clients learn what they may upload from the instance.
+    for path in ["/api/v1/instance", "/api/v2/instance"] {
+        let (_, instance) = app.get(path, None).await;
+        let media = &instance["configuration"]["media_attachments"];
+        assert_eq!(
+            media["supported_mime_types"],
+            json!(["image/png", "image/jpeg", "image/gif", "image/webp"]),
+            "{path}"
+        );
+        assert_eq!(media["image_size_limit"], 16 * 1024 * 1024);
+    }
 
     // v1 works too, and the owner may read and describe it until it is used.
     let (status, v1) = upload_as(&app, &alice, "/api/v1/media", "x.gif", picture(10, 10, ImageFormat::Gif), &[]).await;
