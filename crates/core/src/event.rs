@@ -71,10 +71,14 @@ pub enum EventKind {
     ChatRead,
     #[serde(rename = "chat.left")]
     ChatLeft,
+    #[serde(rename = "tag.followed")]
+    TagFollowed,
+    #[serde(rename = "tag.unfollowed")]
+    TagUnfollowed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 27] = [
+    pub const ALL: [EventKind; 29] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -102,6 +106,8 @@ impl EventKind {
         EventKind::ChatMessage,
         EventKind::ChatRead,
         EventKind::ChatLeft,
+        EventKind::TagFollowed,
+        EventKind::TagUnfollowed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +139,8 @@ impl EventKind {
             EventKind::ChatMessage => "chat.message",
             EventKind::ChatRead => "chat.read",
             EventKind::ChatLeft => "chat.left",
+            EventKind::TagFollowed => "tag.followed",
+            EventKind::TagUnfollowed => "tag.unfollowed",
         }
     }
 
@@ -312,6 +320,15 @@ pub fn follow_updated(follower: Id, followee: Id, notify: bool, at: Timestamp) -
 
 pub fn unfollowed(follower: Id, followee: Id, at: Timestamp) -> NewEvent {
     event(EventKind::Unfollowed, Some(follower), Some(followee), json!({}), at)
+}
+
+/// `tag` as stored: lower-cased, without the `#`. A tag has no id, so it has no subject.
+pub fn tag_followed(account: Id, tag: &str, at: Timestamp) -> NewEvent {
+    event(EventKind::TagFollowed, Some(account), None, json!({ "tag": tag }), at)
+}
+
+pub fn tag_unfollowed(account: Id, tag: &str, at: Timestamp) -> NewEvent {
+    event(EventKind::TagUnfollowed, Some(account), None, json!({ "tag": tag }), at)
 }
 
 /// `event_seq`: the event that caused the dismissed notification (replays find it by that).

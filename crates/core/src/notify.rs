@@ -213,6 +213,8 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::ChatLeft => {}
         EventKind::MarkerUpdated
         | EventKind::FollowUpdated
+        | EventKind::TagFollowed
+        | EventKind::TagUnfollowed
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

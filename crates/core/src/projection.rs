@@ -123,6 +123,9 @@ impl Projection {
             | EventKind::TokenRevoked
             | EventKind::MarkerUpdated
             | EventKind::FollowUpdated
+            // Followed tags move home timelines only, which the store checks itself.
+            | EventKind::TagFollowed
+            | EventKind::TagUnfollowed
             // Stories and chats have no counter the replay compares.
             | EventKind::StoryCreated
             | EventKind::StoryDeleted

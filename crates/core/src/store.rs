@@ -203,6 +203,18 @@ pub trait Store: Send + Sync + 'static {
     async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
     async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
 
+    // ---- followed hashtags --------------------------------------------------------------------
+
+    /// Follows `tag` (normalised, without `#`) and appends `tag.followed`, unless already
+    /// following. Public statuses carrying it then reach the account's home timeline.
+    async fn follow_tag(&self, account: Id, tag: &str) -> StoreResult<Change>;
+    /// Appends `tag.unfollowed` if the tag was followed.
+    async fn unfollow_tag(&self, account: Id, tag: &str) -> StoreResult<Change>;
+    /// The tags `account` follows, paged by when each was followed (newest first).
+    async fn followed_tags(&self, account: Id, page: PageRequest) -> StoreResult<Page<String>>;
+    /// Those of `tags` (normalised) that `account` follows, in the order given.
+    async fn following_tags(&self, account: Id, tags: &[String]) -> StoreResult<Vec<String>>;
+
     // ---- statuses ---------------------------------------------------------------------------
 
     /// Creates a status, its first version, its mentions and tags, bumps the author's

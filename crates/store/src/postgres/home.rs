@@ -5,8 +5,9 @@
 //! ([`shown!`] and [`reaches!`]), and used everywhere: by the writes that add or remove entries,
 //! by the read-time merge, and by the check that recomputes every entry from scratch. The
 //! writes keep `home_entries` equal to what the rule says *now*, not to what it said when the
-//! status was written: when a follow starts or ends, or an edit changes who is mentioned, the
-//! entries that depended on it are added or removed in the same transaction.
+//! status was written: when a follow of an account or a hashtag starts or ends, or an edit
+//! changes who is mentioned or which tags a status carries, the entries that depended on it
+//! are added or removed in the same transaction.
 //!
 //! * `home_entries (account_id, status_id, author_id)`: the materialised entries.
 //! * `home_merged (status_id, author_id)`: statuses written while their author had more
@@ -20,7 +21,9 @@
 //! new follower's home for good. [`lock`] prevents that: the writes that decide who sees what
 //! take transaction-level advisory locks on the accounts whose followers they read, before
 //! writing anything; follows and unfollows exclusively, new statuses, reblogs and edits shared
-//! (so that they never wait for each other). Inserts of entries for statuses written by others
+//! (so that they never wait for each other). Followed hashtags work the same way with locks on
+//! the tags ([`lock_tags`]), always taken after the account locks: following or unfollowing a
+//! tag exclusively, new statuses and edits carrying it shared. Inserts of entries for statuses written by others
 //! lock the status rows they copy (`FOR KEY SHARE`), so that a status deleted meanwhile is
 //! skipped rather than failing the foreign key.
 
@@ -61,15 +64,31 @@ macro_rules! shown {
     };
 }
 
+/// SQL: status `$s` reaches account `$v` through a followed hashtag: it is a public status (not
+/// a reblog) carrying a tag the viewer follows, as Mastodon delivers to tag followers.
+#[rustfmt::skip]
+macro_rules! tagged_for {
+    ($v:literal, $s:literal) => {
+        concat!(
+            "(", $s, ".visibility = 'public' AND ", $s, ".reblog_of_id IS NULL",
+            " AND EXISTS (SELECT 1 FROM status_tags ht JOIN tag_follows htf ON htf.tag = ht.tag",
+            " WHERE ht.status_id = ", $s, ".id AND htf.account_id = ", $v, "))"
+        )
+    };
+}
+
 /// SQL: status `$s` has an entry of its own in account `$v`'s home timeline when [`shown!`]:
-/// the viewer wrote it, or follows its author and it was fanned out (not merged at read time).
+/// the viewer wrote it, or follows its author and it was fanned out (not merged at read time),
+/// or it carries a hashtag the viewer follows ([`tagged_for!`]; always fanned out, since a
+/// tag's followers are not the author's).
 #[rustfmt::skip]
 macro_rules! reaches {
     ($v:literal, $s:literal) => {
         concat!(
             "(", $s, ".account_id = ", $v,
             " OR (EXISTS (SELECT 1 FROM follows hf WHERE hf.follower_id = ", $v, " AND hf.followee_id = ", $s, ".account_id)",
-            " AND NOT EXISTS (SELECT 1 FROM home_merged hm WHERE hm.status_id = ", $s, ".id)))"
+            " AND NOT EXISTS (SELECT 1 FROM home_merged hm WHERE hm.status_id = ", $s, ".id))",
+            " OR ", tagged_for!($v, $s), ")"
         )
     };
 }
@@ -112,13 +131,41 @@ pub(crate) async fn lock(c: &mut PgConnection, exclusive: &[i64], shared: &[i64]
     Ok(())
 }
 
+/// The advisory lock class of followed-hashtag writes; the second key is a hash of the tag.
+const TAG_LOCK_CLASS: i32 = 0x7461_6773; // "tags"
+
+/// Takes tag locks as [`lock`] takes account locks. Call it after [`lock`], never before, so
+/// that every transaction takes its locks in one order.
+pub(crate) async fn lock_tags(c: &mut PgConnection, exclusive: &[String], shared: &[String]) -> StoreResult<()> {
+    if exclusive.is_empty() && shared.is_empty() {
+        return Ok(());
+    }
+    let tags: Vec<&str> = exclusive.iter().chain(shared).map(String::as_str).collect();
+    let modes: Vec<bool> = exclusive.iter().map(|_| true).chain(shared.iter().map(|_| false)).collect();
+    sqlx::query(
+        "SELECT CASE WHEN l.exclusive THEN pg_advisory_xact_lock($3, l.key) \
+                ELSE pg_advisory_xact_lock_shared($3, l.key) END \
+         FROM (SELECT hashtext(t.tag) AS key, bool_or(t.exclusive) AS exclusive \
+               FROM unnest($1::text[], $2::boolean[]) AS t (tag, exclusive) \
+               GROUP BY 1 ORDER BY 1 OFFSET 0) l",
+    )
+    .bind(tags)
+    .bind(modes)
+    .bind(TAG_LOCK_CLASS)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
 /// Writes the home entries of a status (or reblog) just inserted, in the transaction that
 /// inserted it: the author's own entry, and one per follower the rule lets see it, unless the
 /// author has more than `threshold` followers, in which case the status is recorded as merged
 /// and the followers' home timelines pick it up when read.
 pub(crate) async fn fan_out(c: &mut PgConnection, status: Id, threshold: i64) -> StoreResult<()> {
-    let (followers, visibility): (i64, String) = sqlx::query_as(
-        "SELECT a.followers_count, s.visibility FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
+    let (followers, visibility, tagged): (i64, String, bool) = sqlx::query_as(
+        "SELECT a.followers_count, s.visibility, EXISTS (SELECT 1 FROM status_tags t WHERE t.status_id = s.id) \
+         FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
     )
     .bind(status.0)
     .fetch_one(&mut *c)
@@ -134,6 +181,9 @@ pub(crate) async fn fan_out(c: &mut PgConnection, status: Id, threshold: i64) ->
         " ON CONFLICT DO NOTHING"
     );
     sqlx::query(OWN).bind(status.0).execute(&mut *c).await.db()?;
+    if tagged {
+        sqlx::query(TAG_FOLLOWERS).bind(status.0).bind(NO_LOWER).execute(&mut *c).await.db()?;
+    }
     if followers > threshold {
         sqlx::query("INSERT INTO home_merged (status_id, author_id) SELECT id, account_id FROM statuses WHERE id = $1")
             .bind(status.0)
@@ -153,11 +203,63 @@ pub(crate) async fn fan_out(c: &mut PgConnection, status: Id, threshold: i64) ->
     Ok(())
 }
 
+/// Adds status `$1` to the home of each follower of a hashtag it carries, when [`tagged_for!`]
+/// and [`shown!`] let them see it and it is above their floor (`$2` where there is none).
+const TAG_FOLLOWERS: &str = concat!(
+    "INSERT INTO home_entries (account_id, status_id, author_id) ",
+    "SELECT DISTINCT tf.account_id, s.id, s.account_id FROM statuses s ",
+    "JOIN status_tags t ON t.status_id = s.id JOIN tag_follows tf ON tf.tag = t.tag ",
+    "WHERE s.id = $1 AND s.visibility = 'public' AND s.reblog_of_id IS NULL AND tf.account_id <> s.account_id ",
+    "AND s.id > COALESCE((SELECT hf.status_id FROM home_floors hf WHERE hf.account_id = tf.account_id), $2) AND ",
+    shown!("tf.account_id", "s"),
+    " ON CONFLICT DO NOTHING"
+);
+
+/// After `account` started following `tag`: adds the public statuses carrying it, the newest
+/// [`HOME_TIMELINE_CAP`] above the account's floor that the rule shows, walking the tag's
+/// index from its newest status.
+pub(crate) async fn tag_followed(c: &mut PgConnection, account: Id, tag: &str) -> StoreResult<()> {
+    const SQL: &str = concat!(
+        "INSERT INTO home_entries (account_id, status_id, author_id) ",
+        "SELECT $1, s.id, s.account_id FROM status_tags t JOIN statuses s ON s.id = t.status_id ",
+        "WHERE t.tag = $2 AND t.status_id > $4 AND s.visibility = 'public' AND s.reblog_of_id IS NULL AND ",
+        shown!("$1", "s"),
+        " ORDER BY t.status_id DESC LIMIT $3 FOR KEY SHARE OF s ON CONFLICT DO NOTHING"
+    );
+    let floor = floor(c, account).await?.unwrap_or(NO_LOWER);
+    sqlx::query(SQL)
+        .bind(account.0)
+        .bind(tag)
+        .bind(i64::from(HOME_TIMELINE_CAP))
+        .bind(floor)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+/// After `account` stopped following `tag`: removes the entries of statuses carrying it that
+/// nothing else lets in (a follow of their author, another followed tag, being their author).
+pub(crate) async fn tag_unfollowed(c: &mut PgConnection, account: Id, tag: &str) -> StoreResult<()> {
+    const SQL: &str = concat!(
+        "DELETE FROM home_entries WHERE account_id = $1 AND status_id IN (",
+        "SELECT e.status_id FROM home_entries e JOIN status_tags t ON t.status_id = e.status_id AND t.tag = $2 ",
+        "JOIN statuses s ON s.id = e.status_id WHERE e.account_id = $1 AND NOT (",
+        reaches!("$1", "s"),
+        " AND ",
+        shown!("$1", "s"),
+        "))"
+    );
+    sqlx::query(SQL).bind(account.0).bind(tag).execute(&mut *c).await.db()?;
+    Ok(())
+}
+
 /// After `follower` started following `followee`: adds the statuses that following them lets
 /// into the follower's home, the newest [`HOME_TIMELINE_CAP`] of them above the follower's
-/// floor (all that a home keeps). Three kinds: the followee's own statuses and reblogs; replies
+/// floor (all that a home keeps). Four kinds: the followee's own statuses and reblogs; replies
 /// to the followee by accounts the follower already follows (a reply shows only if its
-/// addressee is followed); reblogs of the followee's private statuses (their original is now
+/// addressee is followed); replies to the followee carrying a hashtag the follower follows,
+/// for the same reason; reblogs of the followee's private statuses (their original is now
 /// visible). Each kind is walked newest first and stops at the cap too.
 pub(crate) async fn followed(c: &mut PgConnection, follower: Id, followee: Id) -> StoreResult<()> {
     const SQL: &str = concat!(
@@ -177,6 +279,13 @@ pub(crate) async fn followed(c: &mut PgConnection, follower: Id, followee: Id) -
         " AND ",
         shown!("$1", "s"),
         " ORDER BY s.id DESC LIMIT $3) replies",
+        // Walked only by a follower of some hashtag.
+        " UNION ALL SELECT id FROM (SELECT s.id AS id FROM statuses s WHERE s.in_reply_to_account_id = $2 ",
+        "AND s.account_id <> $2 AND EXISTS (SELECT 1 FROM tag_follows WHERE account_id = $1) AND ",
+        tagged_for!("$1", "s"),
+        " AND ",
+        shown!("$1", "s"),
+        " ORDER BY s.id DESC LIMIT $3) tagged_replies",
         " UNION ALL SELECT id FROM (SELECT s.id AS id FROM statuses po JOIN statuses s ON s.reblog_of_id = po.id ",
         "WHERE po.account_id = $2 AND po.visibility = 'private' AND s.account_id <> $2 AND ",
         reaches!("$1", "s"),
@@ -215,17 +324,32 @@ pub(crate) async fn unfollowed(c: &mut PgConnection, follower: Id, followee: Id)
     Ok(())
 }
 
-/// After an edit replaced the mentions of `status`: who may see a private or direct status
-/// depends on them, and so does who sees its reblogs. Public and unlisted originals are
-/// visible to everyone whatever they mention, so their reblogs need nothing.
+/// After an edit replaced the mentions and tags of `status`. Who may see a private or direct
+/// status depends on its mentions, and so does who sees its reblogs; public and unlisted
+/// originals are visible to everyone whatever they mention, so their reblogs need nothing.
+/// Who receives a public status through a followed hashtag depends on its tags: the entries
+/// only a dropped tag let in go, the followers of a tag now carried come in.
 pub(crate) async fn edited(c: &mut PgConnection, status: Id) -> StoreResult<()> {
-    let restricted: bool = sqlx::query_scalar(
-        "SELECT visibility IN ('private', 'direct') AND reblogs_count > 0 FROM statuses WHERE id = $1",
+    let (restricted, public): (bool, bool) = sqlx::query_as(
+        "SELECT visibility IN ('private', 'direct') AND reblogs_count > 0, \
+         visibility = 'public' AND reblog_of_id IS NULL FROM statuses WHERE id = $1",
     )
     .bind(status.0)
     .fetch_one(&mut *c)
     .await
     .db()?;
+    if public {
+        const UNTAGGED: &str = concat!(
+            "DELETE FROM home_entries WHERE status_id = $1 ",
+            "AND NOT EXISTS (SELECT 1 FROM statuses s WHERE s.id = home_entries.status_id AND ",
+            reaches!("home_entries.account_id", "s"),
+            " AND ",
+            shown!("home_entries.account_id", "s"),
+            ")"
+        );
+        sqlx::query(UNTAGGED).bind(status.0).execute(&mut *c).await.db()?;
+        sqlx::query(TAG_FOLLOWERS).bind(status.0).bind(NO_LOWER).execute(&mut *c).await.db()?;
+    }
     if !restricted {
         return Ok(());
     }
@@ -388,8 +512,8 @@ pub(crate) async fn timeline(tx: &mut PgConnection, viewer: Id, req: PageRequest
 
 // ---- the check ------------------------------------------------------------------------------------
 
-/// Recomputes every home timeline from `statuses`, `follows` and `home_merged` with the same
-/// rule, keeps each account's newest `keep` entries above its floor, and compares them with
+/// Recomputes every home timeline from `statuses`, `follows`, `tag_follows` and `home_merged`
+/// with the same rule, keeps each account's newest `keep` entries above its floor, and compares them with
 /// the stored entries. A missing entry is one of those not stored at all; an extra one is a
 /// stored entry among the account's newest `keep` (above the floor) that the rule excludes, or
 /// that names the wrong author (unfollowing finds entries by their `author_id`).
@@ -402,10 +526,13 @@ pub(crate) async fn differences(c: &mut PgConnection, keep: u32) -> StoreResult<
         "ROW_NUMBER() OVER (PARTITION BY x.account_id ORDER BY x.status_id DESC) AS rn FROM (",
         "SELECT s.account_id AS account_id, s.id AS status_id FROM statuses s WHERE ",
         shown!("s.account_id", "s"),
-        " UNION ALL SELECT f.follower_id, s.id FROM follows f JOIN statuses s ON s.account_id = f.followee_id ",
+        " UNION SELECT f.follower_id, s.id FROM follows f JOIN statuses s ON s.account_id = f.followee_id ",
         "WHERE f.follower_id <> s.account_id ",
         "AND NOT EXISTS (SELECT 1 FROM home_merged xm WHERE xm.status_id = s.id) AND ",
         shown!("f.follower_id", "s"),
+        " UNION SELECT tf.account_id, s.id FROM tag_follows tf JOIN status_tags t ON t.tag = tf.tag ",
+        "JOIN statuses s ON s.id = t.status_id WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL AND ",
+        shown!("tf.account_id", "s"),
         ") x WHERE x.status_id > COALESCE((SELECT hf.status_id FROM home_floors hf ",
         "WHERE hf.account_id = x.account_id), $2)",
         ") ranked WHERE rn <= $1"

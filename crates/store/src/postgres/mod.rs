@@ -36,6 +36,7 @@ mod search;
 mod statuses;
 mod store;
 mod stories;
+mod tags;
 mod timelines;
 mod trends;
 

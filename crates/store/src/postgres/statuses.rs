@@ -53,6 +53,11 @@ fn dedup<T: Clone + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
     items.iter().filter(|i| seen.insert((*i).clone())).cloned().collect()
 }
 
+/// Tags as stored: lower-cased.
+fn normalized(tags: &[String]) -> Vec<String> {
+    tags.iter().map(|t| starling_core::text::normalize_tag(t)).collect()
+}
+
 /// Replaces the mentions and tags of `status` (tags lower-cased, both deduplicated, order kept).
 async fn write_mentions_and_tags(
     c: &mut PgConnection,
@@ -75,7 +80,7 @@ async fn write_mentions_and_tags(
         .await
         .db()?;
     }
-    let lowered: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+    let lowered = normalized(tags);
     let tags = dedup(&lowered);
     if !tags.is_empty() {
         sqlx::query(
@@ -152,6 +157,10 @@ pub(crate) async fn create_status(c: &mut PgConnection, s: NewStatus, homes: Hom
     let mut authors = vec![s.account_id.0];
     authors.extend(parent.map(|p| p.1));
     home::lock(c, &[], &authors).await?;
+    // And on its tags, whose followers it reaches.
+    if homes.materialised() {
+        home::lock_tags(c, &[], &normalized(&s.tags)).await?;
+    }
 
     sqlx::query(
         "INSERT INTO statuses (id, account_id, app_id, in_reply_to_id, in_reply_to_account_id, text, content, \
@@ -237,6 +246,16 @@ pub(crate) async fn edit_status(c: &mut PgConnection, id: Id, e: StatusEdit, hom
         .db()?;
     authors.push(author);
     home::lock(c, &[], &authors).await?;
+    // The tags it carried and will carry decide which tag followers it reaches.
+    if homes.materialised() {
+        let mut tags: Vec<String> = sqlx::query_scalar("SELECT tag FROM status_tags WHERE status_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *c)
+            .await
+            .db()?;
+        tags.extend(normalized(&e.tags));
+        home::lock_tags(c, &[], &tags).await?;
+    }
     sqlx::query(
         "UPDATE statuses SET text = $1, content = $2, spoiler_text = $3, sensitive = $4, language = $5, edited_at = $6 \
          WHERE id = $7",

@@ -37,7 +37,7 @@ use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
     Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, partitions,
-    replay, search, statuses, stories, timelines, trends,
+    replay, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -207,6 +207,27 @@ impl Store for PostgresStore {
 
     async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
         client_read!(self, |c| accounts::follow_list(c, FollowList::Following, account, page))
+    }
+
+    // ---- followed hashtags ----------------------------------------------------------------------
+
+    async fn follow_tag(&self, account: Id, tag: &str) -> StoreResult<Change> {
+        let id = self.ids.next();
+        let homes = self.homes;
+        write_tx!(self, |c| tags::follow_tag(c, account, tag, id, homes))
+    }
+
+    async fn unfollow_tag(&self, account: Id, tag: &str) -> StoreResult<Change> {
+        let homes = self.homes;
+        write_tx!(self, |c| tags::unfollow_tag(c, account, tag, homes))
+    }
+
+    async fn followed_tags(&self, account: Id, page: PageRequest) -> StoreResult<Page<String>> {
+        client_read!(self, |c| tags::followed_tags(c, account, page))
+    }
+
+    async fn following_tags(&self, account: Id, tags: &[String]) -> StoreResult<Vec<String>> {
+        client_read!(self, |c| tags::following_tags(c, account, tags))
     }
 
     // ---- statuses -------------------------------------------------------------------------------

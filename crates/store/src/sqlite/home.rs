@@ -5,8 +5,9 @@
 //! ([`shown!`] and [`reaches!`]), and used everywhere: by the writes that add or remove entries,
 //! by the read-time merge, and by the check that recomputes every entry from scratch. The
 //! writes keep `home_entries` equal to what the rule says *now*, not to what it said when the
-//! status was written: when a follow starts or ends, or an edit changes who is mentioned, the
-//! entries that depended on it are added or removed in the same transaction.
+//! status was written: when a follow of an account or a hashtag starts or ends, or an edit
+//! changes who is mentioned or which tags a status carries, the entries that depended on it
+//! are added or removed in the same transaction.
 //!
 //! * `home_entries (account_id, status_id, author_id)`: the materialised entries.
 //! * `home_merged (status_id, author_id)`: statuses written while their author had more
@@ -51,15 +52,31 @@ macro_rules! shown {
     };
 }
 
+/// SQL: status `$s` reaches account `$v` through a followed hashtag: it is a public status (not
+/// a reblog) carrying a tag the viewer follows, as Mastodon delivers to tag followers.
+#[rustfmt::skip]
+macro_rules! tagged_for {
+    ($v:literal, $s:literal) => {
+        concat!(
+            "(", $s, ".visibility = 'public' AND ", $s, ".reblog_of_id IS NULL",
+            " AND EXISTS (SELECT 1 FROM status_tags ht JOIN tag_follows htf ON htf.tag = ht.tag",
+            " WHERE ht.status_id = ", $s, ".id AND htf.account_id = ", $v, "))"
+        )
+    };
+}
+
 /// SQL: status `$s` has an entry of its own in account `$v`'s home timeline when [`shown!`]:
-/// the viewer wrote it, or follows its author and it was fanned out (not merged at read time).
+/// the viewer wrote it, or follows its author and it was fanned out (not merged at read time),
+/// or it carries a hashtag the viewer follows ([`tagged_for!`]; always fanned out, since a
+/// tag's followers are not the author's).
 #[rustfmt::skip]
 macro_rules! reaches {
     ($v:literal, $s:literal) => {
         concat!(
             "(", $s, ".account_id = ", $v,
             " OR (EXISTS (SELECT 1 FROM follows hf WHERE hf.follower_id = ", $v, " AND hf.followee_id = ", $s, ".account_id)",
-            " AND NOT EXISTS (SELECT 1 FROM home_merged hm WHERE hm.status_id = ", $s, ".id)))"
+            " AND NOT EXISTS (SELECT 1 FROM home_merged hm WHERE hm.status_id = ", $s, ".id))",
+            " OR ", tagged_for!($v, $s), ")"
         )
     };
 }
@@ -78,8 +95,9 @@ pub(crate) mod pulled;
 /// author has more than `threshold` followers, in which case the status is recorded as merged
 /// and the followers' home timelines pick it up when read.
 pub(crate) fn fan_out(c: &Connection, status: Id, threshold: i64) -> StoreResult<()> {
-    let (followers, visibility): (i64, String) = c.one(
-        "SELECT a.followers_count, s.visibility FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id = ?",
+    let (followers, visibility, tagged): (i64, String, bool) = c.one(
+        "SELECT a.followers_count, s.visibility, EXISTS (SELECT 1 FROM status_tags t WHERE t.status_id = s.id) \
+         FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id = ?",
         params![status.0],
     )?;
     if visibility == "direct" {
@@ -91,6 +109,9 @@ pub(crate) fn fan_out(c: &Connection, status: Id, threshold: i64) -> StoreResult
         shown!("s.account_id", "s")
     );
     c.run(OWN, params![status.0])?;
+    if tagged {
+        c.run(TAG_FOLLOWERS, params![status.0, NO_LOWER])?;
+    }
     if followers > threshold {
         c.run(
             "INSERT INTO home_merged (status_id, author_id) SELECT id, account_id FROM statuses WHERE id = ?",
@@ -108,11 +129,57 @@ pub(crate) fn fan_out(c: &Connection, status: Id, threshold: i64) -> StoreResult
     Ok(())
 }
 
+/// Adds status `?1` to the home of each follower of a hashtag it carries, when [`tagged_for!`]
+/// and [`shown!`] let them see it and it is above their floor (`?2` where there is none).
+const TAG_FOLLOWERS: &str = concat!(
+    "INSERT OR IGNORE INTO home_entries (account_id, status_id, author_id) ",
+    "SELECT DISTINCT tf.account_id, s.id, s.account_id FROM statuses s ",
+    "JOIN status_tags t ON t.status_id = s.id JOIN tag_follows tf ON tf.tag = t.tag ",
+    "WHERE s.id = ?1 AND s.visibility = 'public' AND s.reblog_of_id IS NULL AND tf.account_id <> s.account_id ",
+    "AND s.id > COALESCE((SELECT hf.status_id FROM home_floors hf WHERE hf.account_id = tf.account_id), ?2) AND ",
+    shown!("tf.account_id", "s")
+);
+
+/// After `account` started following `tag`: adds the public statuses carrying it, the newest
+/// [`HOME_TIMELINE_CAP`] above the account's floor that the rule shows, walking the tag's
+/// index from its newest status.
+pub(crate) fn tag_followed(c: &Connection, account: Id, tag: &str) -> StoreResult<()> {
+    const SQL: &str = concat!(
+        "INSERT OR IGNORE INTO home_entries (account_id, status_id, author_id) ",
+        "SELECT ?1, s.id, s.account_id FROM status_tags t CROSS JOIN statuses s ON s.id = t.status_id ",
+        "WHERE t.tag = ?2 AND t.status_id > ?4 AND s.visibility = 'public' AND s.reblog_of_id IS NULL AND ",
+        shown!("?1", "s"),
+        " ORDER BY t.status_id DESC LIMIT ?3"
+    );
+    let floor = floor(c, account)?.unwrap_or(NO_LOWER);
+    c.run(SQL, params![account.0, tag, i64::from(HOME_TIMELINE_CAP), floor])?;
+    Ok(())
+}
+
+/// After `account` stopped following `tag`: removes the entries of statuses carrying it that
+/// nothing else lets in (a follow of their author, another followed tag, being their author).
+pub(crate) fn tag_unfollowed(c: &Connection, account: Id, tag: &str) -> StoreResult<()> {
+    const SQL: &str = concat!(
+        "DELETE FROM home_entries WHERE account_id = ?1 AND status_id IN (",
+        // CROSS JOIN walks the account's entries (a home's worth) rather than every status
+        // that ever carried the tag.
+        "SELECT e.status_id FROM home_entries e CROSS JOIN status_tags t ON t.status_id = e.status_id AND t.tag = ?2 ",
+        "CROSS JOIN statuses s ON s.id = e.status_id WHERE e.account_id = ?1 AND NOT (",
+        reaches!("?1", "s"),
+        " AND ",
+        shown!("?1", "s"),
+        "))"
+    );
+    c.run(SQL, params![account.0, tag])?;
+    Ok(())
+}
+
 /// After `follower` started following `followee`: adds the statuses that following them lets
 /// into the follower's home, the newest [`HOME_TIMELINE_CAP`] of them above the follower's
-/// floor (all that a home keeps). Three kinds: the followee's own statuses and reblogs; replies
+/// floor (all that a home keeps). Four kinds: the followee's own statuses and reblogs; replies
 /// to the followee by accounts the follower already follows (a reply shows only if its
-/// addressee is followed); reblogs of the followee's private statuses (their original is now
+/// addressee is followed); replies to the followee carrying a hashtag the follower follows,
+/// for the same reason; reblogs of the followee's private statuses (their original is now
 /// visible). Each kind is walked newest first and stops at the cap too.
 pub(crate) fn followed(c: &Connection, follower: Id, followee: Id) -> StoreResult<()> {
     const SQL: &str = concat!(
@@ -129,6 +196,13 @@ pub(crate) fn followed(c: &Connection, follower: Id, followee: Id) -> StoreResul
         "ON s.in_reply_to_account_id = ?2 AND s.account_id = f.followee_id ",
         "WHERE f.follower_id = ?1 AND s.account_id <> ?2 AND ",
         reaches!("?1", "s"),
+        " AND ",
+        shown!("?1", "s"),
+        " ORDER BY s.id DESC LIMIT ?3)",
+        // Walked only by a follower of some hashtag.
+        " UNION ALL SELECT id FROM (SELECT s.id AS id FROM statuses s WHERE s.in_reply_to_account_id = ?2 ",
+        "AND s.account_id <> ?2 AND EXISTS (SELECT 1 FROM tag_follows WHERE account_id = ?1) AND ",
+        tagged_for!("?1", "s"),
         " AND ",
         shown!("?1", "s"),
         " ORDER BY s.id DESC LIMIT ?3)",
@@ -163,14 +237,29 @@ pub(crate) fn unfollowed(c: &Connection, follower: Id, followee: Id) -> StoreRes
     Ok(())
 }
 
-/// After an edit replaced the mentions of `status`: who may see a private or direct status
-/// depends on them, and so does who sees its reblogs. Public and unlisted originals are
-/// visible to everyone whatever they mention, so their reblogs need nothing.
+/// After an edit replaced the mentions and tags of `status`. Who may see a private or direct
+/// status depends on its mentions, and so does who sees its reblogs; public and unlisted
+/// originals are visible to everyone whatever they mention, so their reblogs need nothing.
+/// Who receives a public status through a followed hashtag depends on its tags: the entries
+/// only a dropped tag let in go, the followers of a tag now carried come in.
 pub(crate) fn edited(c: &Connection, status: Id) -> StoreResult<()> {
-    let restricted: bool = c.one(
-        "SELECT visibility IN ('private', 'direct') AND reblogs_count > 0 FROM statuses WHERE id = ?",
+    let (restricted, public): (bool, bool) = c.one(
+        "SELECT visibility IN ('private', 'direct') AND reblogs_count > 0, \
+         visibility = 'public' AND reblog_of_id IS NULL FROM statuses WHERE id = ?",
         params![status.0],
     )?;
+    if public {
+        const UNTAGGED: &str = concat!(
+            "DELETE FROM home_entries WHERE status_id = ?1 ",
+            "AND NOT EXISTS (SELECT 1 FROM statuses s WHERE s.id = home_entries.status_id AND ",
+            reaches!("home_entries.account_id", "s"),
+            " AND ",
+            shown!("home_entries.account_id", "s"),
+            ")"
+        );
+        c.run(UNTAGGED, params![status.0])?;
+        c.run(TAG_FOLLOWERS, params![status.0, NO_LOWER])?;
+    }
     if !restricted {
         return Ok(());
     }
@@ -298,8 +387,8 @@ pub(crate) fn timeline(c: &Connection, viewer: Id, req: PageRequest) -> StoreRes
 
 // ---- the check ------------------------------------------------------------------------------------
 
-/// Recomputes every home timeline from `statuses`, `follows` and `home_merged` with the same
-/// rule, keeps each account's newest `keep` entries above its floor, and compares them with
+/// Recomputes every home timeline from `statuses`, `follows`, `tag_follows` and `home_merged`
+/// with the same rule, keeps each account's newest `keep` entries above its floor, and compares them with
 /// the stored entries. A missing entry is one of those not stored at all; an extra one is a
 /// stored entry among the account's newest `keep` (above the floor) that the rule excludes, or
 /// that names the wrong author (unfollowing finds entries by their `author_id`).
@@ -312,10 +401,13 @@ pub(crate) fn differences(c: &Connection, keep: u32) -> StoreResult<HomeTimeline
         "ROW_NUMBER() OVER (PARTITION BY x.account_id ORDER BY x.status_id DESC) AS rn FROM (",
         "SELECT s.account_id AS account_id, s.id AS status_id FROM statuses s WHERE ",
         shown!("s.account_id", "s"),
-        " UNION ALL SELECT f.follower_id, s.id FROM follows f JOIN statuses s ON s.account_id = f.followee_id ",
+        " UNION SELECT f.follower_id, s.id FROM follows f JOIN statuses s ON s.account_id = f.followee_id ",
         "WHERE f.follower_id <> s.account_id ",
         "AND NOT EXISTS (SELECT 1 FROM home_merged xm WHERE xm.status_id = s.id) AND ",
         shown!("f.follower_id", "s"),
+        " UNION SELECT tf.account_id, s.id FROM tag_follows tf JOIN status_tags t ON t.tag = tf.tag ",
+        "JOIN statuses s ON s.id = t.status_id WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL AND ",
+        shown!("tf.account_id", "s"),
         ") x WHERE x.status_id > COALESCE((SELECT hf.status_id FROM home_floors hf ",
         "WHERE hf.account_id = x.account_id), ?2)",
         ") WHERE rn <= ?1"
@@ -424,7 +516,7 @@ mod tests {
         }
     }
 
-    fn edit(mentions: Vec<Id>) -> StatusEdit {
+    fn edit(mentions: Vec<Id>, tags: Vec<String>) -> StatusEdit {
         StatusEdit {
             text: "y".into(),
             content: "<p>y</p>".into(),
@@ -432,7 +524,7 @@ mod tests {
             sensitive: false,
             language: None,
             mentions,
-            tags: vec![],
+            tags,
             edited_at: Timestamp::now(),
         }
     }
@@ -476,12 +568,19 @@ mod tests {
             accounts.push(store.create_account(new_account(&ids, &format!("u{i}"))).await.unwrap().id);
         }
         let visibilities = [Visibility::Public, Visibility::Unlisted, Visibility::Private, Visibility::Direct];
+        let tags = ["birds", "trees"];
+        let some_tags = |rng: &mut Lcg| match rng.below(4) {
+            0 => vec![tags[0].to_string()],
+            1 => vec![tags[1].to_string()],
+            2 => tags.iter().map(|t| t.to_string()).collect(),
+            _ => vec![],
+        };
         let mut statuses: Vec<Id> = Vec::new();
-        for step in 0..300 {
+        for step in 0..400 {
             let a = accounts[rng.below(accounts.len())];
             let b = accounts[rng.below(accounts.len())];
             let some_status = |rng: &mut Lcg| (!statuses.is_empty()).then(|| statuses[rng.below(statuses.len())]);
-            match rng.below(12) {
+            match rng.below(15) {
                 0..=3 => {
                     let mut s = new_status(&ids, a, visibilities[rng.below(4)]);
                     if rng.below(3) == 0 {
@@ -490,6 +589,7 @@ mod tests {
                     if rng.below(3) == 0 {
                         s.mentions = vec![b];
                     }
+                    s.tags = some_tags(&mut rng);
                     if let Ok(s) = store.create_status(s).await {
                         statuses.push(s.id);
                     }
@@ -514,10 +614,16 @@ mod tests {
                         let _ = store.unreblog(a, s, Timestamp::now()).await;
                     }
                 }
+                12 => {
+                    store.follow_tag(a, tags[rng.below(2)]).await.unwrap();
+                }
+                13 => {
+                    store.unfollow_tag(a, tags[rng.below(2)]).await.unwrap();
+                }
                 _ => {
                     if let Some(s) = some_status(&mut rng) {
                         let mentions = if rng.below(2) == 0 { vec![a, b] } else { vec![] };
-                        let _ = store.edit_status(s, edit(mentions)).await;
+                        let _ = store.edit_status(s, edit(mentions, some_tags(&mut rng))).await;
                     }
                 }
             }
@@ -535,6 +641,18 @@ mod tests {
             .await
             .unwrap();
         assert!(entries > 50, "{entries} entries");
+        // Some entries are there only through a followed hashtag.
+        let tagged: i64 = store
+            .read(|c| {
+                c.one(
+                    "SELECT count(*) FROM home_entries e WHERE e.account_id <> e.author_id AND NOT EXISTS \
+                     (SELECT 1 FROM follows f WHERE f.follower_id = e.account_id AND f.followee_id = e.author_id)",
+                    params![],
+                )
+            })
+            .await
+            .unwrap();
+        assert!(tagged > 5, "{tagged} entries through followed tags");
         assert_eq!(merged > 20, threshold < 2, "{merged} merged statuses with threshold {threshold}");
     }
 

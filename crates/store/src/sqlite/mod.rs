@@ -26,6 +26,7 @@ mod sql;
 mod statuses;
 mod store;
 mod stories;
+mod tags;
 mod timelines;
 mod trends;
 

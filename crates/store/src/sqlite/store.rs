@@ -24,7 +24,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::{
     SqliteStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, replay, search,
-    statuses, stories, timelines, trends,
+    statuses, stories, tags, timelines, trends,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
@@ -162,6 +162,30 @@ impl Store for SqliteStore {
 
     async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
         read_conn!(self, |c| accounts::follow_list(c, FollowList::Following, account, page))
+    }
+
+    // ---- followed hashtags ----------------------------------------------------------------------
+
+    async fn follow_tag(&self, account: Id, tag: &str) -> StoreResult<Change> {
+        let id = self.ids.next();
+        let homes = self.homes;
+        let tag = tag.to_owned();
+        write_tx!(self, |c| tags::follow_tag(c, account, &tag, id, homes))
+    }
+
+    async fn unfollow_tag(&self, account: Id, tag: &str) -> StoreResult<Change> {
+        let homes = self.homes;
+        let tag = tag.to_owned();
+        write_tx!(self, |c| tags::unfollow_tag(c, account, &tag, homes))
+    }
+
+    async fn followed_tags(&self, account: Id, page: PageRequest) -> StoreResult<Page<String>> {
+        read_conn!(self, |c| tags::followed_tags(c, account, page))
+    }
+
+    async fn following_tags(&self, account: Id, tags: &[String]) -> StoreResult<Vec<String>> {
+        let tags = tags.to_vec();
+        read_conn!(self, |c| tags::following_tags(c, account, &tags))
     }
 
     // ---- statuses -------------------------------------------------------------------------------

@@ -62,7 +62,12 @@ pub(crate) fn home_by_query(c: &Connection, viewer: Id, req: PageRequest) -> Sto
     qb.push_bind(v)
         .push(" OR s.account_id IN (SELECT followee_id FROM follows WHERE follower_id = ")
         .push_bind(v)
-        .push(")) AND s.visibility <> 'direct'")
+        .push(
+            ") OR (s.visibility = 'public' AND s.reblog_of_id IS NULL AND EXISTS (SELECT 1 FROM status_tags t \
+             JOIN tag_follows tf ON tf.tag = t.tag WHERE t.status_id = s.id AND tf.account_id = ",
+        )
+        .push_bind(v)
+        .push("))) AND s.visibility <> 'direct'")
         .push(
             " AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id \
              OR s.account_id = ",

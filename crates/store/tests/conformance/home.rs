@@ -23,7 +23,7 @@ pub(super) fn newest_first(statuses: &[&Status]) -> Vec<Id> {
 }
 
 /// The stored entries agree with the rules; returns how many there are.
-async fn consistent(store: &dyn Store) -> u64 {
+pub(super) async fn consistent(store: &dyn Store) -> u64 {
     let check = store.home_timeline_differences(HOME_TIMELINE_CAP).await.unwrap();
     assert_eq!(check.differences, vec![]);
     assert_eq!(check.live, check.rebuilt);

@@ -24,6 +24,7 @@ mod replay;
 mod search;
 mod statuses;
 mod stories;
+mod tags;
 mod timelines;
 mod trends;
 
@@ -48,6 +49,7 @@ pub use replay::*;
 pub use search::*;
 pub use statuses::*;
 pub use stories::*;
+pub use tags::*;
 pub use timelines::*;
 pub use trends::*;
 
@@ -132,6 +134,9 @@ macro_rules! conformance_tests {
             mentions_decide_who_sees_reblogs_of_private_statuses_at_home,
             trimming_keeps_the_newest_entries_and_the_home_timeline_ends_there,
             home_timelines_match_their_rules_after_a_busy_history,
+            // followed hashtags
+            followed_tags_are_listed_newest_first_paged_and_logged,
+            followed_hashtags_bring_public_statuses_home,
             // home timelines kept outside the store
             home_recipients_backfill_and_admitted_agree_with_home_timelines,
             home_recipients_follow_the_fan_out_rules,
@@ -168,6 +173,7 @@ macro_rules! conformance_tests {
             popular_authors_are_merged_into_home_timelines_when_read,
             pulled_home_timelines_follow_the_materialised_rules,
             a_pulled_store_writes_no_home_entries_and_has_nothing_to_trim_or_check,
+            pulled_homes_follow_hashtags_too,
         );
     };
     (@with_options $fresh_with:path, $skip:path; $($check:ident),* $(,)?) => {

@@ -1,6 +1,7 @@
 //! Home timelines computed when read, for a store that leaves them to a cache (`HomeMode::Pulled`,
 //! ADR 11), and the questions that cache asks: who sees a new status, what a missing home
-//! holds, whether an entry still belongs. Every query applies [`shown!`], the one home rule.
+//! holds, whether an entry still belongs. Every query applies [`shown!`], the one home rule,
+//! and admits the statuses of followed hashtags as [`tagged_for!`] says.
 
 use rusqlite::{Connection, params};
 use starling_core::model::Status;
@@ -26,12 +27,46 @@ macro_rules! candidates {
 const DESC: &str = concat!(candidates!(), " ORDER BY s.id DESC LIMIT ?4");
 const ASC: &str = concat!(candidates!(), " ORDER BY s.id ASC LIMIT ?4");
 
-/// The ids of one page of the viewer's home, in the direction the request walks.
+/// SQL: the public statuses carrying tag `?2` that the rule shows the viewer (`?1`), within the
+/// bounds (`?3` above, `?4` below), walking the tag's index from one end.
+macro_rules! tagged {
+    () => {
+        concat!(
+            "SELECT s.id FROM status_tags t CROSS JOIN statuses s ON s.id = t.status_id ",
+            "WHERE t.tag = ?2 AND t.status_id < ?3 AND t.status_id > ?4 ",
+            "AND s.visibility = 'public' AND s.reblog_of_id IS NULL AND ",
+            shown!("?1", "s")
+        )
+    };
+}
+
+const TAGGED_DESC: &str = concat!(tagged!(), " ORDER BY t.status_id DESC LIMIT ?5");
+const TAGGED_ASC: &str = concat!(tagged!(), " ORDER BY t.status_id ASC LIMIT ?5");
+
+/// The ids of one page of the viewer's home, in the direction the request walks: the
+/// statuses of the viewer and of those they follow, and a page of each followed hashtag's
+/// (usually few), merged by id and cut to the page.
 fn ids(c: &Connection, viewer: Id, req: &PageRequest) -> StoreResult<Vec<i64>> {
     let upper = req.max_id.map_or(NO_UPPER, |id| id.0);
     let lower = req.lower().map_or(NO_LOWER, |id| id.0);
-    let sql = if req.ascending() { ASC } else { DESC };
-    c.all(sql, params![viewer.0, upper, lower, i64::from(req.limit)])
+    let limit = i64::from(req.limit);
+    let (sql, tagged) = if req.ascending() { (ASC, TAGGED_ASC) } else { (DESC, TAGGED_DESC) };
+    let mut ids: Vec<i64> = c.all(sql, params![viewer.0, upper, lower, limit])?;
+    let tags: Vec<String> = c.all("SELECT tag FROM tag_follows WHERE account_id = ?", params![viewer.0])?;
+    if tags.is_empty() {
+        return Ok(ids);
+    }
+    for tag in tags {
+        ids.extend(c.all::<i64>(tagged, params![viewer.0, tag, upper, lower, limit])?);
+    }
+    if req.ascending() {
+        ids.sort_unstable();
+    } else {
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    ids.dedup();
+    ids.truncate(req.limit as usize);
+    Ok(ids)
 }
 
 /// The home timeline computed from statuses and follows: no floor, no cap.
@@ -45,14 +80,19 @@ pub(crate) fn backfill(c: &Connection, viewer: Id, limit: u32) -> StoreResult<Ve
     Ok(ids(c, viewer, &PageRequest::first(limit))?.into_iter().map(Id).collect())
 }
 
-/// The author (if the rule shows them their own status) and every follower the rule admits.
+/// The author (if the rule shows them their own status), every follower the rule admits, and
+/// every follower of a hashtag it carries the rule admits.
 pub(crate) fn recipients(c: &Connection, status: Id) -> StoreResult<Vec<Id>> {
     const SQL: &str = concat!(
         "SELECT s.account_id FROM statuses s WHERE s.id = ?1 AND ",
         shown!("s.account_id", "s"),
         " UNION SELECT f.follower_id FROM statuses s JOIN follows f ON f.followee_id = s.account_id ",
         "WHERE s.id = ?1 AND ",
-        shown!("f.follower_id", "s")
+        shown!("f.follower_id", "s"),
+        " UNION SELECT tf.account_id FROM statuses s JOIN status_tags t ON t.status_id = s.id ",
+        "JOIN tag_follows tf ON tf.tag = t.tag WHERE s.id = ?1 AND s.visibility = 'public' ",
+        "AND s.reblog_of_id IS NULL AND ",
+        shown!("tf.account_id", "s")
     );
     let found: Vec<i64> = c.all(SQL, params![status.0])?;
     Ok(found.into_iter().map(Id).collect())
@@ -63,7 +103,9 @@ pub(crate) fn admitted(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResult<Ve
     const SQL: &str = concat!(
         "SELECT s.id FROM statuses s WHERE s.id IN (SELECT value FROM json_each(?2)) ",
         "AND (s.account_id = ?1 OR EXISTS (SELECT 1 FROM follows af WHERE af.follower_id = ?1 ",
-        "AND af.followee_id = s.account_id)) AND ",
+        "AND af.followee_id = s.account_id) OR ",
+        tagged_for!("?1", "s"),
+        ") AND ",
         shown!("?1", "s")
     );
     if ids.is_empty() {
