@@ -535,6 +535,25 @@ def test_hashtag_timeline(alice, bob, carol):
     assert str(private.id) not in ids(alice.api.timeline_hashtag(tag))
 
 
+def test_followed_hashtags_feed_the_home_timeline(app, carol):
+    reader = sign_up(app, "tagreader")
+    tag = f"followme{RUN}"
+    followed = reader.api.tag_follow(tag)
+    assert (followed.name, followed.following) == (tag, True)
+    assert len(followed.history) == 7
+    assert [t.name for t in reader.api.followed_tags()] == [tag]
+    assert reader.api.tag(tag).following is True
+
+    tagged = carol.api.status_post(f"a post for #{tag} followers")
+    carol.api.status_post(f"and one without the tag {RUN}")
+    assert ids(reader.api.timeline_home(limit=40)) == [str(tagged.id)], "from an account the reader does not follow"
+
+    unfollowed = reader.api.tag_unfollow(tag)
+    assert unfollowed.following is False
+    assert reader.api.followed_tags() == []
+    assert ids(reader.api.timeline_home(limit=40)) == []
+
+
 def test_home_and_public_timelines(alice, bob, carol, bob_follows_alice):
     followed = alice.api.status_post(f"for my followers' home {RUN}")
     stranger = carol.api.status_post(f"stranger's post {RUN}")

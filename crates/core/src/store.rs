@@ -214,6 +214,9 @@ pub trait Store: Send + Sync + 'static {
     async fn followed_tags(&self, account: Id, page: PageRequest) -> StoreResult<Page<String>>;
     /// Those of `tags` (normalised) that `account` follows, in the order given.
     async fn following_tags(&self, account: Id, tags: &[String]) -> StoreResult<Vec<String>>;
+    /// Every account following any of `tags` (normalised), each once, in no order: who may have
+    /// had a public status carrying them at home.
+    async fn tag_follower_ids(&self, tags: &[String]) -> StoreResult<Vec<Id>>;
 
     // ---- statuses ---------------------------------------------------------------------------
 

@@ -149,6 +149,11 @@ fn hashtag_len(s: &str) -> Option<usize> {
     if tag.chars().any(|c| c.is_alphabetic()) && tag.chars().count() <= 100 { Some(body) } else { None }
 }
 
+/// Whether `name` (without the `#`) is a whole hashtag, as the text parser would find it.
+pub fn is_hashtag(name: &str) -> bool {
+    hashtag_len(name) == Some(name.len()) && !name.is_empty()
+}
+
 /// The normalised form under which a hashtag is stored and looked up.
 pub fn normalize_tag(tag: &str) -> String {
     tag.to_lowercase()

@@ -306,6 +306,16 @@ fn is_emoji_grapheme(s: &str) -> bool {
     }
 }
 
+/// A hashtag's name as a path or a search gives it: an optional leading `#`, then a name the
+/// text parser would recognise as a hashtag. Normalised as tags are stored (lower-cased).
+pub fn hashtag(s: &str) -> Result<String, Invalid> {
+    let name = s.strip_prefix('#').unwrap_or(s);
+    if !text::is_hashtag(name) {
+        return Err(invalid("name is not a valid hashtag"));
+    }
+    Ok(text::normalize_tag(name))
+}
+
 /// A reaction: exactly one emoji, as one user-perceived character (a pictograph with its
 /// modifiers, a flag, a keycap, or a sequence joined by zero-width joiners). Surrounding
 /// whitespace is ignored.
@@ -320,6 +330,15 @@ pub fn emoji(s: &str) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashtags_are_names_the_parser_would_link() {
+        assert_eq!(hashtag("#Birds").ok(), Some("birds".to_string()));
+        assert_eq!(hashtag("café_2026").ok(), Some("café_2026".to_string()));
+        for bad in ["", "#", "2026", "two words", "a#b", "tag!", &"x".repeat(101)] {
+            assert!(hashtag(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn short_texts_are_not_blank_nor_too_long() {

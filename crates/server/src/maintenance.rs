@@ -69,7 +69,7 @@ pub async fn watch_trends(state: AppState, mut shutdown: watch::Receiver<bool>) 
                         let list: Vec<_> = trending
                             .iter()
                             .take(TRENDS_SHOWN)
-                            .map(|t| crate::api::trends::tag_json(base, &t.name, &t.history))
+                            .map(|t| crate::api::tags::tag_json(base, &t.name, &t.history, None))
                             .collect();
                         let payload = serde_json::Value::Array(list).to_string();
                         signals::send(&state, &Signal::Public { event: "trends".into(), payload });

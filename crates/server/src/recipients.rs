@@ -35,11 +35,24 @@ impl Recipients {
         if let Some(known) = self.recent().by_status.get(&status) {
             return Ok(Arc::clone(known));
         }
+        self.ask(store, status).await
+    }
+
+    /// Asks the store again, whatever was kept: after an edit, whose new hashtags may reach
+    /// other homes. Whoever asks for the status afterwards shares this answer.
+    pub async fn renew(&self, store: &dyn Store, status: Id) -> StoreResult<Arc<[Id]>> {
+        self.ask(store, status).await
+    }
+
+    async fn ask(&self, store: &dyn Store, status: Id) -> StoreResult<Arc<[Id]>> {
         let answer: Arc<[Id]> = store.home_recipients(status).await?.into();
         let mut recent = self.recent();
-        if recent.by_status.insert(status, Arc::clone(&answer)).is_none() {
-            recent.order.push_back(status);
-            recent.ids += answer.len();
+        match recent.by_status.insert(status, Arc::clone(&answer)) {
+            None => {
+                recent.order.push_back(status);
+                recent.ids += answer.len();
+            }
+            Some(replaced) => recent.ids = recent.ids - replaced.len() + answer.len(),
         }
         while recent.ids > KEEP_IDS && recent.order.len() > 1 {
             let Some(oldest) = recent.order.pop_front() else { break };

@@ -13,6 +13,7 @@ mod openapi;
 mod search;
 mod statuses;
 mod stories;
+pub mod tags;
 mod timelines;
 pub mod trends;
 
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(search::router())
         .merge(trends::router())
+        .merge(tags::router())
         .merge(stories::router())
         .merge(chats::router())
         .merge(openapi::router())

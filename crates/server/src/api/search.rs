@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::model::Timestamp;
 use starling_core::store::StatusSearch;
-use starling_core::{text, trends};
+use starling_core::text;
 
 use crate::auth::MaybeAuth;
 use crate::entities::Renderer;
@@ -70,19 +70,8 @@ async fn search(State(state): State<AppState>, auth: MaybeAuth, params: Params) 
     let tag_like = !tag.is_empty() && tag.chars().all(|c| c.is_alphanumeric() || c == '_');
     if wants("hashtags") && tag_like {
         let found = state.store.search_tags(&tag, limit, offset).await?;
-        if !found.is_empty() {
-            let now = Timestamp::now();
-            let names: Vec<String> = found.iter().map(|t| t.name.clone()).collect();
-            let days = state.store.tag_days(trends::history_start(now), Some(names)).await?;
-            for t in found {
-                let own: Vec<_> = days.iter().filter(|d| d.tag == t.name).cloned().collect();
-                hashtags.push(super::trends::tag_json(
-                    &state.settings.public_url,
-                    &t.name,
-                    &trends::history(&own, now),
-                ));
-            }
-        }
+        let names: Vec<String> = found.into_iter().map(|t| t.name).collect();
+        hashtags = super::tags::render(&state, viewer, &names).await?;
     }
     let mut statuses = Vec::new();
     let words = words(&q);

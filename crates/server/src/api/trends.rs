@@ -1,27 +1,26 @@
-//! Trends (`/api/v1/trends/tags`, `/api/v1/trends/statuses`) and hashtags
-//! (`/api/v1/tags/:name`): what is being talked about more than usual, computed from the
-//! statuses themselves (`starling_core::trends`) when asked.
+//! Trends (`/api/v1/trends/tags`, `/api/v1/trends/statuses`): what is being talked about more
+//! than usual, computed from the statuses themselves (`starling_core::trends`) when asked.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::model::Timestamp;
-use starling_core::text;
-use starling_core::trends::{self, HistoryDay, TrendingTag};
+use starling_core::trends::{self, TrendingTag};
 
 use crate::auth::MaybeAuth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::params::Params;
 use crate::state::AppState;
 use crate::views;
+
+use super::tags;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/trends", get(tags))
         .route("/api/v1/trends/tags", get(tags))
         .route("/api/v1/trends/statuses", get(statuses))
-        .route("/api/v1/tags/{name}", get(tag))
 }
 
 /// The most trending tags computed at once; pages are cut from these.
@@ -30,19 +29,6 @@ const MAX_TAGS: usize = 100;
 const STATUS_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// How many engaged statuses are scored, the most engaged first.
 const STATUS_CANDIDATES: u32 = 400;
-
-/// Mastodon's `Tag`, with its `history` (numbers as strings, as Mastodon sends them).
-pub fn tag_json(base: &str, name: &str, history: &[HistoryDay]) -> Value {
-    json!({
-        "name": name,
-        "url": format!("{base}/tags/{name}"),
-        "history": history.iter().map(|d| json!({
-            "day": d.day_start.to_string(),
-            "uses": d.uses.to_string(),
-            "accounts": d.accounts.to_string(),
-        })).collect::<Vec<_>>(),
-    })
-}
 
 /// The trending tags now, best first.
 pub async fn trending(state: &AppState) -> ApiResult<Vec<TrendingTag>> {
@@ -57,11 +43,16 @@ fn window(params: &Params, default: u32, max: u32) -> ApiResult<(usize, usize)> 
     Ok((limit, offset))
 }
 
-async fn tags(State(state): State<AppState>, params: Params) -> ApiResult<Json<Value>> {
+async fn tags(State(state): State<AppState>, auth: MaybeAuth, params: Params) -> ApiResult<Json<Value>> {
     let (limit, offset) = window(&params, 10, 20)?;
     let base = &state.settings.public_url;
-    let list: Vec<Value> =
-        trending(&state).await?.iter().skip(offset).take(limit).map(|t| tag_json(base, &t.name, &t.history)).collect();
+    let shown: Vec<TrendingTag> = trending(&state).await?.into_iter().skip(offset).take(limit).collect();
+    let names: Vec<String> = shown.iter().map(|t| t.name.clone()).collect();
+    let followed = tags::followed_by(&state, auth.id(), &names).await?;
+    let list: Vec<Value> = shown
+        .iter()
+        .map(|t| tags::tag_json(base, &t.name, &t.history, followed.as_ref().map(|f| f.contains(&t.name))))
+        .collect();
     Ok(Json(json!(list)))
 }
 
@@ -83,13 +74,3 @@ async fn statuses(State(state): State<AppState>, auth: MaybeAuth, params: Params
     Ok(Json(json!(rendered)))
 }
 
-async fn tag(State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    let name = text::normalize_tag(name.trim_start_matches('#'));
-    // A tag exists once a public status has used it: private ones do not make it known.
-    let days = state.store.tag_days(Timestamp(0), Some(vec![name.clone()])).await?;
-    if days.is_empty() {
-        return Err(ApiError::NotFound);
-    }
-    let now = Timestamp::now();
-    Ok(Json(tag_json(&state.settings.public_url, &name, &trends::history(&days, now))))
-}

@@ -127,12 +127,15 @@ impl Change {
 }
 
 /// What `event` does to the homes, with what the store says now: a new status (or reblog)
-/// goes to the homes of those who see it now (none, if it was deleted since); a deleted one
-/// leaves its author's home and their followers' (anyone else who held it lost it already:
-/// their home was dropped when they unfollowed, and reads filter what no longer exists in any
-/// case). What a follow lets in (or an unfollow takes out) is more than the followee's own
-/// statuses: replies to them, reblogs of their private statuses. Rebuilding the follower's
-/// home from the store gets all of it right, once, when it is next read.
+/// goes to the homes of those who see it now (none, if it was deleted since); an edited one
+/// carrying hashtags goes to those who see it now too, which takes it to the followers of a
+/// tag it gained. A deleted one leaves its author's home, their followers' and its tags'
+/// followers' (anyone else who held it lost it already: their home was dropped when they
+/// unfollowed, and reads filter what no longer exists in any case, as they filter a status
+/// whose edit dropped the tag that brought it). What a follow lets in (or an unfollow takes
+/// out) is more than the followee's own statuses: replies to them, reblogs of their private
+/// statuses; a followed tag brings a whole history. Rebuilding the follower's home from the
+/// store gets all of it right, once, when it is next read.
 async fn change(state: &AppState, event: &Event) -> FeedsResult<Change> {
     let added = match event.kind {
         EventKind::StatusCreated => event.subject_id,
@@ -142,6 +145,12 @@ async fn change(state: &AppState, event: &Event) -> FeedsResult<Change> {
     if let Some(status) = added {
         return Ok(Change::Add(state.recipients.of(&*state.store, status).await?, status));
     }
+    if let (EventKind::StatusEdited, Some(status)) = (event.kind, event.subject_id) {
+        if tags(event).is_empty() {
+            return Ok(Change::None);
+        }
+        return Ok(Change::Add(state.recipients.renew(&*state.store, status).await?, status));
+    }
     let removed = match event.kind {
         EventKind::StatusDeleted => event.subject_id.zip(payload_id(event, "author_id")),
         EventKind::Unreblogged => payload_id(event, "reblog_id").zip(event.actor_id),
@@ -150,10 +159,19 @@ async fn change(state: &AppState, event: &Event) -> FeedsResult<Change> {
     if let Some((status, author)) = removed {
         let mut homes = vec![author];
         homes.extend(state.store.follower_ids(author).await?);
+        homes.extend(state.store.tag_follower_ids(&tags(event)).await?);
         return Ok(Change::Remove(homes, status));
     }
     Ok(match (event.kind, event.actor_id) {
-        (EventKind::Followed | EventKind::Unfollowed, Some(follower)) => Change::Forget(follower),
+        (
+            EventKind::Followed | EventKind::Unfollowed | EventKind::TagFollowed | EventKind::TagUnfollowed,
+            Some(follower),
+        ) => Change::Forget(follower),
         _ => Change::None,
     })
+}
+
+/// The hashtags a status event names (none for an event that names none).
+fn tags(event: &Event) -> Vec<String> {
+    serde_json::from_value(event.payload.get("tags").cloned().unwrap_or_default()).unwrap_or_default()
 }

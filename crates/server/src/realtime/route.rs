@@ -127,8 +127,14 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     }
                 } else {
                     let payload = rendered(state, &status)?;
-                    // Whose home shows it: the store applies the one home rule.
-                    let users = state.recipients.of(&*state.store, status.id).await?.to_vec();
+                    // Whose home shows it: the store applies the one home rule. An edit may
+                    // have changed the hashtags, and with them who that is.
+                    let users = if kind == "update" {
+                        state.recipients.of(&*state.store, status.id).await?
+                    } else {
+                        state.recipients.renew(&*state.store, status.id).await?
+                    }
+                    .to_vec();
                     out.push(Delivery {
                         event_id: seq,
                         committed_at: event.created_at,
@@ -204,6 +210,10 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 // Everyone who may have had it, whatever the rule that showed it to them.
                 let mut users = state.store.follower_ids(author).await?;
                 users.push(author);
+                let tags: Vec<String> = serde_json::from_value(event.payload["tags"].clone()).unwrap_or_default();
+                if visibility == "public" {
+                    users.extend(state.store.tag_follower_ids(&tags).await?);
+                }
                 out.push(Delivery {
                     event_id: seq,
                     committed_at: event.created_at,
@@ -222,7 +232,6 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                             payload: payload.clone(),
                         });
                     }
-                    let tags: Vec<String> = serde_json::from_value(event.payload["tags"].clone()).unwrap_or_default();
                     if !tags.is_empty() {
                         out.push(Delivery {
                             event_id: seq,

@@ -11,19 +11,6 @@ use starling_server::feeds::{Feeds, scripts};
 
 use crate::helpers::*;
 
-fn redis_url() -> Option<String> {
-    match std::env::var("STARLING_TEST_REDIS_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            let message = "*** Redis home timeline tests SKIPPED: STARLING_TEST_REDIS_URL is not set ***";
-            assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
-            // Straight to the process's stderr: the test harness would swallow `eprintln!`.
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
-            None
-        }
-    }
-}
-
 async fn spawn_with_redis(url: &str, configure: impl FnOnce(&mut starling_server::Settings)) -> TestApp {
     let prefix = unique_redis_prefix();
     spawn_app_with(|s| {
@@ -77,7 +64,7 @@ async fn flush(app: &TestApp, keep_offset: bool) {
 
 #[tokio::test]
 async fn a_post_reaches_followers_homes_in_redis_and_is_served_from_there() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let app = spawn_with_redis(&url, |_| {}).await;
     let alice = app.sign_up("alice").await;
     let bob = app.sign_up("bob").await;
@@ -100,7 +87,7 @@ async fn a_post_reaches_followers_homes_in_redis_and_is_served_from_there() -> T
 
 #[tokio::test]
 async fn deleting_and_unfollowing_take_statuses_out_of_homes_in_redis() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let app = spawn_with_redis(&url, |_| {}).await;
     let alice = app.sign_up("alice").await;
     let bob = app.sign_up("bob").await;
@@ -126,7 +113,7 @@ async fn deleting_and_unfollowing_take_statuses_out_of_homes_in_redis() -> TestR
 
 #[tokio::test]
 async fn following_brings_the_followees_recent_statuses_into_a_home_in_redis() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let app = spawn_with_redis(&url, |_| {}).await;
     let alice = app.sign_up("alice").await;
     let bob = app.sign_up("bob").await;
@@ -146,7 +133,7 @@ async fn following_brings_the_followees_recent_statuses_into_a_home_in_redis() -
 
 #[tokio::test]
 async fn pages_of_a_home_in_redis_are_the_stores_pages() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let app = spawn_with_redis(&url, |_| {}).await;
     let alice = app.sign_up("alice").await;
     let bob = app.sign_up("bob").await;
@@ -188,7 +175,7 @@ async fn pages_of_a_home_in_redis_are_the_stores_pages() -> TestResult {
 
 #[tokio::test]
 async fn a_home_in_redis_keeps_its_newest_statuses_up_to_the_cap() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let app = spawn_with_redis(&url, |s| s.home_cap = 3).await;
     let alice = app.sign_up("alice").await;
     let bob = app.sign_up("bob").await;
@@ -209,7 +196,7 @@ async fn a_home_in_redis_keeps_its_newest_statuses_up_to_the_cap() -> TestResult
 
 #[tokio::test]
 async fn a_home_lost_from_redis_is_rebuilt_complete() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let app = spawn_with_redis(&url, |s| s.pipeline_poll = Duration::from_millis(20)).await;
     let alice = app.sign_up("alice").await;
     let bob = app.sign_up("bob").await;
@@ -264,7 +251,7 @@ async fn with_redis_unreachable_homes_are_served_from_the_store_at_once() -> Tes
 
 #[tokio::test]
 async fn the_scripts_write_only_existing_homes_cap_them_and_install_builds_whole() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("Redis home timeline") else { return Ok(()) };
     let feeds = RedisHomes::new(&url, &unique_redis_prefix())?;
     let mut conn = feeds.conn()?;
     let (home, other, offset) = (feeds.home_key(Id(1)), feeds.home_key(Id(2)), feeds.offset_key());

@@ -39,6 +39,21 @@ pub fn temp_dir() -> PathBuf {
 }
 
 /// A Redis key prefix no other test (nor another run) uses.
+/// The Redis server the tests of `what` use; `None`, said loudly, when there is none (and a
+/// failure instead when every test is required, as in CI).
+pub fn redis_url(what: &str) -> Option<String> {
+    match std::env::var("STARLING_TEST_REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            let message = format!("*** {what} tests SKIPPED: STARLING_TEST_REDIS_URL is not set ***");
+            assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
+            // Straight to the process's stderr: the test harness would swallow `eprintln!`.
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
+            None
+        }
+    }
+}
+
 pub fn unique_redis_prefix() -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     format!("starling-test:{}:{}:{:08x}:", std::process::id(), N.fetch_add(1, Ordering::Relaxed), rand::random::<u32>())

@@ -19,5 +19,6 @@ mod search;
 mod statuses;
 mod stories;
 mod streaming;
+mod tags;
 mod timelines;
 mod trends;

@@ -2,22 +2,9 @@
 
 use crate::helpers::*;
 
-fn redis_url() -> Option<String> {
-    match std::env::var("STARLING_TEST_REDIS_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            let message = "*** multi-node Redis tests SKIPPED: STARLING_TEST_REDIS_URL is not set ***";
-            assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
-            // Straight to the process's stderr: the test harness would swallow `eprintln!`.
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
-            None
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("multi-node Redis") else { return Ok(()) };
     // Without the bus, node B would only see node A's writes at its next look at the log, an
     // hour away: delivery within the test's time means the announcement came through Redis.
     let hour = std::time::Duration::from_secs(3600);
@@ -59,7 +46,7 @@ async fn a_post_on_one_node_streams_live_from_another_through_redis() -> TestRes
 
 #[tokio::test]
 async fn typing_and_presence_cross_nodes_through_redis() -> TestResult {
-    let Some(url) = redis_url() else { return Ok(()) };
+    let Some(url) = redis_url("multi-node Redis") else { return Ok(()) };
     let prefix = unique_redis_prefix();
     let mut a = spawn_app_with(|s| {
         s.redis_url = Some(url.clone());

@@ -230,6 +230,11 @@ impl Store for PostgresStore {
         client_read!(self, |c| tags::following_tags(c, account, tags))
     }
 
+    async fn tag_follower_ids(&self, tags: &[String]) -> StoreResult<Vec<Id>> {
+        // Routing live deliveries needs the newest follows: the primary.
+        read_conn!(self, |c| tags::tag_follower_ids(c, tags))
+    }
+
     // ---- statuses -------------------------------------------------------------------------------
 
     async fn create_status(&self, status: NewStatus) -> StoreResult<Status> {

@@ -94,3 +94,15 @@ pub(crate) async fn following_tags(c: &mut PgConnection, account: Id, tags: &[St
             .collect();
     Ok(tags.iter().filter(|t| followed.contains(*t)).cloned().collect())
 }
+
+pub(crate) async fn tag_follower_ids(c: &mut PgConnection, tags: &[String]) -> StoreResult<Vec<Id>> {
+    if tags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT account_id FROM tag_follows WHERE tag = ANY($1)")
+        .bind(tags)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    Ok(ids.into_iter().map(Id).collect())
+}

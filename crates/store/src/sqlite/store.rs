@@ -188,6 +188,11 @@ impl Store for SqliteStore {
         read_conn!(self, |c| tags::following_tags(c, account, &tags))
     }
 
+    async fn tag_follower_ids(&self, tags: &[String]) -> StoreResult<Vec<Id>> {
+        let tags = tags.to_vec();
+        read_conn!(self, |c| tags::tag_follower_ids(c, &tags))
+    }
+
     // ---- statuses -------------------------------------------------------------------------------
 
     async fn create_status(&self, status: NewStatus) -> StoreResult<Status> {

@@ -63,3 +63,14 @@ pub(crate) fn following_tags(c: &Connection, account: Id, tags: &[String]) -> St
         .collect();
     Ok(tags.iter().filter(|t| followed.contains(*t)).cloned().collect())
 }
+
+pub(crate) fn tag_follower_ids(c: &Connection, tags: &[String]) -> StoreResult<Vec<Id>> {
+    if tags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = c.all(
+        "SELECT DISTINCT account_id FROM tag_follows WHERE tag IN (SELECT value FROM json_each(?))",
+        params![text_list(tags)?],
+    )?;
+    Ok(ids.into_iter().map(Id).collect())
+}

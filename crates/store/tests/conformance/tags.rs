@@ -57,6 +57,13 @@ pub async fn followed_tags_are_listed_newest_first_paged_and_logged(store: &dyn 
     assert!(store.following_tags(bob.id, &asked).await.unwrap().is_empty());
     assert!(store.following_tags(alice.id, &[]).await.unwrap().is_empty());
 
+    store.follow_tag(bob.id, "trees").await.unwrap();
+    let mut followers = store.tag_follower_ids(&["trees".into(), "birds".into(), "oceans".into()]).await.unwrap();
+    followers.sort();
+    assert_eq!(followers, vec![alice.id, bob.id], "each once");
+    assert!(store.tag_follower_ids(&["oceans".into()]).await.unwrap().is_empty());
+    store.unfollow_tag(bob.id, "trees").await.unwrap();
+
     let before = last_seq(store).await;
     assert_eq!(store.unfollow_tag(alice.id, "trees").await.unwrap(), Change::Made);
     assert_eq!(store.unfollow_tag(alice.id, "trees").await.unwrap(), Change::Unchanged);
