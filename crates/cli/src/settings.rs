@@ -102,6 +102,19 @@ pub struct Options {
     /// The largest media upload accepted, in bytes.
     #[arg(long, env = "STARLING_MEDIA_MAX_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
     media_max_bytes: usize,
+    /// An S3-compatible bucket for media files, instead of `<data dir>/media`.
+    #[arg(long, env = "STARLING_S3_BUCKET", global = true)]
+    s3_bucket: Option<String>,
+    /// The S3-compatible service's URL (`http://…` is allowed only when named here); AWS's own
+    /// endpoints when unset.
+    #[arg(long, env = "STARLING_S3_ENDPOINT", global = true)]
+    s3_endpoint: Option<String>,
+    #[arg(long, env = "STARLING_S3_REGION", default_value = "us-east-1", global = true)]
+    s3_region: String,
+    #[arg(long, env = "STARLING_S3_ACCESS_KEY_ID", global = true)]
+    s3_access_key_id: Option<String>,
+    #[arg(long, env = "STARLING_S3_SECRET_ACCESS_KEY", hide_env_values = true, global = true)]
+    s3_secret_access_key: Option<String>,
     /// Seconds an upload may stay unattached before it and its files are deleted.
     #[arg(long, env = "STARLING_MEDIA_UNATTACHED_SECS", default_value_t = 24 * 60 * 60, global = true)]
     media_unattached_secs: u64,
@@ -214,11 +227,41 @@ impl Options {
         settings.story_sweep = std::time::Duration::from_secs(self.story_sweep_secs);
         anyhow::ensure!(self.media_max_bytes >= 1024, "STARLING_MEDIA_MAX_BYTES must be at least 1024");
         settings.media_max_bytes = self.media_max_bytes;
+        settings.media_bucket = self.media_bucket()?;
         anyhow::ensure!(self.media_unattached_secs >= 1, "STARLING_MEDIA_UNATTACHED_SECS must be at least 1");
         settings.media_unattached_ttl = std::time::Duration::from_secs(self.media_unattached_secs);
         anyhow::ensure!(self.trends_secs >= 1, "STARLING_TRENDS_SECS must be at least 1");
         settings.trends_interval = std::time::Duration::from_secs(self.trends_secs);
         Ok(settings)
+    }
+}
+
+impl Options {
+    /// The media bucket, when one is named: with its keys, and buildable (no request is sent).
+    fn media_bucket(&self) -> anyhow::Result<Option<starling_server::media::s3::Bucket>> {
+        let Some(name) = self.s3_bucket.clone().filter(|b| !b.trim().is_empty()) else { return Ok(None) };
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (self.s3_access_key_id.clone(), self.s3_secret_access_key.clone())
+        else {
+            anyhow::bail!("STARLING_S3_BUCKET needs STARLING_S3_ACCESS_KEY_ID and STARLING_S3_SECRET_ACCESS_KEY");
+        };
+        let endpoint = self.s3_endpoint.clone().filter(|e| !e.trim().is_empty());
+        if let Some(endpoint) = &endpoint {
+            let url = url::Url::parse(endpoint).context("STARLING_S3_ENDPOINT is not a URL")?;
+            anyhow::ensure!(
+                matches!(url.scheme(), "http" | "https"),
+                "STARLING_S3_ENDPOINT must be an http:// or https:// URL"
+            );
+        }
+        let bucket = starling_server::media::s3::Bucket {
+            name,
+            endpoint,
+            region: self.s3_region.clone(),
+            access_key_id,
+            secret_access_key,
+        };
+        starling_server::media::s3::store(&bucket).map_err(|e| anyhow::anyhow!("STARLING_S3_BUCKET: {e}"))?;
+        Ok(Some(bucket))
     }
 }
 

@@ -94,6 +94,8 @@ pub struct Settings {
     /// How often expired stories are purged. They vanish from every endpoint at expiry
     /// whatever this is; purging only frees their rows.
     pub story_sweep: std::time::Duration,
+    /// An S3-compatible bucket for media files; `None` keeps them in `<data_dir>/media`.
+    pub media_bucket: Option<crate::media::s3::Bucket>,
     /// The largest upload accepted, in bytes.
     pub media_max_bytes: usize,
     /// How long an upload may stay unattached before it and its files are deleted.
@@ -120,6 +122,7 @@ impl std::fmt::Debug for Settings {
             .field("nats_url", &self.nats_url.as_deref().map(redact_url))
             .field("fanout_threshold", &self.fanout_threshold)
             .field("home_timelines", &self.home_timelines)
+            .field("media_bucket", &self.media_bucket)
             .finish()
     }
 }
@@ -170,6 +173,7 @@ impl Settings {
             pipeline_poll: std::time::Duration::from_secs(1),
             story_lifetime: std::time::Duration::from_secs(24 * 60 * 60),
             story_sweep: std::time::Duration::from_secs(60),
+            media_bucket: None,
             media_max_bytes: 16 * 1024 * 1024,
             media_unattached_ttl: std::time::Duration::from_secs(24 * 60 * 60),
             trends_interval: std::time::Duration::from_secs(60),

@@ -67,6 +67,15 @@ impl AppState {
             (HomeSource::Memory, _) => Some(Feeds::memory(settings.home_cap, settings.memory_homes)),
             _ => None,
         };
+        let media = match &settings.media_bucket {
+            // The settings were checked when read (`starling serve` refuses a bucket it cannot
+            // use); a caller that skipped that gets the error in the log and local files.
+            Some(bucket) => MediaFiles::in_bucket(bucket).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the media bucket cannot be used; keeping media in the data directory");
+                MediaFiles::in_directory(&settings.data_dir.join("media"))
+            }),
+            None => MediaFiles::in_directory(&settings.data_dir.join("media")),
+        };
         AppState(Arc::new(Inner {
             store,
             bus,
@@ -76,7 +85,7 @@ impl AppState {
             cluster,
             feeds,
             recipients: Recipients::default(),
-            media: MediaFiles::in_directory(&settings.data_dir.join("media")),
+            media,
             jwt,
             settings,
             shutdown,

@@ -73,4 +73,3 @@ async fn statuses(State(state): State<AppState>, auth: MaybeAuth, params: Params
     let rendered = views::render_statuses(&state, auth.0.as_ref(), &found).await?;
     Ok(Json(json!(rendered)))
 }
-

@@ -1,8 +1,10 @@
 //! Media: uploaded images, checked and cleaned (`image`), and the object store that keeps their
-//! files (a directory in the data directory), served under `/system/`.
+//! files (a directory in the data directory, or an S3-compatible bucket: `s3`), served under
+//! `/system/`.
 
 pub mod blurhash;
 pub mod image;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -12,11 +14,13 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-/// Where media files are kept, by key (`media/<id>/original.png`). The directory is made on
+/// Where media files are kept, by key (`media/<id>/original.png`). A directory is made on
 /// first use, so that a server that never stores media never touches it.
 pub struct MediaFiles {
-    dir: PathBuf,
+    /// The directory, for files kept locally.
+    dir: Option<PathBuf>,
     store: OnceLock<Arc<dyn ObjectStore>>,
+    kind: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,15 +34,29 @@ pub enum FilesError {
 impl MediaFiles {
     /// Files in `dir`.
     pub fn in_directory(dir: &Path) -> MediaFiles {
-        MediaFiles { dir: dir.to_path_buf(), store: OnceLock::new() }
+        MediaFiles { dir: Some(dir.to_path_buf()), store: OnceLock::new(), kind: "directory" }
+    }
+
+    /// Files in an S3-compatible bucket. Only a configuration that cannot work is an error;
+    /// the bucket is first asked when the first file is stored.
+    pub fn in_bucket(bucket: &s3::Bucket) -> Result<MediaFiles, FilesError> {
+        let store = OnceLock::new();
+        let _ = store.set(s3::store(bucket)?);
+        Ok(MediaFiles { dir: None, store, kind: "s3" })
+    }
+
+    /// Where the files are: `directory` or `s3`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
     }
 
     fn store(&self) -> Result<&Arc<dyn ObjectStore>, FilesError> {
         if let Some(store) = self.store.get() {
             return Ok(store);
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| FilesError::Other(e.to_string()))?;
-        let store = LocalFileSystem::new_with_prefix(&self.dir).map_err(|e| FilesError::Other(e.to_string()))?;
+        let Some(dir) = &self.dir else { return Err(FilesError::Other("no media store".into())) };
+        std::fs::create_dir_all(dir).map_err(|e| FilesError::Other(e.to_string()))?;
+        let store = LocalFileSystem::new_with_prefix(dir).map_err(|e| FilesError::Other(e.to_string()))?;
         Ok(self.store.get_or_init(|| Arc::new(store)))
     }
 

@@ -322,3 +322,79 @@ async fn an_upload_larger_than_an_api_request_is_accepted_up_to_the_media_limit(
     assert_eq!(media["meta"]["original"]["width"], 1100);
     Ok(())
 }
+
+/// The S3-compatible server the bucket tests use (`scripts/test` starts one); `None`, said
+/// loudly, when there is none, and a failure instead when every test is required.
+fn s3_url() -> Option<String> {
+    match std::env::var("STARLING_TEST_S3_URL") {
+        Ok(url) => Some(url.trim_end_matches('/').to_string()),
+        Err(_) => {
+            let message = "*** S3 media bucket tests SKIPPED: STARLING_TEST_S3_URL is not set ***";
+            assert!(std::env::var_os("STARLING_REQUIRE_ALL").is_none(), "{message}");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n{message}\n").as_bytes());
+            None
+        }
+    }
+}
+
+/// The keys in `bucket`, from the server's own listing (ListObjectsV2).
+async fn bucket_keys(client: &reqwest::Client, endpoint: &str, bucket: &str) -> Vec<String> {
+    let listing = client.get(format!("{endpoint}/{bucket}?list-type=2")).send().await.expect("lists");
+    assert_eq!(listing.status(), StatusCode::OK);
+    let xml = listing.text().await.unwrap_or_default();
+    xml.split("<Key>").skip(1).filter_map(|rest| rest.split("</Key>").next()).map(String::from).collect()
+}
+
+#[tokio::test]
+async fn media_files_can_live_in_an_s3_bucket() -> TestResult {
+    let Some(endpoint) = s3_url() else { return Ok(()) };
+    // Unique per test run: `starling-test-<pid>-<n>-<random>`.
+    let bucket = unique_redis_prefix().trim_end_matches(':').replace(':', "-");
+    let client = reqwest::Client::new();
+    let created = client.put(format!("{endpoint}/{bucket}")).send().await?;
+    assert!(created.status().is_success(), "creating the bucket: {}", created.status());
+    let config = starling_server::media::s3::Bucket {
+        name: bucket.clone(),
+        endpoint: Some(endpoint.clone()),
+        region: "us-east-1".into(),
+        access_key_id: "starling".into(),
+        secret_access_key: "starling-secret".into(),
+    };
+    let dir = temp_dir();
+    let app = spawn_app_in(dir.clone(), |s| {
+        s.media_bucket = Some(config);
+        s.media_unattached_ttl = std::time::Duration::from_secs(1);
+    })
+    .await;
+    assert_eq!(app.state.media.kind(), "s3");
+    let alice = app.sign_up("alice").await;
+    let kept = upload(&app, &alice, picture(300, 200, ImageFormat::Png)).await;
+    app.post_status(&alice, json!({"status": "from the bucket", "media_ids": [id(&kept)]})).await;
+
+    // Stored in the bucket, not in the data directory, and served from it.
+    let keys = bucket_keys(&client, &endpoint, &bucket).await;
+    let original = format!("media/{}/original.png", id(&kept));
+    assert!(keys.contains(&original), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with(&format!("media/{}/small.", id(&kept)))), "{keys:?}");
+    assert!(!dir.join("media").exists(), "nothing written locally");
+    let (status, kind, cache, bytes) = fetch(&app, kept["url"].as_str().unwrap_or_default()).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/png"));
+    assert!(cache.contains("immutable"), "{cache}");
+    assert_eq!(image::load_from_memory(&bytes)?.width(), 300);
+    // The objects are private: only signed requests, the server's, read them.
+    let anonymous = client.get(format!("{endpoint}/{bucket}/{original}")).send().await?;
+    assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+
+    // An abandoned upload's files leave the bucket with it.
+    let dropped = upload(&app, &alice, picture(20, 20, ImageFormat::Png)).await;
+    let dropped_key = format!("media/{}/original.png", id(&dropped));
+    assert!(bucket_keys(&client, &endpoint, &bucket).await.contains(&dropped_key));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while bucket_keys(&client, &endpoint, &bucket).await.iter().any(|k| k.contains(&id(&dropped))) {
+        assert!(tokio::time::Instant::now() < deadline, "the abandoned upload's files stayed");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(fetch(&app, dropped["url"].as_str().unwrap_or_default()).await.0, StatusCode::NOT_FOUND);
+    assert!(bucket_keys(&client, &endpoint, &bucket).await.contains(&original), "attached media stay");
+    Ok(())
+}

@@ -124,7 +124,12 @@ async fn followed_tags_feed_the_home(app: TestApp) -> TestResult {
     // An edit that adds the tag brings a status in; deleting one is told live.
     let plain = app.say(&birder, "no tag yet").await;
     let (status, edited) = app
-        .call(Method::PUT, &format!("/api/v1/statuses/{plain}"), Some(&birder.token), Some(json!({"status": "now #birds"})))
+        .call(
+            Method::PUT,
+            &format!("/api/v1/statuses/{plain}"),
+            Some(&birder.token),
+            Some(json!({"status": "now #birds"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(home(&app, &reader, "").await, vec![plain.clone(), live.clone(), earlier.clone()]);

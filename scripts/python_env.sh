@@ -1,26 +1,34 @@
 #!/usr/bin/env bash
-# Creates (idempotently) the Python environment for the Mastodon.py compatibility test and prints
-# the path of its python as the last line of output.
+# Creates (idempotently) a Python environment for the tests that drive real Python programs,
+# and prints the path of its python as the last line of output.
 #
-#   scripts/mastodon_py_env.sh [VENV_DIR]      # default: <repo>/target/mastodon-py-venv
+#   scripts/python_env.sh REQUIREMENTS VENV_DIR MODULE...
 #
-# Installs tests/mastodon_py/requirements.txt (every package pinned) with `pip install -r`.
-# The install is skipped when the venv's stamp file holds the sha256 of the current
-# requirements.txt, so repeated runs cost nothing. Needs only python3 (>= 3.11, with the venv
-# module) and access to PyPI. Progress goes to stderr; stdout carries only the python path.
+#   tests/mastodon_py/requirements.txt: Mastodon.py and pytest, for the compatibility test;
+#   tests/s3/requirements.txt: moto's S3-compatible server, for the media bucket test.
+#
+# Installs REQUIREMENTS (every package pinned) with `pip install -r`, then checks that each
+# MODULE imports. The install is skipped when the venv's stamp file holds the sha256 of the
+# current requirements, so repeated runs cost nothing. Needs only python3 (>= 3.11, with the
+# venv module) and access to PyPI. Progress goes to stderr; stdout carries only the python path.
 set -euo pipefail
 
-repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=${1:-$repo_root/target/mastodon-py-venv} # a relative VENV_DIR is relative to the current directory
+if [[ $# -lt 3 ]]; then
+	echo "usage: $0 REQUIREMENTS VENV_DIR MODULE..." >&2
+	exit 2
+fi
+requirements=$1
+venv=$2 # relative paths are relative to the current directory
+shift 2
+modules=$(IFS=,; echo "$*")
 case "$venv" in
 /*) ;;
 *) venv="$PWD/$venv" ;;
 esac
-requirements="$repo_root/tests/mastodon_py/requirements.txt"
 stamp="$venv/.starling-requirements.sha256"
 python="$venv/bin/python"
 
-log() { printf 'mastodon_py_env: %s\n' "$*" >&2; }
+log() { printf 'python_env: %s\n' "$*" >&2; }
 
 if [[ ! -f "$requirements" ]]; then
 	log "missing $requirements"
@@ -42,7 +50,7 @@ sha256_of() {
 }
 want=$(sha256_of "$requirements")
 
-if [[ -x "$python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$python" -c 'import mastodon, pytest' 2>/dev/null; then
+if [[ -x "$python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$python" -c "import $modules" 2>/dev/null; then
 	log "up to date: $venv"
 	echo "$python"
 	exit 0
@@ -67,7 +75,7 @@ fi
 rm -f "$stamp"
 log "installing $requirements"
 "$python" -m pip install --disable-pip-version-check --no-input --quiet -r "$requirements" >&2
-"$python" -c 'import mastodon, pytest' >&2
+"$python" -c "import $modules" >&2
 echo "$want" >"$stamp"
 log "ready: $venv"
 echo "$python"
