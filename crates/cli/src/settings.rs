@@ -121,6 +121,10 @@ pub struct Options {
     /// Seconds between looks at the trending tags (public streams hear when they change).
     #[arg(long, env = "STARLING_TRENDS_SECS", default_value_t = 60, global = true)]
     trends_secs: u64,
+    /// Serve the web client from this directory, read on every request, instead of the copy
+    /// built into the binary (for working on the client).
+    #[arg(long, env = "STARLING_WEB_DIR", global = true)]
+    web_dir: Option<std::path::PathBuf>,
     /// Log filter in `tracing` syntax, e.g. `info` or `starling_server=debug`.
     #[arg(long, env = "STARLING_LOG", default_value = "info", global = true)]
     log: String,
@@ -232,6 +236,7 @@ impl Options {
         settings.media_unattached_ttl = std::time::Duration::from_secs(self.media_unattached_secs);
         anyhow::ensure!(self.trends_secs >= 1, "STARLING_TRENDS_SECS must be at least 1");
         settings.trends_interval = std::time::Duration::from_secs(self.trends_secs);
+        settings.web_dir = self.web_dir.clone();
         Ok(settings)
     }
 }

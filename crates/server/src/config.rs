@@ -102,6 +102,9 @@ pub struct Settings {
     pub media_unattached_ttl: std::time::Duration,
     /// How often the trending tags are looked at, for the `trends` event on public streams.
     pub trends_interval: std::time::Duration,
+    /// Serve the web client from this directory (read on every request) instead of the files
+    /// embedded at build time: for working on the client without rebuilding.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -177,6 +180,7 @@ impl Settings {
             media_max_bytes: 16 * 1024 * 1024,
             media_unattached_ttl: std::time::Duration::from_secs(24 * 60 * 60),
             trends_interval: std::time::Duration::from_secs(60),
+            web_dir: None,
         }
     }
 

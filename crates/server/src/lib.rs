@@ -22,6 +22,8 @@ pub mod realtime;
 pub mod recipients;
 pub mod state;
 pub mod views;
+pub mod web;
+mod web_content_type;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +32,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use starling_store::ReadScope;
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
@@ -41,8 +43,6 @@ pub use config::{HomeSource, HomeTimelines, Settings};
 pub use starling_store::HomeMode;
 pub use state::AppState;
 
-use crate::error::ApiError;
-
 /// How long one request may take before it is answered with 408: long enough for a slow
 /// password hash under load, short enough that a stuck request does not hold a connection.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -52,13 +52,14 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(api::media::router(state.settings.media_max_bytes))
         .merge(pages::router())
+        .merge(web::router())
         .merge(metrics::router())
         .route("/api/v1/streaming", axum::routing::get(realtime::ws::handler))
         .route("/api/v1/streaming/", axum::routing::get(realtime::ws::handler))
         .route("/api/v1/streaming/health", axum::routing::get(|| async { "OK" }))
         .route("/api/v1/streaming/{*stream}", axum::routing::get(realtime::sse::handler))
         .route_layer(axum::middleware::from_fn(metrics::track_http))
-        .fallback(not_found)
+        .fallback(web::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes));
     // Read scopes only steer reads between a primary and its replicas: without replicas, no
     // request pays for reading its token twice.
@@ -98,10 +99,6 @@ async fn announce_writes(
         state.bus.announce(0);
     }
     response
-}
-
-async fn not_found() -> Response {
-    ApiError::NotFound.into_response()
 }
 
 /// Opens the store the settings name, applying migrations. Ids it generates itself use the
