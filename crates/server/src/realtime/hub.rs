@@ -199,15 +199,23 @@ impl Hub {
     /// would a stored event's message. A connection whose queue is full misses it rather than
     /// being dropped: a signal is worth less than the messages it would push out.
     pub async fn signal(&self, event: &'static str, audience: &Audience, payload: Arc<str>) {
-        let mut frames: HashMap<Stream, Arc<Frame>> = HashMap::new();
+        self.signals(&[(event, audience.clone(), payload)]).await;
+    }
+
+    /// Pushes several signals in one pass over the connections (each connection gets each
+    /// signal at most once, on the first of its streams the signal's audience reaches).
+    pub async fn signals(&self, signals: &[(&'static str, Audience, Arc<str>)]) {
+        let mut frames: HashMap<(usize, Stream), Arc<Frame>> = HashMap::new();
         let registry = self.registry.lock().await;
         for conn in registry.conns.values() {
-            let Some(stream) = conn.streams.iter().find(|s| matches(s, conn.user, audience)) else { continue };
-            let frame = frames.entry(stream.clone()).or_insert_with(|| {
-                let text = serde_json::json!({ "stream": stream.names(), "event": event, "payload": &*payload });
-                Arc::new(Frame::Signal { event, payload: payload.clone(), text: Utf8Bytes::from(text.to_string()) })
-            });
-            let _ = conn.tx.try_send(frame.clone());
+            for (i, (event, audience, payload)) in signals.iter().enumerate() {
+                let Some(stream) = conn.streams.iter().find(|s| matches(s, conn.user, audience)) else { continue };
+                let frame = frames.entry((i, stream.clone())).or_insert_with(|| {
+                    let text = serde_json::json!({ "stream": stream.names(), "event": event, "payload": &**payload });
+                    Arc::new(Frame::Signal { event, payload: payload.clone(), text: Utf8Bytes::from(text.to_string()) })
+                });
+                let _ = conn.tx.try_send(frame.clone());
+            }
         }
     }
 

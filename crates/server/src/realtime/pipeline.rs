@@ -78,6 +78,7 @@ async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
         deliveries.extend(route(state, event, &notifications).await?);
     }
     state.hub.dispatch(last, &deliveries).await;
+    super::counts::announce(state, &events).await;
     state.stats.events_processed(&events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>());
     Ok(Some(last))
 }

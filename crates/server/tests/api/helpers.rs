@@ -306,6 +306,20 @@ impl WsClient {
         }
     }
 
+    /// Reads for half a second and panics if any message of `events` arrives (pings and other
+    /// events are skipped): for what must not reach this connection.
+    pub async fn expect_nothing_of(&mut self, events: &[&str]) {
+        use futures_util::StreamExt;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, self.socket.next()).await {
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
+                let v: Value = serde_json::from_str(text.as_str()).expect("JSON message");
+                let event = v["event"].as_str().unwrap_or_default();
+                assert!(!events.contains(&event), "unexpected {event}: {v}");
+            }
+        }
+    }
+
     /// The next message whose event is one of `events`, skipping any other (such as the
     /// presence signals a chat's participants cause by connecting).
     pub async fn next_of(&mut self, events: &[&str]) -> StreamMessage {

@@ -384,3 +384,53 @@ async fn a_peer_that_stops_answering_pings_is_dropped() -> TestResult {
     assert!(ended, "the server ended the connection");
     Ok(())
 }
+
+#[tokio::test]
+async fn counts_of_a_status_reach_those_who_may_be_showing_it_live() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    let carol = app.sign_up("carol").await;
+    app.follow(&bob, &alice).await;
+    let post = app.say(&alice, "count me").await;
+    let secret = app.post_status(&alice, json!({"status": "for followers", "visibility": "private"})).await;
+    let secret = secret["id"].as_str().unwrap_or_default().to_string();
+    let mut bob_stream = app.stream(&user_stream(&bob)).await;
+    let mut public = app.stream("stream=public").await;
+    let mut carol_stream = app.stream(&user_stream(&carol)).await;
+
+    app.post(&format!("/api/v1/statuses/{post}/favourite"), Some(&carol.token), json!({})).await;
+    for stream in [&mut bob_stream, &mut public] {
+        let counts = stream.next_of(&["status.counts"]).await;
+        assert_eq!(counts.json(), json!({"id": post, "replies_count": 0, "reblogs_count": 0, "favourites_count": 1}));
+        assert_eq!(counts.event_id, -1, "a signal: not stored, not replayed");
+    }
+    app.post(&format!("/api/v1/statuses/{post}/reblog"), Some(&carol.token), json!({})).await;
+    app.post_status(&bob, json!({"status": "@alice agreed", "in_reply_to_id": post})).await;
+    let mut last = bob_stream.next_of(&["status.counts"]).await.json();
+    while last["replies_count"] != 1 {
+        last = bob_stream.next_of(&["status.counts"]).await.json();
+    }
+    assert_eq!((&last["reblogs_count"], &last["favourites_count"]), (&json!(1), &json!(1)));
+
+    // A private status's counts go to its followers' streams only, never to public ones, and
+    // not to a stranger.
+    app.post(&format!("/api/v1/statuses/{secret}/favourite"), Some(&bob.token), json!({})).await;
+    let mut counts = bob_stream.next_of(&["status.counts"]).await.json();
+    while counts["id"] != secret.as_str() {
+        counts = bob_stream.next_of(&["status.counts"]).await.json();
+    }
+    assert_eq!(counts["favourites_count"], 1);
+    app.say(&carol, "a marker").await;
+    loop {
+        let message = public.next().await;
+        assert_ne!(message.json()["id"].as_str(), Some(secret.as_str()), "{message:?}");
+        if message.event == "update" {
+            break;
+        }
+    }
+    let (status, _) = app.call(Method::GET, "/api/v1/timelines/home", Some(&carol.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    carol_stream.expect_nothing_of(&["status.counts"]).await;
+    Ok(())
+}
