@@ -22,3 +22,4 @@ mod streaming;
 mod tags;
 mod timelines;
 mod trends;
+mod web_client;
