@@ -35,6 +35,8 @@ pub struct Chat {
     /// Messages of the others newer than the viewer's read position.
     pub unread_count: i64,
     pub last_read_id: Option<Id>,
+    /// How far each of the others has read (`None`: nothing yet), for "seen" markers.
+    pub read_positions: Vec<(Id, Option<Id>)>,
 }
 
 #[derive(Clone, Debug)]

@@ -47,6 +47,8 @@ pub struct ReactionCount {
 pub struct StoryView {
     pub account: Account,
     pub viewed_at: Timestamp,
+    /// The emoji the viewer reacted with, oldest first.
+    pub reactions: Vec<String>,
 }
 
 /// What a store call about one story did, with the story as it is afterwards.

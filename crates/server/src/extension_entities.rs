@@ -44,6 +44,7 @@ pub struct StoryGroupJson {
 pub struct StoryViewerJson {
     pub account: AccountJson,
     pub viewed_at: String,
+    pub reactions: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +67,14 @@ pub struct ChatJson {
     pub updated_at: String,
     pub last_message: Option<ChatMessageJson>,
     pub unread_count: i64,
+    pub last_read_id: Option<Id>,
+    /// How far each other participant has read.
+    pub read_positions: Vec<ReadPositionJson>,
+}
+
+#[derive(Serialize)]
+pub struct ReadPositionJson {
+    pub account_id: Id,
     pub last_read_id: Option<Id>,
 }
 
@@ -121,7 +130,11 @@ impl Renderer<'_> {
     }
 
     pub fn story_viewer(&self, v: &StoryView) -> StoryViewerJson {
-        StoryViewerJson { account: self.account(&v.account), viewed_at: v.viewed_at.to_rfc3339() }
+        StoryViewerJson {
+            account: self.account(&v.account),
+            viewed_at: v.viewed_at.to_rfc3339(),
+            reactions: v.reactions.clone(),
+        }
     }
 
     pub fn chat_message(&self, m: &ChatMessage) -> ChatMessageJson {
@@ -146,6 +159,11 @@ impl Renderer<'_> {
             last_message: c.last_message.as_ref().map(|m| self.chat_message(m)),
             unread_count: c.unread_count,
             last_read_id: c.last_read_id,
+            read_positions: c
+                .read_positions
+                .iter()
+                .map(|&(account_id, last_read_id)| ReadPositionJson { account_id, last_read_id })
+                .collect(),
         }
     }
 }

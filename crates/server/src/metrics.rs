@@ -168,6 +168,9 @@ async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     body["pipeline_lag_events"] = json!((last - state.hub.processed()).max(0));
     body["accounts"] = json!(counts.users);
     body["statuses"] = json!(counts.statuses);
+    body["node"] = json!(state.settings.node_id.unwrap_or(0));
+    body["backend"] = json!(state.store.backend());
+    body["version"] = json!(crate::api::version());
     Ok(Json(body))
 }
 

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use starling_core::Id;
 use starling_core::chat::{Chat, ChatMessage};
 use starling_core::model::{Account, Timestamp};
-use starling_core::story::{ReactionCount, Story};
+use starling_core::story::{ReactionCount, Story, StoryView};
 
 use crate::rows::{ChatMessageRow, ChatRow, StoryRow};
 
@@ -67,10 +67,16 @@ pub(crate) fn message(
     })
 }
 
+/// A participant of a chat and how far they have read.
+pub(crate) struct Member {
+    pub account: i64,
+    pub last_read_id: Option<i64>,
+}
+
 /// What a page of chats needs besides their rows, each keyed by chat id.
 pub(crate) struct ChatParts {
     /// Every participant of each chat, the viewer included.
-    pub members: HashMap<i64, Vec<i64>>,
+    pub members: HashMap<i64, Vec<Member>>,
     pub accounts: HashMap<i64, Account>,
     /// The last message of each chat that has one, keyed by message id.
     pub last_messages: HashMap<i64, ChatMessage>,
@@ -78,17 +84,15 @@ pub(crate) struct ChatParts {
 }
 
 pub(crate) fn chat(row: ChatRow, viewer: i64, parts: &ChatParts) -> Chat {
-    let others = parts
-        .members
-        .get(&row.id)
-        .map(|ids| ids.iter().filter(|&&id| id != viewer).filter_map(|id| parts.accounts.get(id).cloned()).collect())
-        .unwrap_or_default();
+    let others: Vec<&Member> =
+        parts.members.get(&row.id).map(|m| m.iter().filter(|m| m.account != viewer).collect()).unwrap_or_default();
     Chat {
         id: Id(row.id),
         group: row.is_group,
         created_by: Id(row.created_by),
         created_at: Timestamp(row.created_at),
-        others,
+        read_positions: others.iter().map(|m| (Id(m.account), m.last_read_id.map(Id))).collect(),
+        others: others.iter().filter_map(|m| parts.accounts.get(&m.account).cloned()).collect(),
         last_activity_id: Id(row.last_activity_id),
         updated_at: Timestamp(row.updated_at),
         last_message: row.last_message_id.and_then(|id| parts.last_messages.get(&id).cloned()),
@@ -160,4 +164,27 @@ mod tests {
         assert_eq!(like_prefix("al"), "al%");
         assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
     }
+}
+
+/// A page of story views, `(cursor, viewer, viewed_at)` rows, with each viewer's account and
+/// reactions; a viewer whose account is gone is left out.
+pub(crate) fn viewed(
+    rows: Vec<(i64, i64, i64)>,
+    accounts: &HashMap<i64, Account>,
+    reactions: Vec<(i64, String)>,
+) -> Vec<(Id, StoryView)> {
+    let mut by_viewer: HashMap<i64, Vec<String>> = HashMap::new();
+    for (account, emoji) in reactions {
+        by_viewer.entry(account).or_default().push(emoji);
+    }
+    rows.into_iter()
+        .filter_map(|(cursor, account, at)| {
+            let view = StoryView {
+                account: accounts.get(&account)?.clone(),
+                viewed_at: Timestamp(at),
+                reactions: by_viewer.remove(&account).unwrap_or_default(),
+            };
+            Some((Id(cursor), view))
+        })
+        .collect()
 }

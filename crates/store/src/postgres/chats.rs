@@ -12,7 +12,7 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events, hydrate, media, page};
 use crate::assemble::distinct;
-use crate::extensions::{self, ChatParts, Owner};
+use crate::extensions::{self, ChatParts, Member, Owner};
 use crate::rows::{ChatMessageRow, ChatRow};
 
 /// The columns `ChatRow` reads, from `chats c` joined with the reader's `chat_members m`.
@@ -52,17 +52,17 @@ async fn row(c: &mut PgConnection, id: Id, viewer: Id, lock: bool) -> StoreResul
         .ok_or(StoreError::NotFound)
 }
 
-async fn members(c: &mut PgConnection, chats: &[i64]) -> StoreResult<HashMap<i64, Vec<i64>>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT chat_id, account_id FROM chat_members WHERE chat_id = ANY($1) ORDER BY chat_id, joined_at, account_id",
+async fn members(c: &mut PgConnection, chats: &[i64]) -> StoreResult<HashMap<i64, Vec<Member>>> {
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT chat_id, account_id, last_read_id FROM chat_members WHERE chat_id = ANY($1) ORDER BY chat_id, joined_at, account_id",
     )
     .bind(chats)
     .fetch_all(&mut *c)
     .await
     .db()?;
-    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (chat, account) in rows {
-        out.entry(chat).or_default().push(account);
+    let mut out: HashMap<i64, Vec<Member>> = HashMap::new();
+    for (chat, account, last_read_id) in rows {
+        out.entry(chat).or_default().push(Member { account, last_read_id });
     }
     Ok(out)
 }
@@ -87,7 +87,7 @@ async fn hydrate_chats(c: &mut PgConnection, viewer: Id, rows: Vec<ChatRow>) -> 
     let members = members(c, &chat_ids).await?;
     let last_ids: Vec<i64> = rows.iter().filter_map(|r| r.last_message_id).collect();
     let last = messages_by_ids(c, &last_ids).await?;
-    let account_ids = distinct(members.values().flatten().copied().chain(last.iter().map(|m| m.account_id)));
+    let account_ids = distinct(members.values().flatten().map(|m| m.account).chain(last.iter().map(|m| m.account_id)));
     let accounts = hydrate::accounts_by_ids(c, &account_ids).await?;
     let unread: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT x.chat_id, COUNT(*) FROM chat_messages x \

@@ -12,7 +12,7 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events, hydrate, media, page};
 use crate::assemble::distinct;
-use crate::extensions::{self, Owner};
+use crate::extensions::{self, Owner, viewed};
 use crate::rows::StoryRow;
 
 /// The columns `StoryRow` reads, from `stories s`.
@@ -172,13 +172,18 @@ pub(crate) async fn viewers(
     qb.push_bind(id.0);
     page::push_bounds(&mut qb, "v.id", &request);
     let rows: Vec<(i64, i64, i64)> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
-    let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.1))).await?;
-    let fetched = rows
-        .into_iter()
-        .filter_map(|(cursor, account, at)| {
-            Some((Id(cursor), StoryView { account: accounts.get(&account)?.clone(), viewed_at: Timestamp(at) }))
-        })
-        .collect();
+    let viewers = distinct(rows.iter().map(|r| r.1));
+    let accounts = hydrate::accounts_by_ids(c, &viewers).await?;
+    let reactions: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT account_id, emoji FROM story_reactions WHERE story_id = $1 AND account_id = ANY($2) \
+         ORDER BY created_at, emoji",
+    )
+    .bind(id.0)
+    .bind(&viewers)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    let fetched = viewed(rows, &accounts, reactions);
     Ok(Page::from_fetched(&request, fetched))
 }
 

@@ -12,7 +12,7 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::{QueryBuilder, Sql, events, hydrate, id_list, media, page};
 use crate::assemble::distinct;
-use crate::extensions::{self, ChatParts, Owner};
+use crate::extensions::{self, ChatParts, Member, Owner};
 use crate::rows::{ChatMessageRow, ChatRow};
 
 /// The columns `ChatRow` reads, from `chats c` joined with the reader's `chat_members m`.
@@ -42,15 +42,15 @@ fn row(c: &Connection, id: Id, viewer: Id) -> StoreResult<ChatRow> {
     )
 }
 
-fn members(c: &Connection, chats: &[i64]) -> StoreResult<HashMap<i64, Vec<i64>>> {
-    let rows: Vec<(i64, i64)> = c.all(
-        "SELECT chat_id, account_id FROM chat_members WHERE chat_id IN (SELECT value FROM json_each(?)) \
+fn members(c: &Connection, chats: &[i64]) -> StoreResult<HashMap<i64, Vec<Member>>> {
+    let rows: Vec<(i64, i64, Option<i64>)> = c.all(
+        "SELECT chat_id, account_id, last_read_id FROM chat_members WHERE chat_id IN (SELECT value FROM json_each(?)) \
          ORDER BY chat_id, joined_at, account_id",
         params![id_list(chats.iter().copied())],
     )?;
-    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (chat, account) in rows {
-        out.entry(chat).or_default().push(account);
+    let mut out: HashMap<i64, Vec<Member>> = HashMap::new();
+    for (chat, account, last_read_id) in rows {
+        out.entry(chat).or_default().push(Member { account, last_read_id });
     }
     Ok(out)
 }
@@ -73,7 +73,7 @@ fn hydrate_chats(c: &Connection, viewer: Id, rows: Vec<ChatRow>) -> StoreResult<
         messages_by_ids(c, &rows.iter().filter_map(|r| r.last_message_id).collect::<Vec<_>>())?;
     let accounts = hydrate::accounts_by_ids(
         c,
-        &distinct(members.values().flatten().copied().chain(last.iter().map(|m| m.account_id))),
+        &distinct(members.values().flatten().map(|m| m.account).chain(last.iter().map(|m| m.account_id))),
     )?;
     let unread: Vec<(i64, i64)> = c.all(
         "SELECT x.chat_id, COUNT(*) FROM chat_messages x \

@@ -12,7 +12,7 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::{QueryBuilder, Sql, events, hydrate, id_list, media, page};
 use crate::assemble::distinct;
-use crate::extensions::{self, Owner};
+use crate::extensions::{self, Owner, viewed};
 use crate::rows::StoryRow;
 
 /// The columns `StoryRow` reads, from `stories s`.
@@ -117,13 +117,14 @@ pub(crate) fn viewers(c: &Connection, id: Id, request: PageRequest, now: Timesta
     qb.push_bind(id.0);
     page::push_bounds(&mut qb, "v.id", &request);
     let rows: Vec<(i64, i64, i64)> = qb.all(c)?;
-    let accounts = hydrate::accounts_by_ids(c, &distinct(rows.iter().map(|r| r.1)))?;
-    let fetched = rows
-        .into_iter()
-        .filter_map(|(cursor, account, at)| {
-            Some((Id(cursor), StoryView { account: accounts.get(&account)?.clone(), viewed_at: Timestamp(at) }))
-        })
-        .collect();
+    let viewers = distinct(rows.iter().map(|r| r.1));
+    let accounts = hydrate::accounts_by_ids(c, &viewers)?;
+    let reactions: Vec<(i64, String)> = c.all(
+        "SELECT account_id, emoji FROM story_reactions WHERE story_id = ? \
+         AND account_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, emoji",
+        params![id.0, id_list(viewers.iter().copied())],
+    )?;
+    let fetched = viewed(rows, &accounts, reactions);
     Ok(Page::from_fetched(&request, fetched))
 }
 

@@ -179,6 +179,12 @@ pub async fn read_positions_move_forward_and_count_what_others_wrote(store: &dyn
     assert_eq!(ahead.last_read_id, Some(m4.id));
     store.send_chat_message(message(chat.id, alice.id, "5")).await.unwrap();
     assert_eq!(store.chat(chat.id, bob.id).await.unwrap().unread_count, 1);
+    // Each participant sees how far the others have read, in the order they joined.
+    let as_alice = store.chat(chat.id, alice.id).await.unwrap();
+    assert_eq!(as_alice.read_positions, vec![(bob.id, Some(m4.id)), (carol.id, Some(m4.id))]);
+    let fresh = chat_of(store, &bob, &[&carol]).await;
+    let as_bob = store.chat(fresh.id, bob.id).await.unwrap();
+    assert_eq!(as_bob.read_positions, vec![(carol.id, None)], "nothing read yet");
 }
 
 pub async fn leaving_a_chat_takes_the_participant_out(store: &dyn Store) {
