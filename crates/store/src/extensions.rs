@@ -155,17 +155,6 @@ pub(crate) fn like_prefix(prefix: &str) -> String {
 /// A week in milliseconds: how fast age weighs a search match down.
 pub(crate) const SEARCH_AGE_SCALE_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_take_wildcards_literally() {
-        assert_eq!(like_prefix("al"), "al%");
-        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
-    }
-}
-
 /// A page of story views, `(cursor, viewer, viewed_at)` rows, with each viewer's account and
 /// reactions; a viewer whose account is gone is left out.
 pub(crate) fn viewed(
@@ -187,4 +176,15 @@ pub(crate) fn viewed(
             Some((Id(cursor), view))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_prefix("al"), "al%");
+        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
+    }
 }

@@ -15,15 +15,17 @@ fn skipped(message: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_client_works_in_headless_chromium() -> TestResult {
-    let (Some(node), Some(chromium)) = (std::env::var_os("STARLING_TEST_NODE"), std::env::var_os("STARLING_TEST_CHROMIUM"))
+    let (Some(node), Some(chromium)) =
+        (std::env::var_os("STARLING_TEST_NODE"), std::env::var_os("STARLING_TEST_CHROMIUM"))
     else {
-        skipped("web client tests in Chromium SKIPPED: STARLING_TEST_NODE or STARLING_TEST_CHROMIUM is not set (run scripts/test, which sets them up)");
+        skipped(
+            "web client tests in Chromium SKIPPED: STARLING_TEST_NODE or STARLING_TEST_CHROMIUM is not set (run scripts/test, which sets them up)",
+        );
         return Ok(());
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let artifacts = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from)
-        .join("e2e-artifacts");
+    let artifacts =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from).join("e2e-artifacts");
     std::fs::create_dir_all(&artifacts)?;
     let app = spawn_app().await;
     let output = tokio::process::Command::new(node)

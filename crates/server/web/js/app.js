@@ -240,7 +240,14 @@ async function render(path, query) {
   replace(main);
   document.title = `${typeof module.title === 'function' ? module.title(params) : module.title} · Starling`;
   try {
-    cleanup = (await module.render(main, ctx, { ...params, query })) || null;
+    const done = (await module.render(main, ctx, { ...params, query })) || null;
+    // Left while this view was still rendering: the next one has taken over, so this one's
+    // cleanup runs now instead of overwriting (and losing) the next one's.
+    if (currentView !== token) {
+      done?.();
+      return;
+    }
+    cleanup = done;
   } catch (err) {
     console.error(err);
     replace(main, h('h1', {}, 'Something went wrong'), h('p', { role: 'alert' }, err.message));

@@ -61,8 +61,11 @@ export class Stream {
     if (message.error) return;
     const id = message.event_id;
     if (id !== undefined && id !== null) {
-      if (this.seen.has(id)) return; // replayed after a reconnect: already handled
-      this.seen.add(id);
+      // One event can reach several of the multiplexed streams (a followed hashtag's post on
+      // both `user` and `hashtag`): each stream's copy counts, only a replay is a duplicate.
+      const seenKey = `${(message.stream || []).join(':')}|${id}`;
+      if (this.seen.has(seenKey)) return; // replayed after a reconnect: already handled
+      this.seen.add(seenKey);
       if (this.seen.size > 5000) this.seen = new Set([...this.seen].slice(-2500));
       // Only the user stream is resumed; public streams start afresh on reconnect.
       if ((message.stream || [])[0] === 'user') sessionStorage.setItem(this.key, id);

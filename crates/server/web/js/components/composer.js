@@ -59,7 +59,7 @@ const VISIBILITIES = [
   ['public', 'Public'],
   ['unlisted', 'Unlisted'],
   ['private', 'Followers only'],
-  ['direct', 'Mentioned people only'],
+  ['direct', 'Mentioned only'],
 ];
 const OPENNESS = ['public', 'unlisted', 'private', 'direct'];
 

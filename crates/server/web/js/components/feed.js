@@ -23,11 +23,15 @@ export function pagedFeed({ load, render, key, label, empty = 'Nothing to see he
     ? h('ul', { class: 'feed feed-list', 'aria-label': label })
     : h('div', { class: 'feed', role: 'feed', 'aria-label': label, 'aria-busy': 'true' });
   const pill = h('button', { type: 'button', class: 'new-posts', hidden: true, onclick: reveal });
-  const emptyNote = h('p', { class: 'empty', hidden: true }, empty);
-  const status = h('div', { class: 'feed-status' });
+  // The empty note and the loading or error state live inside the list, so that the feed is
+  // there (and visible) from the start, whatever it holds.
+  const noteTag = list ? 'li' : 'div';
+  const emptyNote = h(noteTag, { class: 'feed-note empty', hidden: true }, empty);
+  const status = h(noteTag, { class: 'feed-note feed-status' });
   const more = h('button', { type: 'button', class: 'button load-more', hidden: true, onclick: () => loadMore() }, 'Load more');
   const end = h('p', { class: 'feed-end', hidden: true }, 'You have reached the end.');
-  const element = h('div', { class: 'feed-wrapper' }, pill, container, emptyNote, status, more, end);
+  container.append(emptyNote, status);
+  const element = h('div', { class: 'feed-wrapper' }, pill, container, more, end);
 
   const observer = new IntersectionObserver(
     (entries) => {
@@ -41,8 +45,12 @@ export function pagedFeed({ load, render, key, label, empty = 'Nothing to see he
     return list ? h('li', { class: 'feed-item' }, el) : el;
   }
 
+  function count() {
+    return container.querySelectorAll(':scope > :not(.feed-note)').length;
+  }
+
   function refreshEmpty() {
-    emptyNote.hidden = loading || container.children.length > 0 || held.length > 0;
+    emptyNote.hidden = loading || count() > 0 || held.length > 0;
   }
 
   function setLoading(on) {
@@ -50,7 +58,7 @@ export function pagedFeed({ load, render, key, label, empty = 'Nothing to see he
     container.setAttribute('aria-busy', String(on));
     replace(status, on ? h('p', { class: 'loading' }, 'Loading…') : null);
     more.hidden = on || !next;
-    end.hidden = on || Boolean(next) || !done || container.children.length === 0;
+    end.hidden = on || Boolean(next) || !done || count() === 0;
     refreshEmpty();
   }
 
@@ -64,7 +72,7 @@ export function pagedFeed({ load, render, key, label, empty = 'Nothing to see he
         const k = key(item);
         if (keys.has(k)) continue;
         keys.add(k);
-        container.append(wrap(render(item)));
+        emptyNote.before(wrap(render(item)));
       }
       next = page.items.length ? page.next : null;
       done = true;
@@ -123,7 +131,7 @@ export function pagedFeed({ load, render, key, label, empty = 'Nothing to see he
     keys.clear();
     held.splice(0);
     updatePill();
-    replace(container);
+    replace(container, emptyNote, status);
     next = null;
     more.hidden = true;
     end.hidden = true;

@@ -467,6 +467,20 @@ async function copyLink(s, ctx) {
   }
 }
 
+// A reply changes its parent's reply count. The live `status.counts` signal reaches only those
+// who may be shown the parent, and after the reply's own response, so the count is refetched
+// here rather than incremented (which an early signal would make count twice).
+document.addEventListener('starling:posted', async (e) => {
+  const parentId = e.detail?.in_reply_to_id;
+  const card = parentId && cardsOf(String(parentId))[0];
+  if (!card) return;
+  try {
+    refreshFrom(await meta.get(card).ctx.api.get(`/api/v1/statuses/${parentId}`));
+  } catch {
+    // the count stays as it was
+  }
+});
+
 // Relative times ("5m") age while they are on screen.
 setInterval(() => {
   for (const time of document.querySelectorAll('.status-time time')) {

@@ -212,6 +212,7 @@ function openAddStory(ctx, onAdded) {
  * the viewer belongs to (it closes when that leaves the page); `onClose`: called once closed.
  */
 export function openStoryViewer(ctx, { account, stories, startAt = 0, opener = null, owner = null, onClose = null }) {
+  if (!stories.length) return { close() {}, dialog: null };
   const me = ctx.account;
   const own = account.id === me?.id;
   const list = stories.slice();
@@ -298,9 +299,11 @@ export function openStoryViewer(ctx, { account, stories, startAt = 0, opener = n
     when.textContent = relativeTime(story.created_at);
     when.title = new Date(story.created_at).toLocaleString();
     replace(stage, storyContent(story));
+    // A disabled button drops focus to the page behind: keep it in the viewer.
+    if (index === 0 && document.activeElement === prev) next.focus();
     prev.disabled = index === 0;
     next.textContent = '';
-    next.append(index === list.length - 1 ? 'Close' : 'Next', h('span', { 'aria-hidden': 'true' }, ' ›'));
+    next.append(index === list.length - 1 ? 'Done' : 'Next', h('span', { 'aria-hidden': 'true' }, ' ›'));
     paintProgress();
     if (own) showAuthorPanel(story);
     else {

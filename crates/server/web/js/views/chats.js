@@ -242,10 +242,13 @@ function newChatPicker(ctx) {
 
 async function renderChat(main, ctx, id) {
   const me = ctx.account;
+  const path = location.pathname;
   let chat;
   try {
     chat = await ctx.api.get(`/api/v1/chats/${id}`);
+    if (location.pathname !== path) return null; // left while loading: the page is another view's
   } catch (err) {
+    if (location.pathname !== path) return null;
     replace(
       main,
       h('h1', {}, 'Chat'),

@@ -51,7 +51,10 @@ async function profileHeader(ctx, account, rerender) {
   const own = me && me.id === account.id;
   const actions = h('div', { class: 'profile-actions' });
   if (own) {
-    actions.append(h('button', { type: 'button', class: 'button', onclick: () => editProfile(ctx, rerender) }, 'Edit profile'));
+    actions.append(
+      h('a', { href: '/settings', class: 'button' }, 'Settings'),
+      h('button', { type: 'button', class: 'button', onclick: () => editProfile(ctx, rerender) }, 'Edit profile'),
+    );
   } else if (me) {
     const rel = (await relationships(ctx, [account]))[account.id];
     const followsYou = h('span', { class: 'tag-chip', hidden: !rel?.followed_by }, 'Follows you');

@@ -44,7 +44,7 @@ function accountsSection(ctx) {
                   'button',
                   {
                     type: 'button',
-                    class: 'button button-danger',
+                    class: 'button',
                     onclick: async (e) => {
                       e.currentTarget.disabled = true;
                       await accounts.signOut(a.id);

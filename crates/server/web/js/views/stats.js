@@ -10,7 +10,7 @@ const POLL_MS = 1000;
 /** Samples kept: one a second, the last minute. */
 const SLOTS = 60;
 const HEIGHT = 150;
-const PAD = { top: 10, right: 8, bottom: 18, left: 44 };
+const PAD = { top: 10, right: 8, bottom: 18, left: 54 };
 
 export default {
   title: 'Stats',
@@ -264,7 +264,8 @@ function drawFigures(dl, stats, version) {
     // Not in every server's answer: shown when present.
     stats.node !== undefined ? ['Node', String(stats.node)] : null,
     stats.backend !== undefined ? ['Backend', String(stats.backend)] : null,
-    version ? ['Version', version] : null,
+    // Mastodon's version string with Starling's own inside: "4.3.0 (compatible; Starling 0.1.0)".
+    version ? ['Version', version.match(/Starling [\w.+-]+/)?.[0] || version] : null,
   ].filter(Boolean);
   replace(
     dl,

@@ -26,13 +26,17 @@ export default {
 
     let account;
     let stories;
+    const path = location.pathname;
     try {
       account = await findAccount(ctx.api, params.account);
       stories = await ctx.api.get(`/api/v1/accounts/${account.id}/stories`);
     } catch (err) {
+      if (location.pathname !== path) return null;
       replace(body, h('p', { role: 'alert' }, err.status === 404 ? 'No such account, or its stories are not yours to see.' : err.message));
       return;
     }
+    // Left while loading: no viewer over another page.
+    if (location.pathname !== path) return null;
     heading.textContent = `Stories of @${account.acct}`;
     document.title = `Stories of @${account.acct} · Starling`;
 

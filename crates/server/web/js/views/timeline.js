@@ -17,12 +17,21 @@ const KINDS = {
 
 const resolve = (v, params) => (typeof v === 'function' ? v(params) : v);
 
-/** Which stream a live status comes from must match the timeline (the user stream feeds every view). */
-function streamFor(kind, name) {
-  if (kind === 'home') return (names) => names[0] === 'user';
-  if (kind === 'local') return (names) => names[0] === 'public:local';
-  if (kind === 'public') return (names) => names[0] === 'public';
-  return (names) => names[0] === 'hashtag' && String(names[1] || '').toLowerCase() === name.toLowerCase();
+const isPublic = (s) => s.visibility === 'public' && !s.reblog;
+const hasTag = (s, name) => (s.tags || []).some((t) => String(t.name).toLowerCase() === name.toLowerCase());
+
+/**
+ * Whether a live status belongs in this timeline. The user stream feeds every view, so its
+ * statuses count for home; a public one that also reached it (from someone followed) counts
+ * for the public timelines too, since it is the same post the public stream carries.
+ */
+function belongsTo(kind, name) {
+  if (kind === 'home') return (s, names) => names[0] === 'user';
+  if (kind === 'local') return (s, names) => names[0] === 'public:local' || (names[0] === 'user' && isPublic(s));
+  if (kind === 'public') return (s, names) => names[0] === 'public' || (names[0] === 'user' && isPublic(s));
+  return (s, names) =>
+    (names[0] === 'hashtag' && String(names[1] || '').toLowerCase() === name.toLowerCase()) ||
+    (names[0] === 'user' && isPublic(s) && hasTag(s, name));
 }
 
 export default {
@@ -66,9 +75,9 @@ export default {
 function liveUpdates(ctx, kind, tag, feed) {
   const stream = ctx.stream;
   if (!stream) return () => {};
-  const ours = streamFor(kind, tag || '');
+  const ours = belongsTo(kind, tag || '');
   const off = stream.on('update', (status, message) => {
-    if (status?.id && ours(message.stream || [])) feed.prepend(status);
+    if (status?.id && ours(status, message.stream || [])) feed.prepend(status);
   });
   const unsubscribe =
     kind === 'local' ? stream.subscribe('public:local') : kind === 'public' ? stream.subscribe('public') : kind === 'tag' ? stream.subscribe('hashtag', tag) : () => {};
