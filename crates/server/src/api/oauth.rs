@@ -269,7 +269,7 @@ fn page(req: &AuthorizeRequest, client_id: &str, error: Option<&str>) -> Html<St
     let scopes = req.scopes.to_string();
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Authorize {name}</title>
+<title>Authorize {name}</title><link rel="icon" href="/web/icon.svg">
 <style>body{{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}}label,input,button{{display:block;width:100%;margin:.4rem 0}}input{{padding:.5rem}}button{{padding:.6rem}}.error{{color:#b00}}</style></head>
 <body><h1>Authorize {name}</h1><p>{name} asks for access to your account: <code>{scopes}</code>.</p>
 {error}<form method="post" action="/oauth/authorize">

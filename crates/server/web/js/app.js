@@ -120,6 +120,7 @@ function renderSwitcher() {
       h('button', { role: 'menuitem', class: 'menu-item', onclick: () => accounts.switchTo(a.id) }, `Switch to @${a.acct}`),
     ),
     h('button', { role: 'menuitem', class: 'menu-item', onclick: () => navigate('/signin') }, 'Add an account'),
+    h('button', { role: 'menuitem', class: 'menu-item', onclick: () => navigate('/settings') }, 'Settings'),
     h(
       'button',
       {

@@ -268,8 +268,10 @@ async function renderChat(main, ctx, id) {
   let pendingRead = null; // newest message not yet marked read because the page was hidden
   let lastTypingSent = 0;
 
-  // Read positions of the others, if the server tells them (a future `read_positions`).
-  for (const r of chat.read_positions || []) if (r.account_id !== me.id) readBy.set(r.account_id, r.last_read_id);
+  // How far the others have read (null: nothing yet, which marks nothing as seen).
+  for (const r of chat.read_positions || []) {
+    if (r.account_id !== me.id && r.last_read_id) readBy.set(r.account_id, r.last_read_id);
+  }
 
   const heading = h('h1', { class: 'chat-heading' });
   const people = h('p', { class: 'chat-people' });
