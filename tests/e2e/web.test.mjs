@@ -147,6 +147,20 @@ describe('the web client', () => {
     await alice.page.keyboard.press('Escape');
   });
 
+  test('a quote post shows what it quotes', async () => {
+    const { bob } = people;
+    const original = statusWith(bob.page, 'Hello again from Alice, edited.');
+    await original.getByRole('button', { name: 'More actions' }).click();
+    await bob.page.getByRole('menuitem', { name: 'Quote', exact: true }).click();
+    const dialog = bob.page.getByRole('dialog', { name: 'Quote post' });
+    await dialog.getByText('Quoting @alice').waitFor();
+    await dialog.getByLabel('Post text').fill('This, exactly.');
+    await dialog.getByRole('button', { name: 'Post', exact: true }).click();
+    const quote = statusWith(bob.page, 'This, exactly.');
+    await quote.getByRole('link', { name: 'Quoted post by @alice' }).waitFor();
+    await shot(bob.page, '08-quote');
+  });
+
   test('a story view reaches its author live', async () => {
     const { alice, bob } = people;
     await alice.page.getByRole('link', { name: 'Home' }).click();
@@ -164,12 +178,12 @@ describe('the web client', () => {
     const viewer = bob.page.getByRole('dialog', { name: 'Story by @alice' });
     await viewer.getByText('Sunrise over the harbour').waitFor();
     await viewer.getByRole('progressbar').waitFor();
-    await shot(bob.page, '08-story-viewer');
+    await shot(bob.page, '09-story-viewer');
     await viewer.getByRole('button', { name: 'React with ❤️' }).click();
     await own.getByRole('list', { name: 'Viewers' }).getByText('@bob').waitFor();
     await own.getByRole('list', { name: 'Viewers' }).getByText('❤️').waitFor();
     await assertNotReloaded(alice.page);
-    await shot(alice.page, '09-story-viewers');
+    await shot(alice.page, '10-story-viewers');
     await alice.page.keyboard.press('Escape');
     await bob.page.keyboard.press('Escape');
   });
@@ -194,7 +208,7 @@ describe('the web client', () => {
     await assertNotReloaded(bob.page);
     // Bob has it open: it counts as read, and Alice sees so.
     await alice.page.locator('li.message').filter({ hasText: 'the market?' }).getByText('Seen').waitFor();
-    await shot(alice.page, '10-chat');
+    await shot(alice.page, '11-chat');
     await bob.page.getByLabel('Message', { exact: true }).fill('Yes, see you there!');
     await bob.page.getByRole('button', { name: 'Send' }).click();
     await alice.page.locator('li.message').filter({ hasText: 'see you there' }).waitFor();
@@ -228,7 +242,7 @@ describe('the web client', () => {
     // The server's own authorization page, then back to the app with a code.
     await bob.page.getByLabel('Username or email').fill('alice');
     await bob.page.getByLabel('Password').fill('password-alice');
-    await shot(bob.page, '11-authorize');
+    await shot(bob.page, '12-authorize');
     await bob.page.getByRole('button', { name: 'Approve' }).click();
     await bob.page.waitForURL('**/home');
     await bob.page.getByRole('button', { name: /^Accounts \(signed in as @alice\)/ }).waitFor();
@@ -243,15 +257,15 @@ describe('the web client', () => {
     await alice.page.getByRole('searchbox', { name: 'Search' }).fill('bo');
     await alice.page.getByRole('heading', { name: 'Accounts' }).waitFor();
     await alice.page.locator('.account-row').filter({ hasText: '@bob' }).first().waitFor();
-    await shot(alice.page, '12-search');
+    await shot(alice.page, '13-search');
     await alice.page.getByRole('link', { name: 'Explore' }).click();
-    await shot(alice.page, '13-explore');
+    await shot(alice.page, '14-explore');
     await alice.page.getByRole('link', { name: 'Stats' }).click();
     for (const heading of ['Connections', 'Events per second', 'Delivery latency']) {
       await alice.page.getByRole('heading', { name: heading }).waitFor();
     }
     await new Promise((r) => setTimeout(r, 2500));
-    await shot(alice.page, '14-stats');
+    await shot(alice.page, '15-stats');
 
     const phone = await person('alice-phone', { width: 375, height: 780 });
     people.phone = phone;
@@ -266,10 +280,10 @@ describe('the web client', () => {
       localStorage.setItem('starling.current', current);
     }, stored);
     for (const [path, name] of [
-      ['/home', '15-phone-home-dark'],
-      ['/notifications', '16-phone-notifications-dark'],
-      ['/@bob', '17-phone-profile-dark'],
-      ['/chats', '18-phone-chats-dark'],
+      ['/home', '16-phone-home-dark'],
+      ['/notifications', '17-phone-notifications-dark'],
+      ['/@bob', '18-phone-profile-dark'],
+      ['/chats', '19-phone-chats-dark'],
     ]) {
       await phone.page.goto(path);
       await phone.page.locator('main').waitFor();

@@ -237,6 +237,7 @@ pub fn status_created(status: &Status, notify_followers: &[Id]) -> NewEvent {
             "visibility": status.visibility,
             "in_reply_to_id": status.in_reply_to_id,
             "in_reply_to_account_id": status.in_reply_to_account_id,
+            "quoted_status_id": status.quote_of_id,
             "mentions": status.mentions.iter().map(|m| m.id).collect::<Vec<_>>(),
             "tags": status.tags,
             "text": status.text,

@@ -262,6 +262,10 @@ pub struct Status {
     pub in_reply_to_account_id: Option<Id>,
     /// Set on a reblog: the reblogged status. A reblog has no text of its own.
     pub reblog: Option<Box<Status>>,
+    /// The status this one quotes, if it quotes one (it may have been deleted since).
+    pub quote_of_id: Option<Id>,
+    /// The quoted status when it still exists, without its own quote (one level only).
+    pub quote: Option<Box<Status>>,
     /// Rendered, safe HTML.
     pub content: String,
     /// The plain text the author typed.
@@ -332,6 +336,8 @@ pub struct NewStatus {
     pub idempotency_key: Option<String>,
     /// The author's unattached media, in order; `NotFound` if one is not.
     pub media_ids: Vec<Id>,
+    /// A status to quote: an original (not a reblog) the author may see; the caller checks.
+    pub quote_of_id: Option<Id>,
     pub created_at: Timestamp,
 }
 
@@ -397,6 +403,8 @@ mod tests {
             in_reply_to_id: None,
             in_reply_to_account_id: None,
             reblog: None,
+            quote_of_id: None,
+            quote: None,
             content: String::new(),
             text: String::new(),
             spoiler_text: String::new(),

@@ -52,6 +52,7 @@ fn new_status(ids: &IdGenerator, author: &Account, text: &str) -> NewStatus {
         tags: vec!["rust".into(), "starling".into()],
         idempotency_key: None,
         media_ids: Vec::new(),
+        quote_of_id: None,
         created_at: Timestamp::now(),
     }
 }

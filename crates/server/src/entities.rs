@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use starling_core::Id;
 use starling_core::media::Media;
-use starling_core::model::{Account, Relationship, Status, StatusVersion};
+use starling_core::model::{Account, Relationship, Status, StatusVersion, Visibility};
 use starling_core::notify::Notification;
 
 /// Renders entities with links under the server's public URL.
@@ -135,6 +135,26 @@ pub struct StatusJson {
     pub emojis: [Value; 0],
     pub card: Option<Value>,
     pub poll: Option<Value>,
+    /// Mastodon 4.5's quote: what this status quotes, as the reader may see it.
+    pub quote: Option<QuoteJson>,
+    pub quote_approval: QuoteApprovalJson,
+}
+
+/// `Quote` (one level: the quoted status with its own quote shallow) or `ShallowQuote`.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum QuoteJson {
+    Full { state: &'static str, quoted_status: Option<Box<StatusJson>> },
+    Shallow { state: &'static str, quoted_status_id: Option<Id> },
+}
+
+/// Who may quote a status: anyone for public and unlisted ones, only the author for
+/// followers-only ones, nobody for private mentions.
+#[derive(Serialize)]
+pub struct QuoteApprovalJson {
+    pub automatic: Vec<&'static str>,
+    pub manual: [&'static str; 0],
+    pub current_user: &'static str,
 }
 
 #[derive(Serialize)]
@@ -223,6 +243,11 @@ pub struct NotificationJson {
 pub struct ViewerState {
     pub favourited: HashSet<Id>,
     pub reblogged: HashSet<Id>,
+    /// Who reads, when known (it decides whether they may quote a followers-only status).
+    pub account: Option<Id>,
+    /// Quoted followers-only or direct statuses the viewer may see (public and unlisted ones
+    /// every reader may): the rest show as `unauthorized`.
+    pub visible_quotes: HashSet<Id>,
 }
 
 impl<'a> Renderer<'a> {
@@ -301,7 +326,29 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn status(&self, s: &Status, viewer: Option<&ViewerState>) -> StatusJson {
-        let reblog = s.reblog.as_deref().map(|r| Box::new(self.status(r, viewer)));
+        self.status_quoting(s, viewer, true)
+    }
+
+    /// `expand`: render the quoted status in full; a quoted status's own quote is shallow.
+    fn status_quoting(&self, s: &Status, viewer: Option<&ViewerState>, expand: bool) -> StatusJson {
+        let reblog = s.reblog.as_deref().map(|r| Box::new(self.status_quoting(r, viewer, expand)));
+        let quote = s.quote_of_id.map(|quoted_id| match (expand, s.quote.as_deref()) {
+            (false, _) => QuoteJson::Shallow { state: "accepted", quoted_status_id: Some(quoted_id) },
+            (true, None) => QuoteJson::Full { state: "deleted", quoted_status: None },
+            (true, Some(q)) => {
+                let visible = matches!(q.visibility, Visibility::Public | Visibility::Unlisted)
+                    || viewer.is_some_and(|v| v.visible_quotes.contains(&q.id));
+                if visible {
+                    QuoteJson::Full {
+                        state: "accepted",
+                        quoted_status: Some(Box::new(self.status_quoting(q, viewer, false))),
+                    }
+                } else {
+                    QuoteJson::Full { state: "unauthorized", quoted_status: None }
+                }
+            }
+        });
+        let reader = viewer.and_then(|v| v.account);
         StatusJson {
             id: s.id,
             created_at: s.created_at.to_rfc3339(),
@@ -346,6 +393,8 @@ impl<'a> Renderer<'a> {
             emojis: [],
             card: None,
             poll: None,
+            quote,
+            quote_approval: quote_approval(s, reader),
         }
     }
 
@@ -428,4 +477,17 @@ impl<'a> Renderer<'a> {
             note: String::new(),
         }
     }
+}
+
+fn quote_approval(s: &Status, reader: Option<Id>) -> QuoteApprovalJson {
+    let (automatic, current_user) = match s.visibility {
+        Visibility::Public | Visibility::Unlisted => (vec!["public"], "automatic"),
+        Visibility::Private => match reader {
+            Some(reader) if reader == s.account.id => (Vec::new(), "automatic"),
+            Some(_) => (Vec::new(), "denied"),
+            None => (Vec::new(), "unknown"),
+        },
+        Visibility::Direct => (Vec::new(), "denied"),
+    };
+    QuoteApprovalJson { automatic, manual: [], current_user }
 }

@@ -110,6 +110,7 @@ mod tests {
                 tags: vec![],
                 idempotency_key: None,
                 media_ids: Vec::new(),
+                quote_of_id: None,
                 created_at: Timestamp::now(),
             })
             .await

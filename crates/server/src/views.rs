@@ -81,11 +81,43 @@ pub async fn render_statuses(
             Some(ViewerState {
                 favourited: flags.favourited.into_iter().collect(),
                 reblogged: flags.reblogged.into_iter().collect(),
+                account: Some(auth.id()),
+                visible_quotes: visible_quotes(state, auth.id(), statuses).await?,
             })
         }
         None => None,
     };
     Ok(statuses.iter().map(|s| renderer.status(s, viewer_state.as_ref())).collect())
+}
+
+/// The quoted followers-only and direct statuses among `statuses`' quotes that `viewer` may
+/// see, with one relationship lookup in all (public and unlisted ones need none).
+pub async fn visible_quotes(state: &AppState, viewer: Id, statuses: &[Status]) -> ApiResult<HashSet<Id>> {
+    let quoted: Vec<&Status> = statuses
+        .iter()
+        .filter_map(|s| target(s).quote.as_deref())
+        .filter(|q| matches!(q.visibility, Visibility::Private | Visibility::Direct))
+        .collect();
+    let follow_checks: Vec<Id> = quoted
+        .iter()
+        .filter(|q| !q.visible_to(Some(viewer), false))
+        .map(|q| q.account.id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let followed: HashSet<Id> = if follow_checks.is_empty() {
+        HashSet::new()
+    } else {
+        state
+            .store
+            .relationships(viewer, &follow_checks)
+            .await?
+            .into_iter()
+            .filter(|r| r.following)
+            .map(|r| r.id)
+            .collect()
+    };
+    Ok(quoted.iter().filter(|q| q.visible_to(Some(viewer), followed.contains(&q.account.id))).map(|q| q.id).collect())
 }
 
 pub async fn render_status(state: &AppState, viewer: Option<&Auth>, status: &Status) -> ApiResult<StatusJson> {
@@ -96,7 +128,13 @@ pub async fn render_status(state: &AppState, viewer: Option<&Auth>, status: &Sta
 /// Renders a status its author has just created: nobody has favourited or reblogged it yet, so
 /// the viewer's flags need no query.
 pub fn render_new_status(state: &AppState, status: &Status) -> StatusJson {
-    Renderer::new(&state.settings.public_url).status(status, Some(&ViewerState::default()))
+    // The author was allowed to quote what it quotes, so they may see it.
+    let viewer = ViewerState {
+        account: Some(status.account.id),
+        visible_quotes: status.quote.iter().map(|q| q.id).collect(),
+        ..ViewerState::default()
+    };
+    Renderer::new(&state.settings.public_url).status(status, Some(&viewer))
 }
 
 /// User text rendered to HTML, with what it refers to.

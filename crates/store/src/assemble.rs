@@ -22,6 +22,12 @@ pub(crate) fn missing_originals(rows: &[StatusRow]) -> Vec<i64> {
     distinct(rows.iter().filter_map(|r| r.reblog_of_id).filter(|id| !fetched.contains(id)))
 }
 
+/// The statuses `rows` quote that are not among them (a quoted status is always an original).
+pub(crate) fn missing_quoted(rows: &[StatusRow]) -> Vec<i64> {
+    let fetched: HashSet<i64> = rows.iter().map(|r| r.id).collect();
+    distinct(rows.iter().filter_map(|r| r.quote_of_id).filter(|id| !fetched.contains(id)))
+}
+
 /// Fully built statuses from their rows (the requested ones plus the originals they reblog),
 /// keyed by id and limited to `requested`.
 pub(crate) fn statuses(
@@ -32,13 +38,18 @@ pub(crate) fn statuses(
     mut tags: HashMap<i64, Vec<String>>,
     mut media: HashMap<i64, Vec<Media>>,
 ) -> StoreResult<HashMap<i64, Status>> {
-    // Every status on its own first, then each reblog gets a copy of its original.
+    // Every status on its own first, then each quote a copy of the status it quotes (as it is
+    // on its own: one level), then each reblog a copy of its original (quote included).
     let mut reblog_of: Vec<(i64, i64)> = Vec::new();
+    let mut quote_of: Vec<(i64, i64)> = Vec::new();
     let mut plain: HashMap<i64, Status> = HashMap::with_capacity(rows.len());
     for row in rows {
         let Some(account) = accounts.get(&row.account_id).cloned() else { continue };
         if let Some(original) = row.reblog_of_id {
             reblog_of.push((row.id, original));
+        }
+        if let Some(quoted) = row.quote_of_id {
+            quote_of.push((row.id, quoted));
         }
         let id = row.id;
         let mut status = row.into_status(account)?;
@@ -46,6 +57,13 @@ pub(crate) fn statuses(
         status.tags = tags.remove(&id).unwrap_or_default();
         status.media = media.remove(&id).unwrap_or_default();
         plain.insert(id, status);
+    }
+    let quoted: HashMap<i64, Status> =
+        quote_of.iter().filter_map(|&(_, q)| Some((q, plain.get(&q)?.clone()))).collect();
+    for (quote, of) in quote_of {
+        if let (Some(q), Some(shown)) = (plain.get_mut(&quote), quoted.get(&of)) {
+            q.quote = Some(Box::new(shown.clone()));
+        }
     }
     for (reblog, original) in reblog_of {
         match plain.get(&original).cloned() {

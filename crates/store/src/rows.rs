@@ -217,7 +217,7 @@ macro_rules! status_columns {
     () => {
         "s.id, s.account_id, s.reblog_of_id, s.in_reply_to_id, s.in_reply_to_account_id, s.text, s.content, \
          s.spoiler_text, s.sensitive, s.visibility, s.language, s.created_at, s.edited_at, s.replies_count, \
-         s.reblogs_count, s.favourites_count, s.has_media, p.name AS app_name, p.website AS app_website"
+         s.reblogs_count, s.favourites_count, s.has_media, s.quote_of_id, p.name AS app_name, p.website AS app_website"
     };
 }
 pub(crate) use status_columns;
@@ -242,6 +242,7 @@ row! {
         pub reblogs_count: i64,
         pub favourites_count: i64,
         pub has_media: bool,
+        pub quote_of_id: Option<i64>,
         pub app_name: Option<String>,
         pub app_website: Option<String>,
     }
@@ -256,6 +257,8 @@ impl StatusRow {
             in_reply_to_id: self.in_reply_to_id.map(Id),
             in_reply_to_account_id: self.in_reply_to_account_id.map(Id),
             reblog: None,
+            quote_of_id: self.quote_of_id.map(Id),
+            quote: None,
             content: self.content,
             text: self.text,
             spoiler_text: self.spoiler_text,

@@ -32,6 +32,8 @@ fn status(id: i64, author: i64, visibility: Visibility) -> Status {
         in_reply_to_id: None,
         in_reply_to_account_id: None,
         reblog: None,
+        quote_of_id: None,
+        quote: None,
         content: String::new(),
         text: String::new(),
         spoiler_text: String::new(),

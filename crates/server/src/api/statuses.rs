@@ -70,6 +70,35 @@ async fn compose(state: &AppState, params: &Params, has_media: bool) -> ApiResul
     })
 }
 
+/// `quoted_status_id`, as Mastodon's quote posts: the quoted status must be one the author may
+/// see (a reblog stands for its original). Private mentions cannot be quoted, and followers-only
+/// statuses only by their own author; a quote of one stays followers-only (or direct). Returns
+/// the status quoted and the visibility the new status gets.
+async fn quoted(
+    state: &AppState,
+    auth: &Auth,
+    params: &Params,
+    visibility: Visibility,
+) -> ApiResult<(Option<Id>, Visibility)> {
+    let Some(id) = params.id("quoted_status_id")? else { return Ok((None, visibility)) };
+    let status = match views::visible_status(state, Some(auth.id()), id).await {
+        Ok(status) => status,
+        Err(ApiError::NotFound) => return Err(ApiError::unprocessable("The quoted post does not exist")),
+        Err(e) => return Err(e),
+    };
+    let quoted = status.reblog.as_deref().unwrap_or(&status);
+    match quoted.visibility {
+        Visibility::Direct => Err(ApiError::unprocessable("Private mentions cannot be quoted")),
+        Visibility::Private if quoted.account.id != auth.id() => {
+            Err(ApiError::unprocessable("Followers-only posts can only be quoted by their author"))
+        }
+        Visibility::Private if matches!(visibility, Visibility::Public | Visibility::Unlisted) => {
+            Ok((Some(quoted.id), Visibility::Private))
+        }
+        _ => Ok((Some(quoted.id), visibility)),
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -97,6 +126,7 @@ async fn create(
         }
         None => None,
     };
+    let (quote_of_id, visibility) = quoted(&state, &auth, &params, visibility).await?;
     let media_ids = media::attachable(&state, &auth, &params).await?;
     let composed = compose(&state, &params, !media_ids.is_empty()).await?;
     let id = state.ids.next();
@@ -117,6 +147,7 @@ async fn create(
             tags: composed.tags,
             idempotency_key,
             media_ids,
+            quote_of_id,
             created_at: Timestamp::now(),
         })
         .await?;

@@ -301,3 +301,57 @@ async fn every_action_is_in_the_event_log() -> TestResult {
     assert_eq!(deleted, Some(Some(id)));
     Ok(())
 }
+
+#[tokio::test]
+async fn quote_posts_show_what_they_quote_to_those_who_may_see_it() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let bob = app.sign_up("bob").await;
+    let carol = app.sign_up("carol").await;
+    app.follow(&bob, &alice).await;
+    let original = app.say(&alice, "an original thought").await;
+    let (status, _) = app.get(&format!("/api/v1/statuses/{original}"), Some(&bob.token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, shown) = app.get(&format!("/api/v1/statuses/{original}"), Some(&bob.token)).await;
+    assert_eq!(shown["quote"], serde_json::Value::Null);
+    assert_eq!(shown["quote_approval"], json!({"automatic": ["public"], "manual": [], "current_user": "automatic"}));
+
+    let quote = app.post_status(&bob, json!({"status": "so true", "quoted_status_id": original})).await;
+    assert_eq!(quote["quote"]["state"], "accepted");
+    assert_eq!(quote["quote"]["quoted_status"]["id"], original.as_str());
+    assert_eq!(quote["quote"]["quoted_status"]["content"], "<p>an original thought</p>");
+    let quote_id = quote["id"].as_str().unwrap_or_default().to_string();
+    // A quote of a quote shows the first one in full, and what it quotes by id only.
+    let nested = app.post_status(&carol, json!({"status": "meta", "quoted_status_id": quote_id})).await;
+    assert_eq!(nested["quote"]["quoted_status"]["id"], quote_id.as_str());
+    assert_eq!(nested["quote"]["quoted_status"]["quote"], json!({"state": "accepted", "quoted_status_id": original}));
+
+    // Followers-only statuses: quotable by their author only, and the quote stays followers-only.
+    let secret = app.post_status(&alice, json!({"status": "for my followers", "visibility": "private"})).await;
+    let secret = secret["id"].as_str().unwrap_or_default().to_string();
+    let (status, body) =
+        app.post("/api/v1/statuses", Some(&bob.token), json!({"status": "x", "quoted_status_id": secret})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let own = app.post_status(&alice, json!({"status": "quoting myself", "quoted_status_id": secret})).await;
+    assert_eq!((own["visibility"].as_str(), own["quote"]["state"].as_str()), (Some("private"), Some("accepted")));
+    let own_id = own["id"].as_str().unwrap_or_default().to_string();
+    let (_, as_bob) = app.get(&format!("/api/v1/statuses/{own_id}"), Some(&bob.token)).await;
+    assert_eq!(as_bob["quote"]["quoted_status"]["id"], secret.as_str(), "bob follows alice: he may see it");
+    assert_eq!(as_bob["quote_approval"]["current_user"], "denied");
+
+    // What may not be quoted, and what does not exist.
+    let dm = app.post_status(&alice, json!({"status": "@bob psst", "visibility": "direct"})).await;
+    let dm = dm["id"].as_str().unwrap_or_default().to_string();
+    for (id, who) in [(dm.as_str(), &bob), (secret.as_str(), &carol), ("123", &bob), ("nope", &bob)] {
+        let (status, body) =
+            app.post("/api/v1/statuses", Some(&who.token), json!({"status": "x", "quoted_status_id": id})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{id}: {body}");
+    }
+
+    // Deleted: the quote says so.
+    let (status, _) = app.call(Method::DELETE, &format!("/api/v1/statuses/{original}"), Some(&alice.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, orphan) = app.get(&format!("/api/v1/statuses/{quote_id}"), None).await;
+    assert_eq!(orphan["quote"], json!({"state": "deleted", "quoted_status": null}));
+    Ok(())
+}

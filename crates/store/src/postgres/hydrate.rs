@@ -1,9 +1,9 @@
 //! Turning ids into complete `Account`s and `Status`es in a fixed number of queries, whatever
 //! the number of ids: timelines are the hottest reads, so no query runs per status.
 //!
-//! A page of statuses costs at most six queries: the status rows (with their application),
-//! the reblogged originals not already among them, then the authors, mentions and tags of all
-//! of them at once. A page of notifications adds one for the accounts they are from.
+//! A page of statuses costs at most seven queries: the status rows (with their application),
+//! the reblogged originals and the quoted statuses not already among them, then the authors,
+//! mentions and tags of all of them at once. A page of notifications adds one for the accounts they are from.
 
 use std::collections::{HashMap, HashSet};
 
@@ -87,6 +87,8 @@ pub(crate) async fn statuses_by_ids(c: &mut PgConnection, ids: &[i64]) -> StoreR
     let requested: HashSet<i64> = rows.iter().map(|r| r.id).collect();
     let originals = assemble::missing_originals(&rows);
     rows.extend(status_rows(c, &originals).await?);
+    let quoted = assemble::missing_quoted(&rows);
+    rows.extend(status_rows(c, &quoted).await?);
     let all: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let accounts = accounts_by_ids(c, &assemble::distinct(rows.iter().map(|r| r.account_id))).await?;
     let mentions = mentions_of(c, &all).await?;

@@ -25,6 +25,7 @@ fn migrator() -> Migrator {
         migration(7, "search", include_str!("../../migrations/postgres/0007_search.sql")),
         migration(8, "status has media", include_str!("../../migrations/postgres/0008_status_has_media.sql")),
         migration(9, "followed tags", include_str!("../../migrations/postgres/0009_followed_tags.sql")),
+        migration(10, "quotes", include_str!("../../migrations/postgres/0010_quotes.sql")),
     ])
 }
 

@@ -164,7 +164,8 @@ pub(crate) async fn create_status(c: &mut PgConnection, s: NewStatus, homes: Hom
 
     sqlx::query(
         "INSERT INTO statuses (id, account_id, app_id, in_reply_to_id, in_reply_to_account_id, text, content, \
-         spoiler_text, sensitive, visibility, language, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         spoiler_text, sensitive, visibility, language, created_at, quote_of_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(s.id.0)
     .bind(s.account_id.0)
@@ -178,6 +179,7 @@ pub(crate) async fn create_status(c: &mut PgConnection, s: NewStatus, homes: Hom
     .bind(s.visibility.as_str())
     .bind(&s.language)
     .bind(s.created_at.0)
+    .bind(s.quote_of_id.map(|id| id.0))
     .execute(&mut *c)
     .await
     .db()?;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "status has media", include_str!("../../migrations/sqlite/0009_status_has_media.sql")),
     (10, "search from the log", include_str!("../../migrations/sqlite/0010_search_from_the_log.sql")),
     (11, "followed tags", include_str!("../../migrations/sqlite/0011_followed_tags.sql")),
+    (12, "quotes", include_str!("../../migrations/sqlite/0012_quotes.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

@@ -117,7 +117,8 @@ pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> Store
 
     c.run(
         "INSERT INTO statuses (id, account_id, app_id, in_reply_to_id, in_reply_to_account_id, text, content, \
-         spoiler_text, sensitive, visibility, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         spoiler_text, sensitive, visibility, language, created_at, quote_of_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             s.id.0,
             s.account_id.0,
@@ -130,7 +131,8 @@ pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> Store
             s.sensitive,
             s.visibility.as_str(),
             &s.language,
-            s.created_at.0
+            s.created_at.0,
+            s.quote_of_id.map(|id| id.0)
         ],
     )?;
     write_version(
@@ -163,7 +165,9 @@ pub(crate) fn create_status(c: &Connection, s: NewStatus, homes: Homes) -> Store
         home::fan_out(c, s.id, homes.threshold)?;
     }
 
-    let status = created(c, s, parent, mentions, tags)?;
+    // A quote shows the status it quotes, which only hydration reads.
+    let status =
+        if s.quote_of_id.is_some() { hydrate::status(c, s.id.0)? } else { created(c, s, parent, mentions, tags)? };
     let notify = notify_followers(c, &status)?;
     events::append(c, event::status_created(&status, &notify))?;
     Ok(status)
@@ -207,6 +211,8 @@ fn created(
         in_reply_to_id: parent.map(|p| Id(p.0)),
         in_reply_to_account_id: parent.map(|p| Id(p.1)),
         reblog: None,
+        quote_of_id: None,
+        quote: None,
         content: s.content,
         text: s.text,
         spoiler_text: s.spoiler_text,

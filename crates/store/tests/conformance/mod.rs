@@ -93,6 +93,7 @@ macro_rules! conformance_tests {
             a_reply_to_a_missing_status_is_not_found,
             direct_statuses_do_not_count_towards_statuses_count,
             edits_keep_the_full_history_oldest_first,
+            a_quote_carries_the_status_it_quotes_one_level_deep,
             reblogs_cannot_be_edited,
             deleting_a_status_removes_its_reblogs_and_fixes_every_counter,
             deleting_a_reblog_lowers_the_originals_reblogs_count,
@@ -252,6 +253,7 @@ pub fn draft(author: &Account, text: &str) -> NewStatus {
         tags: Vec::new(),
         idempotency_key: None,
         media_ids: Vec::new(),
+        quote_of_id: None,
         created_at: Timestamp::now(),
     }
 }

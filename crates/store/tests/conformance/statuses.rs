@@ -503,3 +503,26 @@ pub async fn reblogged_by_is_paged_by_reblog_id(store: &dyn Store) {
     let newer = store.reblogged_by(original.id, PageRequest { min_id: Some(boosts[0]), ..PageRequest::first(1) });
     assert_eq!(ids(&newer.await.unwrap()), vec![fans[1]]);
 }
+
+pub async fn a_quote_carries_the_status_it_quotes_one_level_deep(store: &dyn Store) {
+    let alice = account(store, "alice").await;
+    let bob = account(store, "bob").await;
+    let original = post(store, &alice, "the original").await;
+    let quote =
+        store.create_status(NewStatus { quote_of_id: Some(original.id), ..draft(&bob, "well said") }).await.unwrap();
+    assert_eq!(quote.quote_of_id, Some(original.id));
+    assert_eq!(quote.quote.as_ref().map(|q| q.text.as_str()), Some("the original"), "as created");
+    let again =
+        store.create_status(NewStatus { quote_of_id: Some(quote.id), ..draft(&alice, "and again") }).await.unwrap();
+    let fetched = fetch_status(store, &again).await;
+    let inner = fetched.quote.as_deref().unwrap();
+    assert_eq!((inner.id, inner.quote_of_id), (quote.id, Some(original.id)));
+    assert!(inner.quote.is_none(), "one level: the quoted status's own quote is not expanded");
+    let boost = reblog(store, &alice, &quote).await;
+    let shown = store.statuses(&[boost.id]).await.unwrap().pop().unwrap();
+    assert_eq!(shown.reblog.and_then(|r| r.quote).map(|q| q.id), Some(original.id), "a boost shows the quote");
+    // The quoted status may go; the quote stays and says what it quoted.
+    store.delete_status(original.id, alice.id, Timestamp::now()).await.unwrap();
+    let orphan = fetch_status(store, &quote).await;
+    assert_eq!((orphan.quote_of_id, orphan.quote.is_none()), (Some(original.id), true));
+}

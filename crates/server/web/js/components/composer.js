@@ -1,13 +1,14 @@
-// The composer: writing a new post, a reply, or editing one's own post. It counts characters
-// the way the server does (links as 23, the content warning included), uploads images as soon
-// as they are picked so that a slow upload overlaps with writing their descriptions, and sends
-// an Idempotency-Key so that a retry after a network failure cannot post twice.
+// The composer: writing a new post, a reply, a quote, or editing one's own post. It counts
+// characters the way the server does (links as 23, the content warning included), uploads
+// images as soon as they are picked so that a slow upload overlaps with writing their
+// descriptions, and sends an Idempotency-Key so that a retry after a network failure cannot
+// post twice.
 //
 // Created statuses are announced as a `starling:posted` event on `document` (detail: the
 // status) so that whichever view is open can show them without knowing who posted them.
 
 import { h, replace } from '../dom.js';
-import { errorMessage, icon, openDialog, uniqueId } from './ui.js';
+import { errorMessage, icon, openDialog, quotePreview, uniqueId } from './ui.js';
 
 const DEFAULTS = { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: 23 };
 let config = null;
@@ -71,11 +72,22 @@ function replyMentions(ctx, status) {
   return unique.length ? `${unique.map((a) => `@${a}`).join(' ')} ` : '';
 }
 
+/** The dialog's title and the form's legend. */
+function composerTitle({ replyTo, edit, quote }) {
+  if (edit) return 'Edit post';
+  if (replyTo) return `Reply to @${replyTo.account.acct}`;
+  return quote ? 'Quote post' : 'New post';
+}
+
 /**
- * A composer form. Options: `replyTo` (a status), `edit` (one's own status), `onDone(status)`
- * after a successful post or save, `onCancel` (shows a Cancel button), `autofocus`.
+ * A composer form. Options: `replyTo` (a status), `quote` (a status to quote: shown above the
+ * text, sent as `quoted_status_id`), `edit` (one's own status), `onDone(status)` after a
+ * successful post or save, `onCancel` (shows a Cancel button), `autofocus`.
  */
-export function composer(ctx, { replyTo = null, edit = null, onDone, onCancel, autofocus = false } = {}) {
+export function composer(ctx, { replyTo = null, quote = null, edit = null, onDone, onCancel, autofocus = false } = {}) {
+  if (edit) quote = null;
+  // An edit keeps what the post quotes (the edit cannot change it): shown, not sent.
+  const quoted = quote || (edit?.quote?.state === 'accepted' && edit.quote.quoted_status?.account ? edit.quote.quoted_status : null);
   let idempotencyKey = newKey();
   let limits = DEFAULTS;
   const attachments = []; // {file, url, item, description, media (once uploaded), upload (promise)}
@@ -85,7 +97,7 @@ export function composer(ctx, { replyTo = null, edit = null, onDone, onCancel, a
     id: textId,
     class: 'composer-text',
     rows: '3',
-    placeholder: replyTo ? 'Write your reply' : 'What’s happening?',
+    placeholder: replyTo ? 'Write your reply' : quote ? 'Add your thoughts' : 'What’s happening?',
   });
   const cwText = h('input', {
     type: 'text',
@@ -117,13 +129,26 @@ export function composer(ctx, { replyTo = null, edit = null, onDone, onCancel, a
   const mediaList = h('ul', { class: 'composer-media', hidden: true });
   const errors = h('div', { class: 'composer-errors' });
   const fieldset = h('fieldset', { class: 'composer-fieldset' });
+  const quoteLabelId = uniqueId('composer-quoting');
+  // Quoting a followers-only post: the server keeps the quote followers-only (direct stays direct).
+  const quotePrivate = quote?.visibility === 'private';
+  const quoteNoteId = uniqueId('composer-quote-note');
 
   const form = h('form', { class: 'composer', novalidate: true }, fieldset);
   replace(
     fieldset,
-    h('legend', { class: 'visually-hidden' }, edit ? 'Edit post' : replyTo ? `Reply to @${replyTo.account.acct}` : 'New post'),
+    h('legend', { class: 'visually-hidden' }, composerTitle({ replyTo, edit, quote })),
     replyTo
       ? h('p', { class: 'composer-context' }, 'Replying to ', h('a', { href: `/@${replyTo.account.acct}/${replyTo.id}` }, `@${replyTo.account.acct}`))
+      : null,
+    quoted
+      ? h(
+          'div',
+          { class: 'composer-quote-context' },
+          h('p', { class: 'composer-context', id: quoteLabelId }, `Quoting @${quoted.account.acct}`),
+          quotePreview(quoted, { labelledBy: quoteLabelId }),
+          quotePrivate ? h('p', { class: 'composer-note', id: quoteNoteId }, 'Quotes of followers-only posts stay followers-only.') : null,
+        )
       : null,
     cwText,
     h('label', { for: textId, class: 'visually-hidden' }, 'Post text'),
@@ -271,6 +296,7 @@ export function composer(ctx, { replyTo = null, edit = null, onDone, onCancel, a
       media_ids: attachments.filter((a) => a.media).map((a) => a.media.id),
     };
     if (replyTo) payload.in_reply_to_id = replyTo.id;
+    if (quote) payload.quoted_status_id = String(quote.id);
     return ctx.api.post('/api/v1/statuses', payload, { 'Idempotency-Key': idempotencyKey });
   }
 
@@ -338,6 +364,13 @@ export function composer(ctx, { replyTo = null, edit = null, onDone, onCancel, a
     const parent = OPENNESS.indexOf(replyTo.visibility);
     visibility.value = OPENNESS[Math.max(0, parent)];
   }
+  if (quotePrivate) {
+    // The quote will be followers-only whatever is picked, so nothing more open is offered.
+    const least = OPENNESS.indexOf('private');
+    if (OPENNESS.indexOf(visibility.value) < least) visibility.value = 'private';
+    for (const option of visibility.options) option.disabled = OPENNESS.indexOf(option.value) < least;
+    visibility.setAttribute('aria-describedby', quoteNoteId);
+  }
   if (edit) {
     visibility.value = edit.visibility || 'public';
     visibility.disabled = true; // the API cannot change the visibility of a posted status
@@ -382,14 +415,15 @@ function existingMedia(media) {
 }
 
 /**
- * The composer in a dialog: for replies and edits from a status card, or a new post from
- * anywhere. Closes itself when done; `onDone(status)` runs after.
+ * The composer in a dialog: for replies, quotes and edits from a status card, or a new post
+ * from anywhere. Closes itself when done; `onDone(status)` runs after.
  */
-export function openComposer(ctx, { replyTo = null, edit = null, onDone } = {}) {
-  const title = edit ? 'Edit post' : replyTo ? `Reply to @${replyTo.account.acct}` : 'New post';
+export function openComposer(ctx, { replyTo = null, quote = null, edit = null, onDone } = {}) {
+  const title = composerTitle({ replyTo, edit, quote });
   let dialog;
   const form = composer(ctx, {
     replyTo,
+    quote,
     edit,
     autofocus: true,
     onCancel: () => dialog.close(),

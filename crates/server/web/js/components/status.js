@@ -7,7 +7,7 @@
 import { h, relativeTime, replace, sanitize } from '../dom.js';
 import { displayName, profilePath } from './account.js';
 import { openComposer } from './composer.js';
-import { confirmDialog, icon, menuButton, openDialog, uniqueId } from './ui.js';
+import { confirmDialog, icon, menuButton, openDialog, quotePreview, uniqueId, withoutQuoteInline } from './ui.js';
 
 /** Status id -> Set of cards showing that status (a boost's card is kept under the original). */
 const cards = new Map();
@@ -19,6 +19,14 @@ const GRACE_MS = 60_000;
 
 const COUNT_FIELDS = ['replies_count', 'reblogs_count', 'favourites_count'];
 const FLAG_FIELDS = ['favourited', 'reblogged'];
+// Kept from the card's copy when a fresh one (a `status.update`) leaves them out (a null quote
+// is news: the quote was taken out).
+const QUOTE_FIELDS = ['quote', 'quote_approval'];
+
+/** Quoted status id -> Set of quote blocks showing it (inside the cards of quoting posts). */
+const quotes = new Map();
+/** quote block -> when it was built */
+const quoteBuilt = new WeakMap();
 
 function register(id, card) {
   if (!cards.has(id)) cards.set(id, new Set());
@@ -56,13 +64,43 @@ export function updateStatus(id, patch) {
   }
 }
 
-/** Re-renders every card showing `status` (after an edit), keeping the reader's own flags. */
+/** The live quote blocks showing status `id`, dropping those long gone from the page. */
+function quotesOf(id) {
+  const set = quotes.get(id);
+  if (!set) return [];
+  const now = Date.now();
+  for (const block of set) {
+    if (!block.isConnected && !block.closest('article.status')?.held && now - (quoteBuilt.get(block) || 0) > GRACE_MS) set.delete(block);
+  }
+  if (!set.size) quotes.delete(id);
+  return [...set];
+}
+
+/**
+ * Puts `next` in the place of quote block `block` (of status `id`), in the registry and in the
+ * quoting card's own copy too (`quote`: what the quote now is).
+ */
+function swapQuote(id, block, next, quote) {
+  const owner = meta.get(block.closest('article.status'));
+  const quoting = owner && shown(owner.wrapper);
+  if (quoting?.quote) quoting.quote = quote;
+  block.replaceWith(next);
+  quotes.get(id)?.delete(block);
+}
+
+/**
+ * Re-renders every card showing `status` (after an edit), keeping the reader's own flags, and
+ * every quote of it in other posts' cards.
+ */
 export function replaceStatus(status) {
-  for (const card of cardsOf(String(status.id))) {
+  const id = String(status.id);
+  for (const block of quotesOf(id)) swapQuote(id, block, quoteBlock(status), { state: 'accepted', quoted_status: status });
+  for (const card of cardsOf(id)) {
     const { wrapper, ctx, opts } = meta.get(card);
     const old = shown(wrapper);
     const fresh = { ...status };
     for (const key of FLAG_FIELDS) if (fresh[key] === undefined || fresh[key] === null) fresh[key] = old[key];
+    for (const key of QUOTE_FIELDS) if (fresh[key] === undefined) fresh[key] = old[key];
     const next = statusCard(wrapper.reblog ? { ...wrapper, reblog: fresh } : fresh, ctx, opts);
     next.held = card.held;
     card.replaceWith(next);
@@ -70,9 +108,16 @@ export function replaceStatus(status) {
   }
 }
 
-/** Removes the cards of a deleted status, and of boosts of it (or the boost `id` itself). */
+/**
+ * Removes the cards of a deleted status, and of boosts of it (or the boost `id` itself); its
+ * quotes in other posts say that it was deleted.
+ */
 export function removeStatus(id) {
   id = String(id);
+  for (const block of quotesOf(id)) {
+    swapQuote(id, block, quoteGone('The quoted post was deleted.'), { state: 'deleted', quoted_status: null });
+  }
+  quotes.delete(id);
   const doomed = [...cardsOf(id), ...document.querySelectorAll(`article.status[data-reblog-id="${CSS.escape(id)}"]`)];
   for (const card of doomed) {
     const { opts } = meta.get(card) || {};
@@ -120,7 +165,7 @@ export function statusCard(status, ctx, opts = {}) {
   });
   meta.set(card, { wrapper: status, ctx, opts, created: Date.now() });
   register(String(s.id), card);
-  const body = h('div', { class: 'status-body' }, content(s), media(s));
+  const body = h('div', { class: 'status-body' }, content(s), quote(s), media(s));
   const warning = s.spoiler_text ? contentWarning(s, body) : null;
   replace(
     card,
@@ -199,8 +244,39 @@ function replyContext(s, ctx) {
 
 function content(s) {
   const el = h('div', { class: 'status-content' });
-  el.append(sanitize(s.content || ''));
+  el.append(sanitize(s.quote ? withoutQuoteInline(s.content) : s.content || ''));
   return el;
+}
+
+/**
+ * What a post quotes, below its content: the quoted post in compact form (a link to its thread,
+ * kept current by id), or a line saying why it cannot be shown. Only one level: the quoted
+ * post's own quote is not rendered.
+ */
+function quote(s) {
+  const q = s.quote;
+  if (!q) return null;
+  if (q.state === 'accepted' && q.quoted_status?.account) return quoteBlock(q.quoted_status);
+  if (q.state === 'accepted' && q.quoted_status_id) {
+    // A shallow quote (not expected at the top level): a plain link to the post.
+    return h('a', { href: `/statuses/${q.quoted_status_id}`, class: 'status-quote status-quote-shallow' }, 'Quoted post');
+  }
+  if (q.state === 'deleted') return quoteGone('The quoted post was deleted.');
+  return quoteGone('The quoted post is not available.');
+}
+
+/** A quoted status as a link to its thread, registered so that edits and deletions reach it. */
+function quoteBlock(q) {
+  const block = quotePreview(q, { href: `/@${q.account.acct}/${q.id}` });
+  const id = String(q.id);
+  if (!quotes.has(id)) quotes.set(id, new Set());
+  quotes.get(id).add(block);
+  quoteBuilt.set(block, Date.now());
+  return block;
+}
+
+function quoteGone(text) {
+  return h('p', { class: 'status-quote status-quote-gone' }, text);
 }
 
 /** The spoiler text with a toggle that reveals the body (content and media). */
@@ -340,25 +416,27 @@ function canBoost(s, ctx) {
   return s.visibility !== 'private' || s.account.id === ctx.account?.id;
 }
 
+/** Whether someone is signed in; if not, says so and goes to the sign-in page. */
+function signedIn(ctx) {
+  if (ctx.account) return true;
+  ctx.toast('Sign in to do that.');
+  ctx.navigate('/signin');
+  return false;
+}
+
 function actions(card, s, ctx) {
-  const signedIn = () => {
-    if (ctx.account) return true;
-    ctx.toast('Sign in to do that.');
-    ctx.navigate('/signin');
-    return false;
-  };
   const reply = actionButton('Reply', 'reply', s.replies_count, false, () => {
-    if (signedIn()) openComposer(ctx, { replyTo: shown(meta.get(card).wrapper) });
+    if (signedIn(ctx)) openComposer(ctx, { replyTo: shown(meta.get(card).wrapper) });
   });
   const boost = actionButton('Boost', 'boost', s.reblogs_count, s.reblogged, () => {
-    if (signedIn()) toggle(card, ctx, 'reblog');
+    if (signedIn(ctx)) toggle(card, ctx, 'reblog');
   });
   if (!canBoost(s, ctx)) {
     boost.setAttribute('aria-disabled', 'true');
     boost.title = 'This post cannot be boosted';
   }
   const like = actionButton('Like', 'like', s.favourites_count, s.favourited, () => {
-    if (signedIn()) toggle(card, ctx, 'favourite');
+    if (signedIn(ctx)) toggle(card, ctx, 'favourite');
   });
   return h('div', { class: 'status-actions' }, reply, boost, like, moreMenu(card, s, ctx));
 }
@@ -393,6 +471,11 @@ function moreMenu(card, s, ctx) {
     label: 'More actions',
     className: 'status-more',
     items: [
+      {
+        label: 'Quote',
+        hidden: s.quote_approval?.current_user !== 'automatic',
+        onselect: () => signedIn(ctx) && openComposer(ctx, { quote: shown(meta.get(card).wrapper) }),
+      },
       {
         label: 'Edit',
         hidden: !mine,
@@ -483,7 +566,7 @@ document.addEventListener('starling:posted', async (e) => {
 
 // Relative times ("5m") age while they are on screen.
 setInterval(() => {
-  for (const time of document.querySelectorAll('.status-time time')) {
+  for (const time of document.querySelectorAll('.status-time time, time.status-quote-time')) {
     time.textContent = relativeTime(time.getAttribute('datetime'));
   }
 }, 30_000);

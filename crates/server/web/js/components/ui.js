@@ -3,7 +3,8 @@
 // Escape to close and an inert page behind for free; we add the return of focus to whatever
 // opened them, since browsers do not all do that.
 
-import { h } from '../dom.js';
+import { h, relativeTime, sanitize } from '../dom.js';
+import { displayName } from './account.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -209,4 +210,72 @@ export function errorMessage(message, retry) {
 /** A loading placeholder. */
 export function loading(text = 'Loading…') {
   return h('p', { class: 'loading' }, text);
+}
+
+// ---- Quoted posts -------------------------------------------------------------------------
+// The compact form of a quoted status, shared by the status card (where it is a link to the
+// quoted post's thread) and the composer in quote mode (where it is context, not a control).
+
+/**
+ * Server HTML without Mastodon's fallback paragraph for clients that do not show quotes
+ * (`<p class="quote-inline">RE: <link></p>`): the quote block stands in for it.
+ */
+export function withoutQuoteInline(html) {
+  if (!html || !html.includes('quote-inline')) return html || '';
+  const template = document.createElement('template');
+  template.innerHTML = html; // inert, as in sanitize()
+  for (const el of template.content.querySelectorAll('.quote-inline')) el.remove();
+  return template.innerHTML;
+}
+
+/**
+ * A status in compact form: avatar, names, time, content (or only its content warning), and a
+ * thumbnail of its first attachment. With `href` the block is a link there named `Quoted post by
+ * @acct`, its content as its description; the content's own links become plain text, since links
+ * cannot nest. Without `href` it is a group named by the element `labelledBy`. Whatever the
+ * quoted status itself quotes is not shown: one level of nesting only.
+ */
+export function quotePreview(s, { href = null, labelledBy = null } = {}) {
+  const acct = s.account.acct;
+  const contentId = uniqueId('quote-content');
+  const list = s.media_attachments || [];
+  const first = list[0];
+  const text = h('div', { class: 'status-quote-content', id: contentId });
+  if (s.spoiler_text) {
+    text.append(h('p', { class: 'status-quote-cw' }, `Content warning: ${s.spoiler_text}`));
+  } else {
+    const fragment = sanitize(withoutQuoteInline(s.content));
+    for (const a of fragment.querySelectorAll('a')) {
+      const span = document.createElement('span');
+      span.className = 'status-quote-link';
+      span.append(...a.childNodes);
+      a.replaceWith(span);
+    }
+    text.append(fragment);
+  }
+  let thumb = null;
+  if (first && !s.spoiler_text) {
+    thumb = h(
+      'div',
+      { class: s.sensitive ? 'status-quote-media status-quote-sensitive' : 'status-quote-media' },
+      s.sensitive
+        ? h('span', {}, 'Sensitive media')
+        : h('img', { src: first.preview_url || first.url, alt: first.description || '', loading: 'lazy' }),
+      list.length > 1 ? h('span', { class: 'status-quote-more' }, `+${list.length - 1}`) : null,
+    );
+  }
+  const header = h(
+    'div',
+    { class: 'status-quote-header' },
+    h('img', { class: 'status-quote-avatar', src: s.account.avatar_static || s.account.avatar, alt: '', loading: 'lazy', width: 20, height: 20 }),
+    h('span', { class: 'display-name' }, displayName(s.account)),
+    ' ',
+    h('span', { class: 'acct' }, `@${acct}`),
+    h('span', { class: 'status-dot', 'aria-hidden': 'true' }, '·'),
+    h('time', { class: 'status-quote-time', datetime: s.created_at, title: new Date(s.created_at).toLocaleString() }, relativeTime(s.created_at)),
+  );
+  const attrs = href
+    ? { href, class: 'status-quote', 'aria-label': `Quoted post by @${acct}`, 'aria-describedby': contentId, dataset: { quoteId: s.id } }
+    : { class: 'composer-quote', role: 'group', 'aria-labelledby': labelledBy };
+  return h(href ? 'a' : 'div', attrs, h('div', { class: 'status-quote-text' }, header, text), thumb);
 }
