@@ -70,7 +70,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts a server on the data in `dir` (which it removes when dropped).
 pub async fn spawn_app_in(dir: PathBuf, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    spawn_app_at("127.0.0.1:0", dir, configure).await
+}
+
+/// Starts a server listening on `addr` (a restart of one that listened there keeps its clients'
+/// address) on the data in `dir`.
+pub async fn spawn_app_at(addr: &str, dir: PathBuf, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let listener = TcpListener::bind(addr).await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let mut settings = Settings::with_defaults(addr, &dir, vec![7; 32]);
     settings.password_cost = PasswordCost::Insecure;
