@@ -52,13 +52,13 @@ async fn the_web_client_works_in_headless_chromium() -> TestResult {
         tokio::select! {
             status = child.wait() => break status?,
             () = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
-                if std::fs::remove_file(&request).is_ok() {
-                    if let Some(running) = app.take() {
-                        let addr = running.base.trim_start_matches("http://").to_string();
-                        let dir = running.stop().await;
-                        app = Some(spawn_app_at(&addr, dir, |_| {}).await);
-                        std::fs::write(&done, b"")?;
-                    }
+                if std::fs::remove_file(&request).is_ok()
+                    && let Some(running) = app.take()
+                {
+                    let addr = running.base.trim_start_matches("http://").to_string();
+                    let dir = running.stop().await;
+                    app = Some(spawn_app_at(&addr, dir, |_| {}).await);
+                    std::fs::write(&done, b"")?;
                 }
             }
         }
