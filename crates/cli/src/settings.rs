@@ -66,6 +66,10 @@ pub struct Options {
     /// accounts. Never on a server people use: such hashes fall to brute force at once.
     #[arg(long, env = "STARLING_INSECURE_PASSWORD_HASHING", hide = true, global = true)]
     insecure_password_hashing: bool,
+    /// Rate limits as Mastodon sets them (300 requests per 5 minutes per token, and per IP
+    /// without one; stricter for sign-up, sign-in and media). `false` for load tests.
+    #[arg(long, env = "STARLING_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    rate_limits: bool,
     /// Redis for announcements between nodes and home timelines (`redis://host:6379/`); unset
     /// runs one node alone, with home timelines in the database.
     #[arg(long, env = "STARLING_REDIS_URL", global = true)]
@@ -237,6 +241,10 @@ impl Options {
         anyhow::ensure!(self.trends_secs >= 1, "STARLING_TRENDS_SECS must be at least 1");
         settings.trends_interval = std::time::Duration::from_secs(self.trends_secs);
         settings.web_dir = self.web_dir.clone();
+        settings.rate_limits = self.rate_limits;
+        if !self.rate_limits {
+            tracing::warn!("STARLING_RATE_LIMITS is false: requests are not rate limited");
+        }
         Ok(settings)
     }
 }

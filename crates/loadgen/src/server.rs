@@ -41,6 +41,8 @@ impl Target {
             .env("STARLING_BIND", format!("127.0.0.1:{port}"))
             .env("STARLING_DATA_DIR", &dir)
             .env("STARLING_INSECURE_PASSWORD_HASHING", "true")
+            // Thousands of clients from one address: Mastodon's per-IP limits would stop them.
+            .env("STARLING_RATE_LIMITS", "false")
             .env("STARLING_LOG", std::env::var("STARLING_LOG").unwrap_or_else(|_| "warn".into()))
             .kill_on_drop(true)
             .spawn()

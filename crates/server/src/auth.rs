@@ -179,7 +179,7 @@ pub async fn read_scope(State(state): State<AppState>, req: Request, next: Next)
     }
 }
 
-fn bearer_from(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+pub(crate) fn bearer_from(headers: &HeaderMap, uri: &Uri) -> Option<String> {
     if let Some(header) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = header.trim().split_once(' ')?;
         return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string());

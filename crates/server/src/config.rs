@@ -102,6 +102,8 @@ pub struct Settings {
     pub media_unattached_ttl: std::time::Duration,
     /// How often the trending tags are looked at, for the `trends` event on public streams.
     pub trends_interval: std::time::Duration,
+    /// Whether requests are rate limited as Mastodon limits them (`ratelimit`).
+    pub rate_limits: bool,
     /// Serve the web client from this directory (read on every request) instead of the files
     /// embedded at build time: for working on the client without rebuilding.
     pub web_dir: Option<std::path::PathBuf>,
@@ -181,6 +183,7 @@ impl Settings {
             media_unattached_ttl: std::time::Duration::from_secs(24 * 60 * 60),
             trends_interval: std::time::Duration::from_secs(60),
             web_dir: None,
+            rate_limits: true,
         }
     }
 

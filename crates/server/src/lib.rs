@@ -18,6 +18,7 @@ pub mod pages;
 pub mod paging;
 pub mod params;
 pub mod passwords;
+pub mod ratelimit;
 pub mod realtime;
 pub mod recipients;
 pub mod state;
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/streaming/{*stream}", axum::routing::get(realtime::sse::handler))
         .route_layer(axum::middleware::from_fn(metrics::track_http))
         .fallback(web::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes));
     // Read scopes only steer reads between a primary and its replicas: without replicas, no
     // request pays for reading its token twice.
@@ -211,7 +213,8 @@ pub async fn serve(
         // Streams close now: open WebSockets would otherwise keep the server from draining.
         stopping.begin_shutdown();
     };
-    let served = axum::serve(listener, app(state.clone())).with_graceful_shutdown(signal).await;
+    let service = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(signal).await;
     state.begin_shutdown();
     stop_workers.send_replace(true);
     let _ = pipeline.await;

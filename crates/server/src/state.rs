@@ -12,6 +12,7 @@ use crate::config::{HomeSource, Settings};
 use crate::feeds::Feeds;
 use crate::media::MediaFiles;
 use crate::metrics::LiveStats;
+use crate::ratelimit::RateLimits;
 use crate::realtime::Hub;
 use crate::recipients::Recipients;
 
@@ -32,6 +33,9 @@ pub struct Inner {
     pub recipients: Recipients,
     /// Uploaded media files, in `<data dir>/media`.
     pub media: MediaFiles,
+    /// The request counters (`ratelimit`), shared through Redis when there is one; `None`
+    /// when rate limits are off.
+    pub rate_limits: Option<RateLimits>,
     pub settings: Settings,
     pub jwt: JwtKeys,
     /// Becomes `true` when the server starts shutting down: streams close with a close frame.
@@ -76,6 +80,14 @@ impl AppState {
             }),
             None => MediaFiles::in_directory(&settings.data_dir.join("media")),
         };
+        let rate_limits = match (settings.rate_limits, settings.redis_url.as_deref()) {
+            (false, _) => None,
+            (true, Some(url)) => RateLimits::redis(url, &settings.redis_prefix)
+                .inspect_err(|e| tracing::error!(error = %e, "rate limits cannot use Redis; counting in this process"))
+                .ok()
+                .or_else(|| Some(RateLimits::memory())),
+            (true, None) => Some(RateLimits::memory()),
+        };
         AppState(Arc::new(Inner {
             store,
             bus,
@@ -86,6 +98,7 @@ impl AppState {
             feeds,
             recipients: Recipients::default(),
             media,
+            rate_limits,
             jwt,
             settings,
             shutdown,

@@ -80,6 +80,8 @@ pub async fn spawn_app_at(addr: &str, dir: PathBuf, configure: impl FnOnce(&mut 
     let addr = listener.local_addr().expect("local addr");
     let mut settings = Settings::with_defaults(addr, &dir, vec![7; 32]);
     settings.password_cost = PasswordCost::Insecure;
+    // Tests send many requests from one address; the rate limit tests turn limits back on.
+    settings.rate_limits = false;
     configure(&mut settings);
     let state = start_node(settings).await.expect("a node starts");
     let (tx, rx) = oneshot::channel();

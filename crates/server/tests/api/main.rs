@@ -14,6 +14,7 @@ mod nodes;
 mod notifications;
 mod oauth;
 mod openapi;
+mod ratelimit;
 mod replicas;
 mod search;
 mod statuses;
