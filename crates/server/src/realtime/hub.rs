@@ -62,6 +62,8 @@ impl FrameCache {
 
 struct Conn {
     user: Option<Id>,
+    /// The access token the connection was opened with: revoking it closes the connection.
+    token: Option<Id>,
     streams: Vec<Stream>,
     /// Frames are shared: a queue slot holds a pointer, not a frame, so that each
     /// connection's queue (allocated in blocks of slots) stays small while it is idle.
@@ -147,12 +149,12 @@ impl Hub {
         }
     }
 
-    pub async fn register(&self, user: Option<Id>, streams: Vec<Stream>) -> Registration {
+    pub async fn register(&self, user: Option<Id>, token: Option<Id>, streams: Vec<Stream>) -> Registration {
         let (tx, rx) = mpsc::channel(self.queue_capacity);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let kicked = Arc::new(Notify::new());
         let mut registry = self.registry.lock().await;
-        registry.conns.insert(id, Conn { user, streams, tx, kicked: kicked.clone() });
+        registry.conns.insert(id, Conn { user, token, streams, tx, kicked: kicked.clone() });
         if let Some(user) = user {
             let count = registry.online.entry(user).or_default();
             *count += 1;
@@ -162,6 +164,17 @@ impl Hub {
         }
         self.connections_tx.send_replace(registry.conns.len());
         Registration { id, rx, live_from: registry.processed, kicked }
+    }
+
+    /// Closes every connection opened with `token` (it was revoked): each is told to close
+    /// after what is already in its queue, or at once when its queue is full.
+    pub async fn close_token(&self, token: Id) {
+        let registry = self.registry.lock().await;
+        for conn in registry.conns.values().filter(|c| c.token == Some(token)) {
+            if conn.tx.try_send(Arc::new(Frame::Close("the access token was revoked"))).is_err() {
+                conn.kicked.notify_one();
+            }
+        }
     }
 
     pub async fn unregister(&self, id: u64) {

@@ -79,6 +79,12 @@ async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
     }
     state.hub.dispatch(last, &deliveries).await;
     super::counts::announce(state, &events).await;
+    // A revoked token's open streams close at once, on every node.
+    for event in events.iter().filter(|e| e.kind == starling_core::event::EventKind::TokenRevoked) {
+        if let Some(token) = event.subject_id {
+            state.hub.close_token(token).await;
+        }
+    }
     state.stats.events_processed(&events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>());
     Ok(Some(last))
 }

@@ -57,7 +57,8 @@ pub async fn handler(
         None => last_event_id(&params)?,
     };
     let streams = vec![stream];
-    let Registration { id, rx, live_from, kicked } = state.hub.register(user, streams.clone()).await;
+    let token = caller.auth.as_ref().map(|a| a.caller.token.id);
+    let Registration { id, rx, live_from, kicked } = state.hub.register(user, token, streams.clone()).await;
     let guard = Unregister { state: state.clone(), id };
     let backlog = match resume {
         Some(after) => match replay(&state, user, &streams, after, live_from).await? {
@@ -112,6 +113,8 @@ impl Live {
                 _ = self.shutdown.changed() => return None,
                 () = self.kicked.notified() => return None,
                 frame = self.rx.recv() => match frame {
+                    // Told to close (its access token was revoked): the stream ends.
+                    Some(frame) if matches!(*frame, Frame::Close(_)) => return None,
                     Some(frame) => if let Some(e) = to_event(&frame) {
                         // Handed to the response body; the socket write follows at once.
                         if let Frame::Message { committed_at, .. } = &*frame {

@@ -107,7 +107,8 @@ pub async fn handler(
     if let Some(token) = caller.protocol_token {
         upgrade = upgrade.protocols([token]);
     }
-    Ok(upgrade.on_upgrade(move |socket| session(state, socket, user, streams, resume)).into_response())
+    let token = caller.auth.as_ref().map(|a| a.caller.token.id);
+    Ok(upgrade.on_upgrade(move |socket| session(state, socket, (user, token), streams, resume)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -163,14 +164,16 @@ fn error_text(message: &str, status: u16) -> String {
     json!({ "error": message, "status": status }).to_string()
 }
 
+/// `caller`: the account and the access token the connection was opened with.
 async fn session(
     state: AppState,
     mut socket: WebSocket,
-    user: Option<Id>,
+    (user, token): (Option<Id>, Option<Id>),
     mut streams: Vec<Stream>,
     resume: Option<i64>,
 ) {
-    let Registration { id, mut rx, live_from, kicked } = Box::pin(state.hub.register(user, streams.clone())).await;
+    let Registration { id, mut rx, live_from, kicked } =
+        Box::pin(state.hub.register(user, token, streams.clone())).await;
     let _guard = Unregister { state: state.clone(), id };
     if let Some(after) = resume {
         // Boxed, like `command` below: their state would otherwise sit in every idle

@@ -434,3 +434,55 @@ async fn counts_of_a_status_reach_those_who_may_be_showing_it_live() -> TestResu
     carol_stream.expect_nothing_of(&["status.counts"]).await;
     Ok(())
 }
+
+#[tokio::test]
+async fn revoking_a_token_closes_its_open_streams_at_once() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let client = app.register_app("read write").await;
+    let (_, token) = app
+        .post(
+            "/oauth/token",
+            None,
+            json!({"grant_type": "password", "username": "alice", "password": "password-alice",
+                   "client_id": client.client_id, "client_secret": client.client_secret, "scope": "read write"}),
+        )
+        .await;
+    let token = token["access_token"].as_str().unwrap_or_default().to_string();
+    let mut socket = app.stream(&format!("stream=user&access_token={token}")).await;
+    let mut other = app.stream(&user_stream(&alice)).await;
+    let sse = app.client.get(app.url("/api/v1/streaming/user")).bearer_auth(&token).send().await?;
+    assert_eq!(sse.status(), StatusCode::OK);
+    let mut sse_body = sse.bytes_stream();
+    app.state.hub.wait_connections(|n| *n >= 3).await;
+
+    let (status, _) = app
+        .post(
+            "/oauth/revoke",
+            None,
+            json!({"token": token, "client_id": client.client_id, "client_secret": client.client_secret}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The WebSocket is closed by the server, saying why.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(message)) = socket.socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|f| f.reason.to_string());
+            }
+        }
+        None
+    })
+    .await?;
+    assert_eq!(closed.as_deref(), Some("the access token was revoked"));
+    // The event stream ends.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(_)) = sse_body.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream ended");
+    // Alice's other connection, with another token, stays open and live.
+    app.say(&alice, "still here").await;
+    assert_eq!(other.next_of(&["update"]).await.json()["content"], "<p>still here</p>");
+    Ok(())
+}
