@@ -38,9 +38,28 @@ pub struct StreamCaller {
     pub protocol_token: Option<String>,
 }
 
+/// Whether a browser page from `origin` may open a stream here: pages of this server (by its
+/// public URL, or the address the request came to) may; pages of other sites may not, so that
+/// no other site can use a reader's token through their browser. Programs send no `Origin`.
+pub fn origin_allowed(origin: &str, public_url: &str, host: Option<&str>) -> bool {
+    let origin = origin.trim_end_matches('/');
+    if origin.eq_ignore_ascii_case(public_url.trim_end_matches('/')) {
+        return true;
+    }
+    let Some(host) = host else { return false };
+    ["http://", "https://"].iter().any(|scheme| origin.eq_ignore_ascii_case(&format!("{scheme}{host}")))
+}
+
 impl FromRequestParts<AppState> for StreamCaller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        if let Some(origin) = parts.headers.get(axum::http::header::ORIGIN) {
+            let host = parts.headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+            let origin = origin.to_str().unwrap_or("");
+            if !origin_allowed(origin, &state.settings.public_url, host) {
+                return Err(ApiError::Forbidden("Streams are not open to pages of other sites".into()));
+            }
+        }
         let protocol_token = parts
             .headers
             .get("sec-websocket-protocol")
@@ -297,6 +316,20 @@ impl Drop for Unregister {
 
 #[cfg(test)]
 mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn only_pages_of_this_server_may_open_streams() {
+        let public = "https://starling.example";
+        assert!(origin_allowed("https://starling.example", public, Some("starling.example")));
+        assert!(origin_allowed("https://STARLING.example/", public, None));
+        // The same server reached at another address (localhost rather than 127.0.0.1).
+        assert!(origin_allowed("http://localhost:8080", "http://127.0.0.1:8080", Some("localhost:8080")));
+        assert!(!origin_allowed("https://evil.example", public, Some("starling.example")));
+        assert!(!origin_allowed("null", public, Some("starling.example")));
+        assert!(!origin_allowed("https://starling.example.evil.example", public, Some("starling.example")));
+    }
+
     fn future_size<A, B, C, D, E, F: std::future::Future>(_: fn(A, B, C, D, E) -> F) -> usize {
         std::mem::size_of::<F>()
     }

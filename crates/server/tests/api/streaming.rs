@@ -486,3 +486,28 @@ async fn revoking_a_token_closes_its_open_streams_at_once() -> TestResult {
     assert_eq!(other.next_of(&["update"]).await.json()["content"], "<p>still here</p>");
     Ok(())
 }
+
+#[tokio::test]
+async fn pages_of_other_sites_may_not_open_streams() -> TestResult {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let connect = |origin: Option<&str>| {
+        let mut request = app.ws_url(&user_stream(&alice)).into_client_request().expect("a request");
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", origin.parse().expect("a header"));
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    match connect(Some("https://evil.example")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("a page of another site got a stream: {:?}", other.map(|_| ())),
+    }
+    let sse =
+        app.client.get(app.url("/api/v1/streaming/public")).header("origin", "https://evil.example").send().await?;
+    assert_eq!(sse.status(), StatusCode::FORBIDDEN);
+    // This server's own pages, and programs (no Origin), may.
+    assert!(connect(Some(&app.base)).await.is_ok());
+    assert!(connect(None).await.is_ok());
+    Ok(())
+}
