@@ -70,6 +70,10 @@ pub struct Options {
     /// without one; stricter for sign-up, sign-in and media). `false` for load tests.
     #[arg(long, env = "STARLING_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     rate_limits: bool,
+    /// Addresses of load balancers in front of this node, comma-separated: for requests from
+    /// them, rate limits count the client named in `X-Forwarded-For`.
+    #[arg(long, env = "STARLING_TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Redis for announcements between nodes and home timelines (`redis://host:6379/`); unset
     /// runs one node alone, with home timelines in the database.
     #[arg(long, env = "STARLING_REDIS_URL", global = true)]
@@ -242,6 +246,7 @@ impl Options {
         settings.trends_interval = std::time::Duration::from_secs(self.trends_secs);
         settings.web_dir = self.web_dir.clone();
         settings.rate_limits = self.rate_limits;
+        settings.trusted_proxies = self.trusted_proxies.clone();
         if !self.rate_limits {
             tracing::warn!("STARLING_RATE_LIMITS is false: requests are not rate limited");
         }

@@ -104,6 +104,8 @@ pub struct Settings {
     pub trends_interval: std::time::Duration,
     /// Whether requests are rate limited as Mastodon limits them (`ratelimit`).
     pub rate_limits: bool,
+    /// Proxies (load balancers) whose `X-Forwarded-For` names the client for rate limits.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Serve the web client from this directory (read on every request) instead of the files
     /// embedded at build time: for working on the client without rebuilding.
     pub web_dir: Option<std::path::PathBuf>,
@@ -184,6 +186,7 @@ impl Settings {
             trends_interval: std::time::Duration::from_secs(60),
             web_dir: None,
             rate_limits: true,
+            trusted_proxies: Vec::new(),
         }
     }
 

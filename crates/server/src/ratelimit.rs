@@ -10,7 +10,7 @@
 //! take the service down with it.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -133,6 +133,18 @@ impl RateLimits {
     }
 }
 
+/// The client's address: the peer's, unless the peer is a trusted proxy, in which case the
+/// nearest address in `X-Forwarded-For` that is not a trusted proxy (read from the right:
+/// everything left of it could have been written by the client itself).
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> =
+        forwarded_for.unwrap_or("").split(',').filter_map(|hop| hop.trim().parse::<IpAddr>().ok()).collect();
+    hops.iter().rev().find(|hop| !trusted.contains(hop)).or(hops.first()).copied().unwrap_or(peer)
+}
+
 fn header(value: impl ToString) -> HeaderValue {
     HeaderValue::from_str(&value.to_string()).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
@@ -147,7 +159,8 @@ pub async fn limit(
 ) -> Response {
     let Some(limits) = state.rate_limits.as_ref() else { return next.run(req).await };
     let token = crate::auth::bearer_from(req.headers(), req.uri());
-    let ip = peer.ip().to_string();
+    let forwarded_for = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer.ip(), forwarded_for, &state.settings.trusted_proxies).to_string();
     let Some(rules) = rules(req.method(), req.uri().path(), token.as_deref(), &ip) else {
         return next.run(req).await;
     };
@@ -199,6 +212,19 @@ mod tests {
         assert!(rules(&Method::GET, "/api/v1/stats", None, "1.2.3.4").is_none());
         // The token itself is never a key: only a hash of it.
         assert!(!api[0].1.contains("tok"));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_nearest_untrusted_hop() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        assert_eq!(client_ip(ip("198.51.100.7"), Some("203.0.113.5"), &trusted), ip("198.51.100.7"), "not a proxy");
+        assert_eq!(client_ip(proxy, Some("203.0.113.5"), &trusted), ip("203.0.113.5"));
+        // A client-written hop on the left does not count; our second proxy's does not either.
+        assert_eq!(client_ip(proxy, Some("1.1.1.1, 203.0.113.5, 10.0.0.2"), &trusted), ip("203.0.113.5"));
+        assert_eq!(client_ip(proxy, Some("garbage"), &trusted), proxy);
+        assert_eq!(client_ip(proxy, None, &trusted), proxy);
     }
 
     #[tokio::test]

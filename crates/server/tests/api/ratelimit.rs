@@ -92,3 +92,27 @@ async fn nodes_sharing_redis_share_the_counts() -> TestResult {
     assert_eq!(sign_up_status(&one, &app_token, "user6").await, StatusCode::TOO_MANY_REQUESTS);
     Ok(())
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget() -> TestResult {
+    let app = limited_app(|s| s.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")]).await;
+    let client = app.register_app("read write follow").await;
+    let app_token = app.app_token(&client, "read write follow").await;
+    let sign_up = |name: String, from: &'static str| {
+        let body = json!({"username": name, "email": format!("{name}@example.org"), "password": format!("password-{name}"), "agreement": true, "locale": "en"});
+        app.client
+            .post(app.url("/api/v1/accounts"))
+            .bearer_auth(&app_token)
+            .header("x-forwarded-for", from)
+            .json(&body)
+            .send()
+    };
+    for i in 0..5 {
+        assert_eq!(sign_up(format!("a{i}"), "203.0.113.5").await?.status(), StatusCode::OK);
+    }
+    assert_eq!(sign_up("a5".into(), "203.0.113.5").await?.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sign_up("b0".into(), "203.0.113.6").await?.status(), StatusCode::OK, "another client behind the proxy");
+    // What a client writes on the left of the header is not believed.
+    assert_eq!(sign_up("a6".into(), "198.51.100.1, 203.0.113.5").await?.status(), StatusCode::TOO_MANY_REQUESTS);
+    Ok(())
+}
