@@ -70,13 +70,22 @@ pub fn rules(method: &Method, path: &str, token: Option<&str>, ip: &str) -> Opti
 
 /// Where the counters are.
 pub enum RateLimits {
-    Memory(Mutex<HashMap<String, u64>>),
+    Memory(Mutex<MemoryCounts>),
     Redis { client: redis::Client, conn: OnceLock<Result<ConnectionManager, String>>, prefix: String },
+}
+
+/// Counters in this process: per key, the count and when its window ends (Unix seconds).
+#[derive(Default)]
+pub struct MemoryCounts {
+    counts: HashMap<String, (u64, u64)>,
+    /// When windows that ended were last dropped: at most once a second, so that a map full of
+    /// current windows is not scanned on every request.
+    swept_at: u64,
 }
 
 impl RateLimits {
     pub fn memory() -> RateLimits {
-        RateLimits::Memory(Mutex::new(HashMap::new()))
+        RateLimits::Memory(Mutex::new(MemoryCounts::default()))
     }
 
     /// Counters shared through Redis; only a malformed URL is an error.
@@ -91,13 +100,13 @@ impl RateLimits {
         let ends = (window + 1) * rule.period;
         let key = format!("rl:{}:{identity}:{window}", rule.name);
         match self {
-            RateLimits::Memory(counts) => {
-                let mut counts = counts.lock().unwrap_or_else(PoisonError::into_inner);
-                if counts.len() >= MEMORY_KEYS {
-                    // Counters of past windows: their key's last part is below the window now.
-                    counts.retain(|k, _| k.rsplit(':').next().and_then(|w| w.parse::<u64>().ok()) >= Some(window));
+            RateLimits::Memory(memory) => {
+                let mut memory = memory.lock().unwrap_or_else(PoisonError::into_inner);
+                if memory.counts.len() >= MEMORY_KEYS && memory.swept_at < now_secs {
+                    memory.counts.retain(|_, &mut (_, ends)| ends > now_secs);
+                    memory.swept_at = now_secs;
                 }
-                let count = counts.entry(key).or_insert(0);
+                let (count, _) = memory.counts.entry(key).or_insert((0, ends));
                 *count += 1;
                 Some((*count, ends))
             }

@@ -5,7 +5,8 @@
 //!
 //! Sharing an answer computed a moment earlier is safe for both: whatever changes it later (a
 //! follow, an unfollow, a deletion) is a later event in the log, which both apply after this
-//! one.
+//! one. An answer is kept with the event it was asked for; an edit (a later event, whose new
+//! hashtags may reach other homes) asks again, once for both consumers.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,40 +24,34 @@ pub struct Recipients {
 
 #[derive(Default)]
 struct Recent {
-    by_status: HashMap<Id, Arc<[Id]>>,
+    /// Each status's answer, with the sequence of the event it was asked for.
+    by_status: HashMap<Id, (Arc<[Id]>, i64)>,
     /// Oldest first.
     order: VecDeque<Id>,
     ids: usize,
 }
 
 impl Recipients {
-    /// The accounts whose home shows `status` (the store's `home_recipients`).
-    pub async fn of(&self, store: &dyn Store, status: Id) -> StoreResult<Arc<[Id]>> {
-        if let Some(known) = self.recent().by_status.get(&status) {
+    /// The accounts whose home shows `status` (the store's `home_recipients`), as of the event
+    /// at `seq` or later: an answer kept for an earlier event is asked again.
+    pub async fn of(&self, store: &dyn Store, status: Id, seq: i64) -> StoreResult<Arc<[Id]>> {
+        if let Some((known, as_of)) = self.recent().by_status.get(&status)
+            && *as_of >= seq
+        {
             return Ok(Arc::clone(known));
         }
-        self.ask(store, status).await
-    }
-
-    /// Asks the store again, whatever was kept: after an edit, whose new hashtags may reach
-    /// other homes. Whoever asks for the status afterwards shares this answer.
-    pub async fn renew(&self, store: &dyn Store, status: Id) -> StoreResult<Arc<[Id]>> {
-        self.ask(store, status).await
-    }
-
-    async fn ask(&self, store: &dyn Store, status: Id) -> StoreResult<Arc<[Id]>> {
         let answer: Arc<[Id]> = store.home_recipients(status).await?.into();
         let mut recent = self.recent();
-        match recent.by_status.insert(status, Arc::clone(&answer)) {
+        match recent.by_status.insert(status, (Arc::clone(&answer), seq)) {
             None => {
                 recent.order.push_back(status);
                 recent.ids += answer.len();
             }
-            Some(replaced) => recent.ids = recent.ids - replaced.len() + answer.len(),
+            Some((replaced, _)) => recent.ids = recent.ids - replaced.len() + answer.len(),
         }
         while recent.ids > KEEP_IDS && recent.order.len() > 1 {
             let Some(oldest) = recent.order.pop_front() else { break };
-            if let Some(dropped) = recent.by_status.remove(&oldest) {
+            if let Some((dropped, _)) = recent.by_status.remove(&oldest) {
                 recent.ids -= dropped.len();
             }
         }
@@ -116,7 +111,7 @@ mod tests {
             .await
             .expect("posts");
         let recipients = Recipients::default();
-        let first = recipients.of(&store, status.id).await.expect("asks");
+        let first = recipients.of(&store, status.id, 1).await.expect("asks");
         let mut sorted = first.to_vec();
         sorted.sort_unstable();
         let mut expected = vec![alice.id, bob.id];
@@ -125,7 +120,7 @@ mod tests {
         // bob leaves; the answer kept is the one both consumers share (the unfollow is a later
         // event, which each applies after this one).
         store.unfollow(bob.id, alice.id).await.expect("unfollows");
-        let again = recipients.of(&store, status.id).await.expect("asks");
+        let again = recipients.of(&store, status.id, 1).await.expect("asks");
         assert!(Arc::ptr_eq(&first, &again), "answered from what was kept");
     }
 }

@@ -8,6 +8,7 @@ use starling_core::StoreResult;
 use starling_core::media::Media;
 use starling_core::model::{Account, MentionRef, Status};
 use starling_core::notify::Notification;
+use starling_core::page::PageRequest;
 
 use crate::rows::{NotificationRow, StatusRow};
 
@@ -17,6 +18,20 @@ pub(crate) fn distinct(items: impl IntoIterator<Item = i64>) -> Vec<i64> {
 }
 
 /// The reblogged originals that `rows` point at and that were not fetched with them.
+/// Ids gathered from several sources of one page (a home's entries and its merged authors, or
+/// its follows and its followed tags), each read in the direction `req` walks: sorted that way,
+/// each once, cut to the page.
+pub(crate) fn one_page_of(mut ids: Vec<i64>, req: &PageRequest) -> Vec<i64> {
+    if req.ascending() {
+        ids.sort_unstable();
+    } else {
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    ids.dedup();
+    ids.truncate(req.limit as usize);
+    ids
+}
+
 pub(crate) fn missing_originals(rows: &[StatusRow]) -> Vec<i64> {
     let fetched: HashSet<i64> = rows.iter().map(|r| r.id).collect();
     distinct(rows.iter().filter_map(|r| r.reblog_of_id).filter(|id| !fetched.contains(id)))

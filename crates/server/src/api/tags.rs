@@ -81,14 +81,13 @@ async fn show(State(state): State<AppState>, auth: MaybeAuth, Path(name): Path<S
     // A tag exists once a public status has used it (private ones do not make it known), or
     // once the caller follows it.
     let ever = state.store.tag_days(Timestamp(0), Some(vec![name.clone()])).await?;
-    let names = [name];
-    let followed = followed_by(&state, auth.id(), &names).await?;
-    let following = followed.map(|f| !f.is_empty());
+    let following = followed_by(&state, auth.id(), std::slice::from_ref(&name)).await?.map(|f| !f.is_empty());
     if ever.is_empty() && following != Some(true) {
         return Err(ApiError::NotFound);
     }
-    let mut tag = render(&state, auth.id(), &names).await?;
-    Ok(Json(tag.remove(0)))
+    // Every day it was used is at hand: the history is the last seven of them.
+    let history = trends::history(&ever, Timestamp::now());
+    Ok(Json(tag_json(&state.settings.public_url, &name, &history, following)))
 }
 
 async fn follow(State(state): State<AppState>, auth: Auth, Path(name): Path<String>) -> ApiResult<Json<Value>> {

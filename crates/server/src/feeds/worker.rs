@@ -143,13 +143,13 @@ async fn change(state: &AppState, event: &Event) -> FeedsResult<Change> {
         _ => None,
     };
     if let Some(status) = added {
-        return Ok(Change::Add(state.recipients.of(&*state.store, status).await?, status));
+        return Ok(Change::Add(state.recipients.of(&*state.store, status, event.seq).await?, status));
     }
     if let (EventKind::StatusEdited, Some(status)) = (event.kind, event.subject_id) {
         if tags(event).is_empty() {
             return Ok(Change::None);
         }
-        return Ok(Change::Add(state.recipients.renew(&*state.store, status).await?, status));
+        return Ok(Change::Add(state.recipients.of(&*state.store, status, event.seq).await?, status));
     }
     let removed = match event.kind {
         EventKind::StatusDeleted => event.subject_id.zip(payload_id(event, "author_id")),

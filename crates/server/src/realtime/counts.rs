@@ -61,7 +61,8 @@ pub async fn announce(state: &AppState, events: &[Event]) {
         })
         .to_string()
         .into();
-        match state.recipients.of(&*state.store, status.id).await {
+        // Any answer kept will do: counts are a snapshot, and a stale audience misses one.
+        match state.recipients.of(&*state.store, status.id, i64::MIN).await {
             Ok(users) => signals.push((EVENT, Audience::users(users.to_vec()), payload.clone())),
             Err(e) => tracing::warn!(error = %e, status = %status.id, "reading recipients for live counts failed"),
         }

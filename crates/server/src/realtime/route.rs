@@ -127,14 +127,9 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     }
                 } else {
                     let payload = rendered(state, &status)?;
-                    // Whose home shows it: the store applies the one home rule. An edit may
-                    // have changed the hashtags, and with them who that is.
-                    let users = if kind == "update" {
-                        state.recipients.of(&*state.store, status.id).await?
-                    } else {
-                        state.recipients.renew(&*state.store, status.id).await?
-                    }
-                    .to_vec();
+                    // Whose home shows it: the store applies the one home rule (as of this
+                    // event: an edit may have changed the hashtags, and with them who that is).
+                    let users = state.recipients.of(&*state.store, status.id, seq).await?.to_vec();
                     out.push(Delivery {
                         event_id: seq,
                         committed_at: event.created_at,
@@ -178,7 +173,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
         EventKind::Reblogged => {
             let reblog_id = serde_json::from_value::<Id>(event.payload["reblog_id"].clone()).ok();
             if let Some(reblog) = status_or_none(state, reblog_id).await? {
-                let users = state.recipients.of(&*state.store, reblog.id).await?.to_vec();
+                let users = state.recipients.of(&*state.store, reblog.id, seq).await?.to_vec();
                 out.push(Delivery {
                     event_id: seq,
                     committed_at: event.created_at,

@@ -219,6 +219,21 @@ impl TestApp {
         token["access_token"].as_str().expect("access_token").to_string()
     }
 
+    /// A token for `username` (signed up by [`TestApp::sign_up`]) from `app` by the password
+    /// grant, with `scopes`.
+    pub async fn password_token(&self, app: &RegisteredApp, username: &str, scopes: &str) -> String {
+        let (status, token) = self
+            .post(
+                "/oauth/token",
+                None,
+                json!({"grant_type": "password", "username": username, "password": format!("password-{username}"),
+                       "client_id": app.client_id, "client_secret": app.client_secret, "scope": scopes}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        token["access_token"].as_str().expect("access_token").to_string()
+    }
+
     /// Signs up `username` (password `password-<username>`) through the API.
     pub async fn sign_up(&self, username: &str) -> User {
         let app = self.register_app("read write follow").await;

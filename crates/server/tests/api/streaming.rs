@@ -440,15 +440,7 @@ async fn revoking_a_token_closes_its_open_streams_at_once() -> TestResult {
     let app = spawn_app().await;
     let alice = app.sign_up("alice").await;
     let client = app.register_app("read write").await;
-    let (_, token) = app
-        .post(
-            "/oauth/token",
-            None,
-            json!({"grant_type": "password", "username": "alice", "password": "password-alice",
-                   "client_id": client.client_id, "client_secret": client.client_secret, "scope": "read write"}),
-        )
-        .await;
-    let token = token["access_token"].as_str().unwrap_or_default().to_string();
+    let token = app.password_token(&client, "alice", "read write").await;
     let mut socket = app.stream(&format!("stream=user&access_token={token}")).await;
     let mut other = app.stream(&user_stream(&alice)).await;
     let sse = app.client.get(app.url("/api/v1/streaming/user")).bearer_auth(&token).send().await?;

@@ -82,19 +82,10 @@ async fn hashtags_are_followed_listed_and_unfollowed() -> TestResult {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A user's token that may only read may not follow.
     let reader = app.register_app("read write follow").await;
-    let (status, token) = app
-        .post(
-            "/oauth/token",
-            None,
-            json!({"grant_type": "password", "username": "alice", "password": "password-alice",
-                   "client_id": reader.client_id, "client_secret": reader.client_secret, "scope": "read"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{token}");
-    let read_only = token["access_token"].as_str().unwrap_or_default();
-    let (status, _) = app.post("/api/v1/tags/birds/follow", Some(read_only), json!({})).await;
+    let read_only = app.password_token(&reader, "alice", "read").await;
+    let (status, _) = app.post("/api/v1/tags/birds/follow", Some(&read_only), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, list) = app.get("/api/v1/followed_tags", Some(read_only)).await;
+    let (status, list) = app.get("/api/v1/followed_tags", Some(&read_only)).await;
     assert_eq!((status, names(&list)), (StatusCode::OK, vec!["rivers".into(), "birds".into()]));
     Ok(())
 }

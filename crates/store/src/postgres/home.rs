@@ -35,6 +35,7 @@ use starling_core::store::HOME_TIMELINE_CAP;
 use starling_core::{Id, StoreResult};
 
 use super::{Db, page};
+use crate::assemble;
 
 /// SQL: status `$s` may show in the home timeline of account `$v` (both SQL expressions, given
 /// as literals), whoever wrote it. This is the rule the home timeline query applied before it
@@ -113,22 +114,7 @@ const HOME_LOCK_CLASS: i32 = 0x686f_6d65; // "home"
 /// two transactions never wait for each other crosswise. Two accounts may hash to the same
 /// key; that only makes their writers wait for each other.
 pub(crate) async fn lock(c: &mut PgConnection, exclusive: &[i64], shared: &[i64]) -> StoreResult<()> {
-    let ids: Vec<i64> = exclusive.iter().chain(shared).copied().collect();
-    let modes: Vec<bool> = exclusive.iter().map(|_| true).chain(shared.iter().map(|_| false)).collect();
-    sqlx::query(
-        "SELECT CASE WHEN l.exclusive THEN pg_advisory_xact_lock($3, l.key) \
-                ELSE pg_advisory_xact_lock_shared($3, l.key) END \
-         FROM (SELECT hashint8(t.id) AS key, bool_or(t.exclusive) AS exclusive \
-               FROM unnest($1::bigint[], $2::boolean[]) AS t (id, exclusive) \
-               GROUP BY 1 ORDER BY 1 OFFSET 0) l",
-    )
-    .bind(ids)
-    .bind(modes)
-    .bind(HOME_LOCK_CLASS)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    Ok(())
+    advisory_locks(c, HOME_LOCK_CLASS, exclusive, shared).await
 }
 
 /// The advisory lock class of followed-hashtag writes; the second key is a hash of the tag.
@@ -140,18 +126,30 @@ pub(crate) async fn lock_tags(c: &mut PgConnection, exclusive: &[String], shared
     if exclusive.is_empty() && shared.is_empty() {
         return Ok(());
     }
-    let tags: Vec<&str> = exclusive.iter().chain(shared).map(String::as_str).collect();
+    let keys = |tags: &[String]| tags.iter().map(|t| tag_key(t)).collect::<Vec<i64>>();
+    advisory_locks(c, TAG_LOCK_CLASS, &keys(exclusive), &keys(shared)).await
+}
+
+/// A tag as a lock key: FNV-1a of its bytes, the same on every node and every version.
+fn tag_key(tag: &str) -> i64 {
+    let hash = tag.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// The locks of [`lock`] and [`lock_tags`]: `class` and a hash of each key, in key order.
+async fn advisory_locks(c: &mut PgConnection, class: i32, exclusive: &[i64], shared: &[i64]) -> StoreResult<()> {
+    let ids: Vec<i64> = exclusive.iter().chain(shared).copied().collect();
     let modes: Vec<bool> = exclusive.iter().map(|_| true).chain(shared.iter().map(|_| false)).collect();
     sqlx::query(
         "SELECT CASE WHEN l.exclusive THEN pg_advisory_xact_lock($3, l.key) \
                 ELSE pg_advisory_xact_lock_shared($3, l.key) END \
-         FROM (SELECT hashtext(t.tag) AS key, bool_or(t.exclusive) AS exclusive \
-               FROM unnest($1::text[], $2::boolean[]) AS t (tag, exclusive) \
+         FROM (SELECT hashint8(t.id) AS key, bool_or(t.exclusive) AS exclusive \
+               FROM unnest($1::bigint[], $2::boolean[]) AS t (id, exclusive) \
                GROUP BY 1 ORDER BY 1 OFFSET 0) l",
     )
-    .bind(tags)
+    .bind(ids)
     .bind(modes)
-    .bind(TAG_LOCK_CLASS)
+    .bind(class)
     .execute(&mut *c)
     .await
     .db()?;
@@ -497,16 +495,9 @@ pub(crate) async fn timeline(tx: &mut PgConnection, viewer: Id, req: PageRequest
             .db()?;
         ids.extend(more);
     }
-    if req.ascending() {
-        ids.sort_unstable();
-    } else {
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-    }
     // An author who crossed the threshold upwards keeps the entries written before: a status
     // is either fanned out or merged, never both, but deduplicating costs nothing here.
-    ids.dedup();
-    ids.truncate(req.limit as usize);
-    let pairs = ids.into_iter().map(|id| (id, id)).collect();
+    let pairs = assemble::one_page_of(ids, &req).into_iter().map(|id| (id, id)).collect();
     page::statuses(tx, &req, pairs).await
 }
 

@@ -23,6 +23,7 @@ use starling_core::store::HOME_TIMELINE_CAP;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Sql, id_list, page};
+use crate::assemble;
 
 /// SQL: status `$s` may show in the home timeline of account `$v` (both SQL expressions, given
 /// as literals), whoever wrote it. This is the rule the home timeline query applied before it
@@ -371,16 +372,9 @@ pub(crate) fn timeline(c: &Connection, viewer: Id, req: PageRequest) -> StoreRes
         let more: Vec<i64> = c.all(merged, params![v, author, upper, lower, limit])?;
         ids.extend(more);
     }
-    if req.ascending() {
-        ids.sort_unstable();
-    } else {
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-    }
     // An author who crossed the threshold upwards keeps the entries written before: a status
     // is either fanned out or merged, never both, but deduplicating costs nothing here.
-    ids.dedup();
-    ids.truncate(req.limit as usize);
-    let pairs = ids.into_iter().map(|id| (id, id)).collect();
+    let pairs = assemble::one_page_of(ids, &req).into_iter().map(|id| (id, id)).collect();
     let page = page::statuses(c, &req, pairs)?;
     Ok(page)
 }

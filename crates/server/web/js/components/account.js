@@ -25,24 +25,27 @@ export function avatar(account, size = '') {
 }
 
 /**
- * A Follow / Unfollow button for `account`. `following` is the current state (from
- * relationships); `onChange(relationship)` hears the new one.
+ * A Follow / Unfollow button. `send(following)` asks the server to flip the current state and
+ * resolves to the new one; `label` names what is followed (`@acct`, `#tag`) in the toast and,
+ * with `named`, in the button's accessible name (which then also says `aria-pressed`).
  */
-export function followButton(ctx, account, following, onChange) {
+export function followToggle(ctx, { following, send, label, className = 'button', named = false }) {
   let state = Boolean(following);
-  const button = h('button', { type: 'button', class: 'button follow-button' });
+  const button = h('button', { type: 'button', class: className });
   const render = () => {
     button.textContent = state ? 'Unfollow' : 'Follow';
     button.classList.toggle('button-primary', !state);
+    if (named) {
+      button.setAttribute('aria-label', `${state ? 'Unfollow' : 'Follow'} ${label}`);
+      button.setAttribute('aria-pressed', String(state));
+    }
   };
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
-      const rel = await ctx.api.post(`/api/v1/accounts/${account.id}/${state ? 'unfollow' : 'follow'}`);
-      state = Boolean(rel.following || rel.requested);
+      state = await send(state);
       render();
-      onChange?.(rel);
-      ctx.toast(state ? `Following @${account.acct}` : `Unfollowed @${account.acct}`);
+      ctx.toast(state ? `Following ${label}` : `Unfollowed ${label}`);
     } catch (err) {
       ctx.toast(err.message, 'error');
     } finally {
@@ -52,6 +55,37 @@ export function followButton(ctx, account, following, onChange) {
   });
   render();
   return button;
+}
+
+/**
+ * A Follow / Unfollow button for `account`. `following` is the current state (from
+ * relationships); `onChange(relationship)` hears the new one.
+ */
+export function followButton(ctx, account, following, onChange) {
+  return followToggle(ctx, {
+    following,
+    label: `@${account.acct}`,
+    className: 'button follow-button',
+    send: async (state) => {
+      const rel = await ctx.api.post(`/api/v1/accounts/${account.id}/${state ? 'unfollow' : 'follow'}`);
+      onChange?.(rel);
+      return Boolean(rel.following || rel.requested);
+    },
+  });
+}
+
+/** A Follow / Unfollow button for hashtag `name`, whose current state is `following`. */
+export function tagFollowButton(ctx, name, following, { className = 'button', named = false } = {}) {
+  return followToggle(ctx, {
+    following,
+    label: `#${name}`,
+    className,
+    named,
+    send: async (state) => {
+      const tag = await ctx.api.post(`/api/v1/tags/${encodeURIComponent(name)}/${state ? 'unfollow' : 'follow'}`);
+      return Boolean(tag.following);
+    },
+  });
 }
 
 /** A compact row: avatar, names linking to the profile, the note's first line, and Follow. */

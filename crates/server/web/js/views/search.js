@@ -3,7 +3,7 @@
 // signal live, which the server sends on public streams only: the explore page subscribes to
 // the local one while it is open.
 
-import { accountRow } from '../components/account.js';
+import { accountRow, tagFollowButton } from '../components/account.js';
 import { h, replace, sanitize } from '../dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -119,29 +119,9 @@ function sparkline(days, name) {
 }
 
 /** Follow / Unfollow for a hashtag (only when signed in: `following` is absent otherwise). */
-function tagFollowButton(ctx, tag) {
+function tagFollowToggle(ctx, tag) {
   if (!ctx.account || tag.following === undefined) return null;
-  const button = h('button', { type: 'button', class: 'button tag-follow' });
-  const draw = () => {
-    button.textContent = tag.following ? 'Unfollow' : 'Follow';
-    button.setAttribute('aria-label', `${tag.following ? 'Unfollow' : 'Follow'} #${tag.name}`);
-    button.setAttribute('aria-pressed', String(tag.following));
-    button.classList.toggle('button-primary', !tag.following);
-  };
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      const updated = await ctx.api.post(`/api/v1/tags/${encodeURIComponent(tag.name)}/${tag.following ? 'unfollow' : 'follow'}`);
-      tag.following = Boolean(updated.following);
-      draw();
-      ctx.toast(tag.following ? `Following #${tag.name}` : `Unfollowed #${tag.name}`);
-    } catch (err) {
-      ctx.toast(err.message, 'error');
-    }
-    button.disabled = false;
-  });
-  draw();
-  return button;
+  return tagFollowButton(ctx, tag.name, tag.following, { className: 'button tag-follow', named: true });
 }
 
 function tagItem(ctx, tag) {
@@ -163,7 +143,7 @@ function tagItem(ctx, tag) {
       ),
     ),
     days.length ? sparkline(days, tag.name) : null,
-    tagFollowButton(ctx, tag),
+    tagFollowToggle(ctx, tag),
   );
 }
 

@@ -5,6 +5,7 @@
 
 import { h, replace } from '../dom.js';
 import { composer } from '../components/composer.js';
+import { tagFollowButton } from '../components/account.js';
 import { pagedFeed } from '../components/feed.js';
 import { followLiveStatuses, statusCard } from '../components/status.js';
 
@@ -47,7 +48,7 @@ export default {
     const cleanups = [];
     const heading = h('div', { class: 'view-header' }, h('h1', {}, resolve(spec.title, params)));
     main.append(heading);
-    if (kind === 'tag' && ctx.account) heading.append(await tagFollowButton(ctx, params.name));
+    if (kind === 'tag' && ctx.account) heading.append(await tagFollow(ctx, params.name));
 
     if (kind === 'home') {
       const storiesSlot = h('div', { class: 'stories-slot' });
@@ -111,32 +112,12 @@ async function mountStories(ctx, slot, cleanups) {
 }
 
 /** Follow / Unfollow for a hashtag, with its current state. */
-async function tagFollowButton(ctx, name) {
+async function tagFollow(ctx, name) {
   let following = false;
   try {
     following = Boolean((await ctx.api.get(`/api/v1/tags/${encodeURIComponent(name)}`)).following);
   } catch {
     // an unknown tag: nobody follows it yet
   }
-  const button = h('button', { type: 'button', class: 'button' });
-  const render = () => {
-    button.textContent = following ? 'Unfollow' : 'Follow';
-    button.classList.toggle('button-primary', !following);
-  };
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      const tag = await ctx.api.post(`/api/v1/tags/${encodeURIComponent(name)}/${following ? 'unfollow' : 'follow'}`);
-      following = Boolean(tag.following);
-      render();
-      ctx.toast(following ? `Following #${name}` : `Unfollowed #${name}`);
-    } catch (err) {
-      ctx.toast(err.message, 'error');
-    } finally {
-      button.disabled = false;
-      button.focus();
-    }
-  });
-  render();
-  return button;
+  return tagFollowButton(ctx, name, following);
 }

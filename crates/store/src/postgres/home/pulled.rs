@@ -73,14 +73,7 @@ async fn ids(c: &mut PgConnection, viewer: Id, req: &PageRequest) -> StoreResult
             .db()?;
         ids.extend(more);
     }
-    if req.ascending() {
-        ids.sort_unstable();
-    } else {
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-    }
-    ids.dedup();
-    ids.truncate(req.limit as usize);
-    Ok(ids)
+    Ok(crate::assemble::one_page_of(ids, req))
 }
 
 /// The home timeline computed from statuses and follows: no floor, no cap.

@@ -59,14 +59,7 @@ fn ids(c: &Connection, viewer: Id, req: &PageRequest) -> StoreResult<Vec<i64>> {
     for tag in tags {
         ids.extend(c.all::<i64>(tagged, params![viewer.0, tag, upper, lower, limit])?);
     }
-    if req.ascending() {
-        ids.sort_unstable();
-    } else {
-        ids.sort_unstable_by(|a, b| b.cmp(a));
-    }
-    ids.dedup();
-    ids.truncate(req.limit as usize);
-    Ok(ids)
+    Ok(crate::assemble::one_page_of(ids, req))
 }
 
 /// The home timeline computed from statuses and follows: no floor, no cap.
