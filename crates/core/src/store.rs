@@ -87,6 +87,43 @@ pub struct Lease {
     pub expires_at: Timestamp,
 }
 
+/// A request's claim on its `Idempotency-Key`, within the caller's `scope` (an account or an
+/// app's token). `fingerprint` names the request (its method and path): the same key on another
+/// endpoint is a mistake, not a retry. Times come from the caller's clock, as for leases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub scope: String,
+    pub key: String,
+    pub fingerprint: String,
+    pub now: Timestamp,
+    /// A claim still unanswered from before this is abandoned (its request died with its node):
+    /// it is taken over.
+    pub stale_before: Timestamp,
+    /// A key claimed before this has expired, answered or not: it is free again.
+    pub expired_before: Timestamp,
+}
+
+/// The answer kept for an idempotent request, replayed to each retry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// Where a claimed `Idempotency-Key` stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyState {
+    /// The key is the caller's now: run the request, then answer or release the key.
+    Claimed,
+    /// Another request with this key is running.
+    InProgress,
+    /// The request already ran: this is its answer.
+    Answered(StoredAnswer),
+    /// The key was used for a different request.
+    Mismatch,
+}
+
 /// One partition of a table the store splits by time (PostgreSQL: statuses and the event log,
 /// one partition per month; see `starling partitions`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -491,6 +528,20 @@ pub trait Store: Send + Sync + 'static {
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
     /// The leases whose names start with `prefix` and that are unexpired at `now`, by name.
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>>;
+
+    // ---- idempotent requests (`Idempotency-Key`) ----------------------------------------------
+    //
+    // Like leases, transport bookkeeping rather than anyone's action: no event in the log.
+
+    /// Claims `claim.key` for one run of a request, or says why not (see [`IdempotencyState`]).
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StoreResult<IdempotencyState>;
+    /// Keeps the answer of the request that claimed `key`, for its retries.
+    async fn answer_idempotency_key(&self, scope: &str, key: &str, answer: StoredAnswer) -> StoreResult<()>;
+    /// Frees an unanswered claim (its request failed), so that a retry runs it again.
+    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StoreResult<()>;
+    /// Forgets keys claimed before `before`: the answers kept for retries, and the keys statuses
+    /// were created with. Returns how many were forgotten.
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64>;
 
     // ---- partitions (backends that split tables by time) ------------------------------------
 

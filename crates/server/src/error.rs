@@ -23,6 +23,9 @@ pub enum ApiError {
     /// 404: missing, or not visible to the caller (the two are indistinguishable on purpose).
     #[error("Record not found")]
     NotFound,
+    /// 409: another request with the same `Idempotency-Key` is still running.
+    #[error("{0}")]
+    Conflict(String),
     /// 413: the body is larger than the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

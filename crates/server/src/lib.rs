@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod extension_entities;
 pub mod feeds;
+pub mod idempotency;
 pub mod maintenance;
 pub mod media;
 pub mod metrics;
@@ -61,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/streaming/{*stream}", axum::routing::get(realtime::sse::handler))
         .route_layer(axum::middleware::from_fn(metrics::track_http))
         .fallback(web::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay_or_run))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes));
     // Read scopes only steer reads between a primary and its replicas: without replicas, no

@@ -1,7 +1,7 @@
 //! Periodic upkeep that no request should pay for: trimming home timelines to their cap, making
-//! the database's partitions for the months ahead, purging expired stories and abandoned
-//! uploads, and watching the trends. One node at a time runs it (the upkeep job, see
-//! `cluster`).
+//! the database's partitions for the months ahead, forgetting day-old idempotency keys, purging
+//! expired stories and abandoned uploads, and watching the trends. One node at a time runs it
+//! (the upkeep job, see `cluster`).
 
 use std::time::Duration;
 
@@ -28,6 +28,12 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(created) if created.is_empty() => {}
             Ok(created) => tracing::info!(partitions = ?created, "made partitions for the months ahead"),
             Err(e) => tracing::error!(error = %e, "making partitions failed; will retry"),
+        }
+        let kept = i64::try_from(crate::idempotency::KEPT.as_millis()).unwrap_or(i64::MAX);
+        match state.store.purge_idempotency_keys(Timestamp(Timestamp::now().0 - kept)).await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "forgot idempotency keys older than a day"),
+            Err(e) => tracing::error!(error = %e, "forgetting old idempotency keys failed; will retry"),
         }
         if stopped_during(UPKEEP_EVERY, &mut shutdown).await {
             return;

@@ -6,7 +6,7 @@
 use starling_core::Id;
 use starling_core::model::*;
 use starling_core::notify::{Notification, NotificationKind};
-use starling_core::store::{Lease, Marker};
+use starling_core::store::{IdempotencyState, Lease, Marker, StoredAnswer};
 use starling_core::{StoreError, StoreResult};
 
 /// Declares a row type that both backends decode. sqlx (PostgreSQL) reads each field from the
@@ -372,6 +372,33 @@ row! {
 impl From<LeaseRow> for Lease {
     fn from(r: LeaseRow) -> Lease {
         Lease { name: r.name, holder: r.holder, expires_at: Timestamp(r.expires_at) }
+    }
+}
+
+row! {
+    /// A claimed `Idempotency-Key`, with its answer once the request has one.
+    pub(crate) struct IdempotentRow {
+        pub fingerprint: String,
+        pub status: Option<i32>,
+        pub content_type: Option<String>,
+        pub body: Option<Vec<u8>>,
+    }
+}
+
+impl IdempotentRow {
+    /// Where a key someone else claimed stands, for a request with `fingerprint`.
+    pub(crate) fn state(self, fingerprint: &str) -> IdempotencyState {
+        if self.fingerprint != fingerprint {
+            return IdempotencyState::Mismatch;
+        }
+        match (self.status, self.content_type, self.body) {
+            (Some(status), Some(content_type), Some(body)) => IdempotencyState::Answered(StoredAnswer {
+                status: u16::try_from(status).unwrap_or(500),
+                content_type,
+                body,
+            }),
+            _ => IdempotencyState::InProgress,
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod accounts;
 mod chats;
 mod errors;
 mod feeds;
+mod idempotency;
 mod mastodon_py;
 mod media;
 mod memory_homes;

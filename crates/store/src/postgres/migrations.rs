@@ -26,6 +26,7 @@ fn migrator() -> Migrator {
         migration(8, "status has media", include_str!("../../migrations/postgres/0008_status_has_media.sql")),
         migration(9, "followed tags", include_str!("../../migrations/postgres/0009_followed_tags.sql")),
         migration(10, "quotes", include_str!("../../migrations/postgres/0010_quotes.sql")),
+        migration(11, "idempotent requests", include_str!("../../migrations/postgres/0011_idempotent_requests.sql")),
     ])
 }
 

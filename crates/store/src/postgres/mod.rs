@@ -22,6 +22,7 @@ mod chats;
 mod events;
 mod home;
 mod hydrate;
+mod idempotency;
 mod interactions;
 mod leases;
 mod markers;

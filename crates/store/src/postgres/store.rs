@@ -24,7 +24,7 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store,
+    AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store, StoredAnswer,
     TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
@@ -36,7 +36,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
-    Db, PostgresStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, partitions,
+    Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications, partitions,
     replay, search, statuses, stories, tags, timelines, trends,
 };
 
@@ -599,6 +599,22 @@ impl Store for PostgresStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
         write_tx!(self, |c| leases::release(c, name, holder))
+    }
+
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StoreResult<IdempotencyState> {
+        write_tx!(self, |c| idempotency::claim(c, &claim))
+    }
+
+    async fn answer_idempotency_key(&self, scope: &str, key: &str, answer: StoredAnswer) -> StoreResult<()> {
+        write_tx!(self, |c| idempotency::answer(c, scope, key, &answer))
+    }
+
+    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StoreResult<()> {
+        write_tx!(self, |c| idempotency::release(c, scope, key))
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        write_tx!(self, |c| idempotency::purge(c, before))
     }
 
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>> {

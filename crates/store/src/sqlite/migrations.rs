@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "search from the log", include_str!("../../migrations/sqlite/0010_search_from_the_log.sql")),
     (11, "followed tags", include_str!("../../migrations/sqlite/0011_followed_tags.sql")),
     (12, "quotes", include_str!("../../migrations/sqlite/0012_quotes.sql")),
+    (13, "idempotent requests", include_str!("../../migrations/sqlite/0013_idempotent_requests.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

@@ -13,6 +13,7 @@ mod events;
 mod exec;
 mod home;
 mod hydrate;
+mod idempotency;
 mod interactions;
 mod leases;
 mod markers;

@@ -12,7 +12,7 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store,
+    AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store, StoredAnswer,
     TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
@@ -23,7 +23,7 @@ use crate::HomeMode;
 
 use super::accounts::{self, FollowList};
 use super::{
-    SqliteStore, chats, events, home, hydrate, interactions, leases, markers, media, notifications, replay, search,
+    SqliteStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications, replay, search,
     statuses, stories, tags, timelines, trends,
 };
 
@@ -553,6 +553,24 @@ impl Store for SqliteStore {
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         write_tx!(self, |c| leases::release(c, &name, &holder))
+    }
+
+    async fn claim_idempotency_key(&self, claim: IdempotencyClaim) -> StoreResult<IdempotencyState> {
+        write_tx!(self, |c| idempotency::claim(c, &claim))
+    }
+
+    async fn answer_idempotency_key(&self, scope: &str, key: &str, answer: StoredAnswer) -> StoreResult<()> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        write_tx!(self, |c| idempotency::answer(c, &scope, &key, &answer))
+    }
+
+    async fn release_idempotency_key(&self, scope: &str, key: &str) -> StoreResult<()> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        write_tx!(self, |c| idempotency::release(c, &scope, &key))
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        write_tx!(self, |c| idempotency::purge(c, before))
     }
 
     async fn leases(&self, prefix: &str, now: Timestamp) -> StoreResult<Vec<Lease>> {

@@ -16,6 +16,7 @@ mod accounts;
 mod chats;
 mod events;
 mod home;
+mod idempotency;
 mod leases;
 mod media;
 mod notifications;
@@ -41,6 +42,7 @@ pub use accounts::*;
 pub use chats::*;
 pub use events::*;
 pub use home::*;
+pub use idempotency::*;
 pub use leases::*;
 pub use media::*;
 pub use notifications::*;
@@ -143,6 +145,10 @@ macro_rules! conformance_tests {
             home_recipients_follow_the_fan_out_rules,
             a_lease_has_one_holder_until_it_expires_or_is_released,
             leases_are_listed_by_prefix_while_unexpired,
+            // idempotent requests
+            an_idempotency_key_is_claimed_once_then_replays_its_answer,
+            a_released_or_abandoned_idempotency_key_runs_again,
+            idempotency_keys_are_purged_once_old_with_the_keys_statuses_were_made_with,
             // stories
             a_story_is_created_seen_by_its_author_and_gone_at_expiry,
             a_view_counts_once_per_viewer_and_never_for_the_author,
