@@ -75,10 +75,12 @@ pub enum EventKind {
     TagFollowed,
     #[serde(rename = "tag.unfollowed")]
     TagUnfollowed,
+    #[serde(rename = "account.password_changed")]
+    PasswordChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 30] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -108,6 +110,7 @@ impl EventKind {
         EventKind::ChatLeft,
         EventKind::TagFollowed,
         EventKind::TagUnfollowed,
+        EventKind::PasswordChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +144,7 @@ impl EventKind {
             EventKind::ChatLeft => "chat.left",
             EventKind::TagFollowed => "tag.followed",
             EventKind::TagUnfollowed => "tag.unfollowed",
+            EventKind::PasswordChanged => "account.password_changed",
         }
     }
 
@@ -224,6 +228,12 @@ pub fn token_issued(
 
 pub fn token_revoked(token_id: Id, account: Option<Id>, at: Timestamp) -> NewEvent {
     event(EventKind::TokenRevoked, account, Some(token_id), json!({}), at)
+}
+
+/// The account's password changed; its other tokens were revoked (each with its own
+/// `token.revoked`, which closes its streams).
+pub fn password_changed(account: Id, revoked_tokens: usize, at: Timestamp) -> NewEvent {
+    event(EventKind::PasswordChanged, Some(account), Some(account), json!({ "revoked_tokens": revoked_tokens }), at)
 }
 
 /// `notify_followers`: followers who asked to hear of every post of the author and may read

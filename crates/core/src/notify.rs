@@ -215,6 +215,7 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::FollowUpdated
         | EventKind::TagFollowed
         | EventKind::TagUnfollowed
+        | EventKind::PasswordChanged
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

@@ -121,6 +121,7 @@ impl Projection {
             | EventKind::AccountUpdated
             | EventKind::TokenIssued
             | EventKind::TokenRevoked
+            | EventKind::PasswordChanged
             | EventKind::MarkerUpdated
             | EventKind::FollowUpdated
             // Followed tags move home timelines only, which the store checks itself.

@@ -199,6 +199,11 @@ pub trait Store: Send + Sync + 'static {
     /// Marks the token revoked and appends `token.revoked`; revoking twice is not an error
     /// and logs nothing the second time.
     async fn revoke_token(&self, id: Id) -> StoreResult<Change>;
+    /// Sets the account's password hash and revokes every live token of the account but
+    /// `keep` (the session that changed it), with its pending authorization codes: whoever
+    /// knew the old password is signed out everywhere. Appends `token.revoked` for each token,
+    /// then `account.password_changed`. Returns how many tokens were revoked.
+    async fn change_password(&self, account: Id, password_hash: String, keep: Option<Id>) -> StoreResult<u64>;
 
     async fn create_auth_code(&self, code: AuthCode) -> StoreResult<()>;
     /// Removes and returns the code: a code works once.

@@ -58,7 +58,10 @@ pub fn rules(method: &Method, path: &str, token: Option<&str>, ip: &str) -> Opti
     if *method == Method::POST {
         match path {
             "/api/v1/accounts" => out.push((SIGN_UP, ip.to_string())),
-            "/oauth/token" | "/oauth/authorize" => out.push((SIGN_IN, ip.to_string())),
+            // Guessing a password through the password change is signing in by another door.
+            "/oauth/token" | "/oauth/authorize" | "/api/v1/user/password_change" => {
+                out.push((SIGN_IN, ip.to_string()));
+            }
             "/api/v1/media" | "/api/v2/media" => {
                 out.push((MEDIA, token.map_or_else(|| ip.to_string(), |t| t[..32].to_string())));
             }

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/accounts", post(sign_up))
         .route("/api/v1/accounts/verify_credentials", get(verify_credentials))
         .route("/api/v1/accounts/update_credentials", patch(update_credentials))
+        .route("/api/v1/user/password_change", post(change_password))
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/relationships", get(relationships))
         .route("/api/v1/accounts/{id}", get(show))
@@ -104,6 +105,27 @@ async fn update_credentials(State(state): State<AppState>, auth: Auth, params: P
     let account = state.store.update_account(auth.id(), update).await?;
     let renderer = Renderer::new(&state.settings.public_url);
     Ok(Json(json!(renderer.credential_account(&account))))
+}
+
+/// Changes the caller's password (an extension, at GoToSocial's address: Mastodon does this in
+/// its web settings only). Every other session of the account is signed out at once, on every
+/// node: its tokens are revoked and the streams opened with them closed.
+async fn change_password(State(state): State<AppState>, auth: Auth, params: Params) -> ApiResult<Json<Value>> {
+    auth.require("write:accounts")?;
+    let old = params.get("old_password").unwrap_or("");
+    let new = Password::parse(params.get("new_password").unwrap_or(""))
+        .map_err(|e| field_error("new_password", "ERR_TOO_SHORT", e.0.replace("Password", "New password")))?;
+    let credentials = state.store.credentials(&auth.account.username).await?;
+    if !passwords::verify(old.to_string(), credentials.password_hash).await? {
+        return Err(field_error(
+            "old_password",
+            "ERR_INVALID",
+            "Validation failed: Old password is not the account's password".into(),
+        ));
+    }
+    let hash = passwords::hash(new.expose().to_string(), state.settings.password_cost).await?;
+    let revoked = state.store.change_password(auth.id(), hash, Some(auth.caller.token.id)).await?;
+    Ok(Json(json!({ "revoked_tokens": revoked })))
 }
 
 /// Public, but a token that is sent must be valid: `MaybeAuth` refuses a revoked one.

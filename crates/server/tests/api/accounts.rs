@@ -193,3 +193,59 @@ async fn followers_page_with_link_headers() -> TestResult {
     assert_eq!(ids(&following), vec![star.id.clone()]);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_password_change_signs_out_every_other_session_and_its_streams() -> TestResult {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let client = app.register_app("read write").await;
+    let phone = app.password_token(&client, "alice", "read write").await;
+    let mut phone_stream = app.stream(&format!("stream=user&access_token={phone}")).await;
+
+    // The old password must be the account's, the new one acceptable.
+    let change = |old: &str, new: &str| {
+        app.post("/api/v1/user/password_change", Some(&alice.token), json!({"old_password": old, "new_password": new}))
+    };
+    let (status, error) = change("wrong-password", "a new secret phrase").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["details"]["old_password"][0]["error"], "ERR_INVALID");
+    let (status, error) = change("password-alice", "short").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["details"]["new_password"][0]["error"], "ERR_TOO_SHORT");
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&phone)).await.0, StatusCode::OK);
+
+    let (status, changed) = change("password-alice", "a new secret phrase").await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["revoked_tokens"], 1);
+    // The other session is out at once, on HTTP and on its open stream.
+    let (status, body) = app.get("/api/v1/accounts/verify_credentials", Some(&phone)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("The access token was revoked")));
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(message)) = phone_stream.socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|f| f.reason.to_string());
+            }
+        }
+        None
+    })
+    .await?;
+    assert_eq!(closed.as_deref(), Some("the access token was revoked"));
+    // The session that changed it goes on; only the new password signs in.
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&alice.token)).await.0, StatusCode::OK);
+    let sign_in = |password: &str| {
+        app.post(
+            "/oauth/token",
+            None,
+            json!({"grant_type": "password", "username": "alice", "password": password,
+                   "client_id": client.client_id, "client_secret": client.client_secret}),
+        )
+    };
+    assert_eq!(sign_in("password-alice").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(sign_in("a new secret phrase").await.0, StatusCode::OK);
+    // The audit trail has it.
+    let (_, audit) = app.get("/api/v1/audit", Some(&alice.token)).await;
+    let kinds: Vec<&str> = audit.as_array().into_iter().flatten().filter_map(|e| e["type"].as_str()).collect();
+    assert!(kinds.contains(&"account.password_changed"), "{kinds:?}");
+    Ok(())
+}

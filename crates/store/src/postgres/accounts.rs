@@ -121,6 +121,39 @@ pub(crate) async fn revoke_token(c: &mut PgConnection, id: Id) -> StoreResult<Ch
     }
 }
 
+pub(crate) async fn change_password(
+    c: &mut PgConnection,
+    account: Id,
+    password_hash: &str,
+    keep: Option<Id>,
+) -> StoreResult<u64> {
+    let updated = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(account.0)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let revoked: Vec<i64> = sqlx::query_scalar(
+        "UPDATE tokens SET revoked = true WHERE account_id = $1 AND NOT revoked AND id IS DISTINCT FROM $2 \
+         RETURNING id",
+    )
+    .bind(account.0)
+    .bind(keep.map(|k| k.0))
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    sqlx::query("DELETE FROM auth_codes WHERE account_id = $1").bind(account.0).execute(&mut *c).await.db()?;
+    let at = Timestamp::now();
+    for token in &revoked {
+        events::append(c, event::token_revoked(Id(*token), Some(account), at)).await?;
+    }
+    events::append(c, event::password_changed(account, revoked.len(), at)).await?;
+    Ok(revoked.len() as u64)
+}
+
 pub(crate) async fn create_auth_code(c: &mut PgConnection, code: AuthCode) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO auth_codes (code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \

@@ -128,6 +128,10 @@ impl Store for PostgresStore {
         read_conn!(self, |c| accounts::token(c, id))
     }
 
+    async fn change_password(&self, account: Id, password_hash: String, keep: Option<Id>) -> StoreResult<u64> {
+        write_tx!(self, |c| accounts::change_password(c, account, &password_hash, keep))
+    }
+
     async fn revoke_token(&self, id: Id) -> StoreResult<Change> {
         write_tx!(self, |c| accounts::revoke_token(c, id))
     }

@@ -112,6 +112,24 @@ pub(crate) fn revoke_token(c: &Connection, id: Id) -> StoreResult<Change> {
     }
 }
 
+pub(crate) fn change_password(c: &Connection, account: Id, password_hash: &str, keep: Option<Id>) -> StoreResult<u64> {
+    let updated = c.run("UPDATE accounts SET password_hash = ? WHERE id = ?", params![password_hash, account.0])?;
+    if updated == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let revoked: Vec<i64> = c.all(
+        "UPDATE tokens SET revoked = 1 WHERE account_id = ? AND NOT revoked AND id IS NOT ? RETURNING id",
+        params![account.0, keep.map(|k| k.0)],
+    )?;
+    c.run("DELETE FROM auth_codes WHERE account_id = ?", params![account.0])?;
+    let at = Timestamp::now();
+    for token in &revoked {
+        events::append(c, event::token_revoked(Id(*token), Some(account), at))?;
+    }
+    events::append(c, event::password_changed(account, revoked.len(), at))?;
+    Ok(revoked.len() as u64)
+}
+
 pub(crate) fn create_auth_code(c: &Connection, code: AuthCode) -> StoreResult<()> {
     c.run(
         "INSERT INTO auth_codes (code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, \

@@ -175,6 +175,47 @@ pub async fn tokens_are_issued_and_revoking_twice_logs_once(store: &dyn Store) {
     assert!(store.create_token(unknown_app).await.is_err(), "a token needs an existing app");
 }
 
+pub async fn a_password_change_signs_out_every_other_session(store: &dyn Store) {
+    let app = store.create_app(new_app("c")).await.unwrap();
+    let alice = account(store, "alice").await;
+    let bob = account(store, "bob").await;
+    let current = store.create_token(new_token(&app, Some(&alice))).await.unwrap();
+    let other = store.create_token(new_token(&app, Some(&alice))).await.unwrap();
+    let already = store.create_token(new_token(&app, Some(&alice))).await.unwrap();
+    store.revoke_token(already.id).await.unwrap();
+    let bobs = store.create_token(new_token(&app, Some(&bob))).await.unwrap();
+    let code = AuthCode {
+        code_hash: "pending".into(),
+        app_id: app.id,
+        account_id: alice.id,
+        redirect_uri: "https://example.org/cb".into(),
+        scopes: "read".into(),
+        code_challenge: None,
+        code_challenge_method: None,
+        expires_at: Timestamp::now().plus_seconds(600),
+    };
+    store.create_auth_code(code).await.unwrap();
+    let seq = last_seq(store).await;
+
+    assert_eq!(store.change_password(alice.id, "new-hash".into(), Some(current.id)).await.unwrap(), 1);
+    assert_eq!(store.credentials("alice").await.unwrap().password_hash, "new-hash");
+    assert!(!store.token(current.id).await.unwrap().revoked, "the session that changed it stays");
+    assert!(store.token(other.id).await.unwrap().revoked);
+    assert!(!store.token(bobs.id).await.unwrap().revoked, "other accounts are untouched");
+    assert!(matches!(store.take_auth_code("pending").await, Err(StoreError::NotFound)), "pending codes are void");
+    let events = store.events_after(seq, 100).await.unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventKind::TokenRevoked, EventKind::PasswordChanged]);
+    assert_eq!(events[0].subject_id, Some(other.id));
+    assert_eq!(events[1].actor_id, Some(alice.id));
+    assert_eq!(events[1].payload["revoked_tokens"], 1);
+
+    // Without a session to keep (an operator's reset), every token goes.
+    assert_eq!(store.change_password(alice.id, "reset".into(), None).await.unwrap(), 1);
+    assert!(store.token(current.id).await.unwrap().revoked);
+    assert!(matches!(store.change_password(Id(42), "x".into(), None).await, Err(StoreError::NotFound)));
+}
+
 pub async fn an_authorization_code_works_once(store: &dyn Store) {
     let app = store.create_app(new_app("c")).await.unwrap();
     let alice = account(store, "alice").await;
