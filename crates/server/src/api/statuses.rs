@@ -219,9 +219,10 @@ async fn history(State(state): State<AppState>, auth: MaybeAuth, PathId(id): Pat
     Ok(Json(json!(versions.iter().map(|v| renderer.status_edit(v, &status.account)).collect::<Vec<_>>())))
 }
 
+/// The text to edit, so its author's only (as in Mastodon).
 async fn source(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
     auth.require("read:statuses")?;
-    let status = views::visible_status(&state, Some(auth.id()), id).await?;
+    let status = own_status(&state, &auth, id).await?;
     Ok(Json(json!({ "id": status.id, "text": status.text, "spoiler_text": status.spoiler_text })))
 }
 

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod authorization;
 mod chats;
 mod errors;
 mod feeds;
