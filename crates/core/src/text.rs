@@ -21,8 +21,10 @@ pub enum Token<'a> {
     Hashtag(&'a str),
 }
 
+/// A letter, digit, underscore or combining mark, as a regular expression's `[[:word:]]`: a
+/// mark belongs to the letter before it (`e` and U+0301 are an `é` still to be composed).
 fn is_word(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_alphanumeric() || c == '_' || unicode_normalization::char::is_combining_mark(c)
 }
 
 fn is_username_char(c: char) -> bool {
@@ -154,9 +156,12 @@ pub fn is_hashtag(name: &str) -> bool {
     hashtag_len(name) == Some(name.len()) && !name.is_empty()
 }
 
-/// The normalised form under which a hashtag is stored and looked up.
+/// The normalised form under which a hashtag is stored and looked up: compatibility forms
+/// folded (NFKC: full-width letters are letters) and lower case, so that `#Ｒｕｓｔ`, `#RUST` and
+/// `#rust` are one tag.
 pub fn normalize_tag(tag: &str) -> String {
-    tag.to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    tag.nfkc().collect::<String>().to_lowercase()
 }
 
 /// What a status refers to: usernames mentioned and tags used, each once, in order.

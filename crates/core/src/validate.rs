@@ -22,13 +22,22 @@ pub const MAX_PASSWORD: usize = 256;
 pub const MAX_EMAIL: usize = 254;
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
-/// A local username: ASCII letters, digits and underscores, as Mastodon allows.
+/// A local username: ASCII letters, digits and underscores, as Mastodon allows. Compatibility
+/// forms are folded first (NFKC), so that `ａｌｉｃｅ` typed in full width is `alice`; what is
+/// left must be ASCII, so no two handles can look alike but differ in their letters (and
+/// uniqueness ignores case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
+/// A handle as typed (sign-up, lookup, search), in the form usernames are compared in.
+pub fn normalize_handle(s: &str) -> String {
+    s.trim().nfkc().collect()
+}
+
 impl Username {
     pub fn parse(s: &str) -> Result<Username, Invalid> {
-        let s = s.trim();
+        let s = normalize_handle(s);
+        let s = s.as_str();
         if s.is_empty() {
             return Err(invalid("Validation failed: Username can't be blank"));
         }
@@ -108,6 +117,12 @@ impl Password {
     }
 }
 
+/// Whether a free text holds a character no text field may: NUL (which PostgreSQL's text cannot
+/// store at all) and the other control characters, line breaks and tabs aside.
+fn has_controls(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 /// A display name: NFC-normalised, control characters refused, at most 30 characters.
 pub fn display_name(s: &str) -> Result<String, Invalid> {
     let s: String = s.trim().nfc().collect();
@@ -124,6 +139,9 @@ pub fn display_name(s: &str) -> Result<String, Invalid> {
 
 pub fn note(s: &str) -> Result<String, Invalid> {
     let s: String = s.trim().nfc().collect();
+    if has_controls(&s) {
+        return Err(invalid("Validation failed: Note contains invalid characters"));
+    }
     if s.chars().count() > MAX_NOTE {
         return Err(invalid(format!("Validation failed: Note is too long (maximum is {MAX_NOTE} characters)")));
     }
@@ -145,7 +163,7 @@ impl StatusText {
         has_media: bool,
     ) -> Result<StatusText, Invalid> {
         let text = text.replace("\r\n", "\n");
-        if text.contains('\0') || spoiler_text.contains('\0') {
+        if has_controls(&text) || has_controls(spoiler_text) {
             return Err(invalid("Validation failed: Text contains invalid characters"));
         }
         if text.trim().is_empty() && !has_media {
@@ -194,6 +212,9 @@ pub fn short_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
     if s.trim().is_empty() {
         return Err(invalid(format!("{field} can't be blank")));
     }
+    if has_controls(s) {
+        return Err(invalid(format!("{field} contains invalid characters")));
+    }
     if s.chars().count() > max {
         return Err(invalid(format!("{field} is too long (maximum is {max} characters)")));
     }
@@ -204,6 +225,18 @@ pub fn short_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
 /// fine when `has_media`, otherwise as [`short_text`].
 pub fn caption(field: &str, s: &str, max: usize, has_media: bool) -> Result<String, Invalid> {
     if has_media && s.trim().is_empty() { Ok(String::new()) } else { short_text(field, s, max) }
+}
+
+/// A picture's description (alt text): at most `max` characters, no control characters.
+pub fn description(s: &str, max: usize) -> Result<String, Invalid> {
+    let s = s.trim();
+    if has_controls(s) {
+        return Err(invalid("description contains invalid characters"));
+    }
+    if s.chars().count() > max {
+        return Err(invalid(format!("description is too long (maximum is {max} characters)")));
+    }
+    Ok(s.to_string())
 }
 
 /// The longest emoji sequence accepted, in bytes (the longest standard ones, flags of
@@ -330,6 +363,24 @@ pub fn emoji(s: &str) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handles_and_hashtags_fold_compatibility_forms_only() {
+        assert_eq!(Username::parse(" ａｌｉｃｅ_１ ").map(Username::into_string), Ok("alice_1".to_string()));
+        assert!(Username::parse("\u{430}lice").is_err(), "a Cyrillic a stays Cyrillic, and is refused");
+        assert!(Username::parse("ali\u{200b}ce").is_err(), "a zero-width space is no letter");
+        assert_eq!(hashtag("#Ｒｕｓｔ").ok(), Some("rust".to_string()));
+        assert_eq!(hashtag("Café").ok(), hashtag("Cafe\u{301}").ok(), "composed and decomposed are one tag");
+    }
+
+    #[test]
+    fn free_texts_refuse_control_characters_but_keep_line_breaks() {
+        assert!(note("a\u{0}b").is_err() && note("a\u{1b}b").is_err());
+        assert_eq!(note("two\nlines\tand a tab").ok(), Some("two\nlines\tand a tab".to_string()));
+        assert!(short_text("Text", "a\u{0}", 10).is_err());
+        assert!(description("alt\u{7}", 100).is_err());
+        assert!(StatusText::parse("ok", "cw\u{0}", 500, false).is_err());
+    }
 
     #[test]
     fn hashtags_are_names_the_parser_would_link() {

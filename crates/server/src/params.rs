@@ -54,6 +54,15 @@ impl Params {
         }
     }
 
+    /// No value may hold a NUL character: no field means one, and PostgreSQL cannot store or
+    /// even compare one, so that a search or a lookup with it would fail deep in the store.
+    fn refuse_nul(&self) -> ApiResult<()> {
+        match self.pairs.iter().find(|(_, v)| v.contains('\0')) {
+            Some((key, _)) => Err(ApiError::unprocessable(format!("{key} contains invalid characters"))),
+            None => Ok(()),
+        }
+    }
+
     /// The last value given for `key`, if any. An empty string counts as given.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
@@ -122,6 +131,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             }
         })?;
         if body.iter().all(u8::is_ascii_whitespace) {
+            params.refuse_nul()?;
             return Ok(params);
         }
         if content_type.starts_with("application/json") {
@@ -136,6 +146,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         } else {
             return Err(ApiError::BadRequest(format!("Unsupported content type: {content_type}")));
         }
+        params.refuse_nul()?;
         Ok(params)
     }
 }

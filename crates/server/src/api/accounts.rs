@@ -131,7 +131,8 @@ async fn change_password(State(state): State<AppState>, auth: Auth, params: Para
 /// Public, but a token that is sent must be valid: `MaybeAuth` refuses a revoked one.
 async fn lookup(State(state): State<AppState>, auth: MaybeAuth, params: Params) -> ApiResult<Json<Value>> {
     auth.require("read:accounts")?;
-    let acct = params.text("acct").ok_or(ApiError::NotFound)?.trim().trim_start_matches('@');
+    let acct = validate::normalize_handle(params.text("acct").ok_or(ApiError::NotFound)?);
+    let acct = acct.trim_start_matches('@');
     // `user@this-domain` names a local account too; any other domain names nobody here.
     let username = match acct.split_once('@') {
         Some((user, domain)) if domain.eq_ignore_ascii_case(state.settings.domain()) => user,

@@ -31,13 +31,7 @@ pub fn router(max_bytes: usize) -> Router<AppState> {
 }
 
 fn description(s: &str) -> ApiResult<String> {
-    let s = s.trim();
-    if s.chars().count() > MAX_DESCRIPTION {
-        return Err(ApiError::unprocessable(format!(
-            "description is too long (maximum is {MAX_DESCRIPTION} characters)"
-        )));
-    }
-    Ok(s.to_string())
+    Ok(starling_core::validate::description(s, MAX_DESCRIPTION)?)
 }
 
 fn focus(s: &str) -> ApiResult<Focus> {

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::model::Timestamp;
 use starling_core::store::StatusSearch;
-use starling_core::text;
+use starling_core::{text, validate};
 
 use crate::auth::MaybeAuth;
 use crate::entities::Renderer;
@@ -58,7 +58,9 @@ async fn search(State(state): State<AppState>, auth: MaybeAuth, params: Params) 
     let renderer = Renderer::new(&state.settings.public_url);
 
     let mut accounts = Vec::new();
-    let prefix = account_prefix(&q, state.settings.domain());
+    // Handles are matched in their folded form (`validate::Username`).
+    let handle = validate::normalize_handle(&q);
+    let prefix = account_prefix(&handle, state.settings.domain());
     if wants("accounts") && !prefix.is_empty() && !prefix.starts_with('#') {
         let followed_by = if following { viewer } else { None };
         for a in state.store.search_accounts(prefix, followed_by, limit, offset).await? {

@@ -63,7 +63,8 @@ async fn tag(
     auth.require("read:statuses")?;
     let request = paging::page_request(&params, STATUSES)?;
     let tag = normalize_tag(hashtag.trim_start_matches('#'));
-    let page = if params.flag("remote")? || params.flag("only_media")? || tag.is_empty() {
+    // A name that is no hashtag (a NUL, punctuation) names no tag: nothing is tagged with it.
+    let page = if params.flag("remote")? || params.flag("only_media")? || !starling_core::text::is_hashtag(&tag) {
         Page::empty()
     } else {
         state.store.tag_timeline(&tag, request).await?

@@ -9,6 +9,7 @@ mod chats;
 mod errors;
 mod feeds;
 mod idempotency;
+mod input;
 mod mastodon_py;
 mod media;
 mod memory_homes;
