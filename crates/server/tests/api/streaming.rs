@@ -503,3 +503,43 @@ async fn pages_of_other_sites_may_not_open_streams() -> TestResult {
     assert!(connect(None).await.is_ok());
     Ok(())
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() -> TestResult {
+    let app = spawn_app_with(|s| s.stream_queue = 16).await;
+    let alice = app.sign_up("alice").await;
+    let (bob, carol) = (app.sign_up("bob").await, app.sign_up("carol").await);
+    app.follow(&bob, &alice).await;
+    app.follow(&carol, &alice).await;
+    let mut fast = app.stream(&user_stream(&bob)).await;
+    // Carol's client reads nothing, through a receive buffer as small as the kernel allows.
+    app.settle().await;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(2048)?;
+    let tcp = socket.connect(app.base.trim_start_matches("http://").parse()?).await?;
+    let (_stalled, _) = tokio_tungstenite::client_async(app.ws_url(&user_stream(&carol)), tcp).await?;
+    app.state.hub.wait_connections(|n| *n == 2).await;
+
+    let words = "a long post that fills buffers quickly ".repeat(11);
+    // Enough to fill what the kernel and the server buffer for the stalled socket (a few MB).
+    let posts = 3000;
+    let reader = tokio::spawn(async move {
+        let mut received = 0;
+        while received < posts {
+            if fast.next().await.event == "update" {
+                received += 1;
+            }
+        }
+        fast
+    });
+    for i in 0..posts {
+        app.say(&alice, &format!("{i} {words}")).await;
+    }
+    // Every post reached the reader (each within the 10 s a message may take), and the stalled
+    // client was let go rather than being waited for.
+    let mut fast = tokio::time::timeout(std::time::Duration::from_secs(120), reader).await??;
+    tokio::time::timeout(std::time::Duration::from_secs(15), app.state.hub.wait_connections(|n| *n == 1)).await?;
+    app.say(&alice, "after").await;
+    assert_eq!(fast.next_of(&["update"]).await.json()["content"], "<p>after</p>");
+    Ok(())
+}
