@@ -101,6 +101,9 @@ pub struct Options {
     /// Messages that may wait for one stream connection before it counts as too slow.
     #[arg(long, env = "STARLING_STREAM_QUEUE", default_value_t = 1024, global = true)]
     stream_queue: usize,
+    /// Requests served at once; past it, a node answers 503 (with Retry-After) until some finish.
+    #[arg(long, env = "STARLING_MAX_IN_FLIGHT", default_value_t = 1024, global = true)]
+    max_in_flight: usize,
     /// Seconds a story lasts when its author does not say, and the most it may last.
     #[arg(long, env = "STARLING_STORY_LIFETIME_SECS", default_value_t = 24 * 60 * 60, global = true)]
     story_lifetime_secs: u64,
@@ -233,6 +236,8 @@ impl Options {
         settings.stream_ping = std::time::Duration::from_secs(self.stream_ping_secs);
         anyhow::ensure!(self.stream_queue >= 1, "STARLING_STREAM_QUEUE must be at least 1");
         settings.stream_queue = self.stream_queue;
+        anyhow::ensure!(self.max_in_flight >= 1, "STARLING_MAX_IN_FLIGHT must be at least 1");
+        settings.max_in_flight = self.max_in_flight;
         anyhow::ensure!(self.story_lifetime_secs >= 1, "STARLING_STORY_LIFETIME_SECS must be at least 1");
         settings.story_lifetime = std::time::Duration::from_secs(self.story_lifetime_secs);
         anyhow::ensure!(self.story_sweep_secs >= 1, "STARLING_STORY_SWEEP_SECS must be at least 1");

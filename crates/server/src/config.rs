@@ -67,6 +67,8 @@ pub struct Settings {
     pub stream_ping: std::time::Duration,
     /// How many messages may wait for one stream connection before it counts as too slow.
     pub stream_queue: usize,
+    /// How many requests one node serves at once; past it, it answers 503 at once (`shedding`).
+    pub max_in_flight: usize,
     /// The most events a reconnecting client may have missed and still get replayed; beyond
     /// it, refetching through the API is cheaper and the client is told to resync.
     pub stream_replay_max: i64,
@@ -169,6 +171,7 @@ impl Settings {
             title: "Starling".to_string(),
             stream_ping: std::time::Duration::from_secs(30),
             stream_queue: 1024,
+            max_in_flight: 1024,
             stream_replay_max: 10_000,
             redis_url: None,
             redis_prefix: "starling:".to_string(),

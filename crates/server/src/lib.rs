@@ -22,6 +22,7 @@ pub mod passwords;
 pub mod ratelimit;
 pub mod realtime;
 pub mod recipients;
+pub mod shedding;
 pub mod state;
 pub mod views;
 pub mod web;
@@ -64,7 +65,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(web::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay_or_run))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), announce_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), shedding::shed));
     // Read scopes only steer reads between a primary and its replicas: without replicas, no
     // request pays for reading its token twice.
     let router = if state.settings.replica_urls.is_empty() {

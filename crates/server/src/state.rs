@@ -15,6 +15,7 @@ use crate::metrics::LiveStats;
 use crate::ratelimit::RateLimits;
 use crate::realtime::Hub;
 use crate::recipients::Recipients;
+use crate::shedding::InFlight;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -36,6 +37,8 @@ pub struct Inner {
     /// The request counters (`ratelimit`), shared through Redis when there is one; `None`
     /// when rate limits are off.
     pub rate_limits: Option<RateLimits>,
+    /// The requests this node serves now (`shedding`).
+    pub in_flight: InFlight,
     pub settings: Settings,
     pub jwt: JwtKeys,
     /// Becomes `true` when the server starts shutting down: streams close with a close frame.
@@ -99,6 +102,7 @@ impl AppState {
             recipients: Recipients::default(),
             media,
             rate_limits,
+            in_flight: InFlight::new(settings.max_in_flight),
             jwt,
             settings,
             shutdown,

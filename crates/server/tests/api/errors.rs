@@ -1,4 +1,4 @@
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -87,5 +87,50 @@ async fn the_instance_describes_itself_as_mastodon_compatible() -> TestResult {
             assert_eq!(body["api_versions"]["mastodon"], 2);
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_saturated_node_sheds_requests_with_503_and_recovers() -> TestResult {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| s.max_in_flight = 2).await;
+    let alice = app.sign_up("alice").await;
+    // Two requests in flight: their bodies are still arriving.
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await?;
+        let head = format!(
+            "POST /api/v1/statuses HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"status\": ",
+            alice.token
+        );
+        tcp.write_all(head.as_bytes()).await?;
+        slow.push(tcp);
+    }
+    let shed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let response = app.request(Method::GET, "/api/v1/timelines/public", None, None).await;
+            if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                return response;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await?;
+    assert_eq!(shed.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: serde_json::Value = shed.json().await?;
+    assert_eq!(body["error"], "The server is busy; retry in a moment");
+    // Liveness still answers.
+    assert_eq!(app.request(Method::GET, "/api/v1/streaming/health", None, None).await.status(), StatusCode::OK);
+    // Once the slow requests end, the node serves again, and nothing half-sent was stored.
+    drop(slow);
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while app.request(Method::GET, "/api/v1/timelines/public", None, None).await.status() != StatusCode::OK {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await?;
+    assert_eq!(app.account(&alice).await["statuses_count"], 0);
     Ok(())
 }
