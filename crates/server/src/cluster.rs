@@ -183,6 +183,27 @@ pub fn holder_name() -> String {
     format!("{host}:{}:{:08x}", std::process::id(), rand::random::<u32>())
 }
 
+/// The host and process id in a holder name made by [`holder_name`].
+fn host_and_pid(holder: &str) -> Option<(&str, u32)> {
+    let mut parts = holder.rsplitn(3, ':');
+    let (_random, pid, host) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((host, pid.parse().ok()?))
+}
+
+/// Releases the unexpired leases held by processes of this host that no longer run. Only for a
+/// store no other host shares: a process id means something on its own host only.
+pub async fn free_leases_of_dead_processes(store: &dyn Store, holder: &str) -> anyhow::Result<()> {
+    let Some((host, _)) = host_and_pid(holder) else { return Ok(()) };
+    for lease in store.leases("", Timestamp::now()).await? {
+        let Some((their_host, pid)) = host_and_pid(&lease.holder) else { continue };
+        if their_host == host && lease.holder != holder && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            store.release_lease(&lease.name, &lease.holder).await?;
+            tracing::info!(lease = lease.name, holder = lease.holder, "freed a lease of a process that no longer runs");
+        }
+    }
+    Ok(())
+}
+
 /// Leases the lowest node id no live process holds.
 pub async fn lease_node_id(store: &dyn Store, holder: &str, ttl: Duration) -> anyhow::Result<u16> {
     let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
@@ -283,6 +304,28 @@ mod tests {
 
     fn node(name: &str) -> Cluster {
         Cluster::new(name.to_string(), None, TTL, &[Job::Notifier, Job::Publisher])
+    }
+
+    #[tokio::test]
+    async fn leases_of_dead_processes_on_this_host_are_freed_and_no_others() {
+        let store = store().await;
+        let me = holder_name();
+        let (host, _) = host_and_pid(&me).unwrap();
+        // A process id above the kernel's limit (4194304) never runs.
+        let dead = format!("{host}:4194305:0badf00d");
+        let alive = format!("{host}:{}:00000001", std::process::id());
+        let elsewhere = "another-host:4194305:00000002".to_string();
+        let now = Timestamp::now();
+        for (name, holder) in
+            [("job/notifier", &dead), ("node/0", &dead), ("job/publisher", &alive), ("node/1", &elsewhere)]
+        {
+            assert!(store.acquire_lease(name, holder, now, 60_000).await.unwrap());
+        }
+        free_leases_of_dead_processes(&*store, &me).await.unwrap();
+        let held: Vec<(String, String)> =
+            store.leases("", Timestamp::now()).await.unwrap().into_iter().map(|l| (l.name, l.holder)).collect();
+        assert_eq!(held, [("job/publisher".to_string(), alive), ("node/1".to_string(), elsewhere)]);
+        assert_eq!(host_and_pid("h:o:s:t:12:abc"), Some(("h:o:s:t", 12)), "a host name may hold colons");
     }
 
     #[tokio::test]

@@ -133,6 +133,13 @@ pub fn store_options(settings: &Settings) -> starling_store::StoreOptions {
 /// that, since the store's own ids depend on the answer).
 pub async fn start_node(mut settings: Settings) -> anyhow::Result<AppState> {
     let holder = cluster::holder_name();
+    // A SQLite database serves processes on this machine only: leases its dead processes left
+    // (a crash, `kill -9`) are known dead, and are freed at once rather than when they expire,
+    // so that a restarted node delivers live without waiting out its predecessor's jobs.
+    if starling_store::is_sqlite(&settings.database_url) {
+        let probe = open_store(&settings).await?;
+        cluster::free_leases_of_dead_processes(&*probe, &holder).await?;
+    }
     let leased = match settings.node_id {
         Some(_) => None,
         None => {
