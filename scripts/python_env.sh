@@ -5,7 +5,8 @@
 #   scripts/python_env.sh REQUIREMENTS VENV_DIR MODULE...
 #
 #   tests/mastodon_py/requirements.txt: Mastodon.py and pytest, for the compatibility test;
-#   tests/s3/requirements.txt: moto's S3-compatible server, for the media bucket test.
+#   tests/s3/requirements.txt: moto's S3-compatible server, for the media bucket test;
+#   tests/schemathesis/requirements.txt: schemathesis, for fuzzing the OpenAPI document.
 #
 # Installs REQUIREMENTS (every package pinned) with `pip install -r`, then checks that each
 # MODULE imports. The install is skipped when the venv's stamp file holds the sha256 of the

@@ -389,7 +389,7 @@ impl<'a> Renderer<'a> {
                     acct: m.username.clone(),
                 })
                 .collect(),
-            tags: s.tags.iter().map(|t| TagJson { name: t.clone(), url: format!("{}/tags/{t}", self.base) }).collect(),
+            tags: s.tags.iter().map(|t| TagJson { name: t.clone(), url: tag_url(self.base, t) }).collect(),
             emojis: [],
             card: None,
             poll: None,
@@ -490,4 +490,10 @@ fn quote_approval(s: &Status, reader: Option<Id>) -> QuoteApprovalJson {
         Visibility::Direct => (Vec::new(), "denied"),
     };
     QuoteApprovalJson { automatic, manual: [], current_user }
+}
+
+/// A hashtag's page: the name percent-encoded, so that the URL is one (`#café` is
+/// `/tags/caf%C3%A9`), as Mastodon writes it.
+pub fn tag_url(base: &str, name: &str) -> String {
+    format!("{base}/tags/{}", form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>())
 }

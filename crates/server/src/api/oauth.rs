@@ -35,6 +35,21 @@ fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<S
     ApiError::OAuth { status, error, description: description.into() }
 }
 
+/// An OAuth request's parameters. A body that cannot be read at all is RFC 6749's
+/// `invalid_request`, in its error shape, as every other error of these endpoints.
+struct OAuthParams(Params);
+
+impl axum::extract::FromRequest<AppState> for OAuthParams {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        Params::from_request(req, state).await.map(OAuthParams).map_err(|e| match e {
+            too_large @ ApiError::PayloadTooLarge(_) => too_large,
+            other => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", other.to_string()),
+        })
+    }
+}
+
 fn invalid_client() -> ApiError {
     oauth_error(
         StatusCode::UNAUTHORIZED,
@@ -113,7 +128,11 @@ pub fn token_response(record: &starling_core::model::TokenRecord, jwt: String) -
     response
 }
 
-async fn token(State(state): State<AppState>, headers: axum::http::HeaderMap, params: Params) -> ApiResult<Response> {
+async fn token(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    OAuthParams(params): OAuthParams,
+) -> ApiResult<Response> {
     let grant = params.text("grant_type").ok_or_else(|| {
         oauth_error(
             StatusCode::BAD_REQUEST,
@@ -172,7 +191,11 @@ async fn token(State(state): State<AppState>, headers: axum::http::HeaderMap, pa
 
 /// RFC 7009: revoking an unknown or already revoked token succeeds; revoking another
 /// client's token does not.
-async fn revoke(State(state): State<AppState>, headers: axum::http::HeaderMap, params: Params) -> ApiResult<Response> {
+async fn revoke(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    OAuthParams(params): OAuthParams,
+) -> ApiResult<Response> {
     let app = client(&state, &params, &headers).await?;
     let token = params.text("token").ok_or_else(|| {
         oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The request is missing a required parameter: token.")
@@ -293,7 +316,7 @@ fn page(req: &AuthorizeRequest, client_id: &str, error: Option<&str>) -> Html<St
     ))
 }
 
-async fn authorize_page(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
+async fn authorize_page(State(state): State<AppState>, OAuthParams(params): OAuthParams) -> ApiResult<Response> {
     let req = authorize_request(&state, &params).await?;
     Ok(page(&req, &req.app.client_id, None).into_response())
 }
@@ -313,7 +336,7 @@ fn redirect_with(req: &AuthorizeRequest, pairs: &[(&str, &str)]) -> ApiResult<Re
     Ok((StatusCode::FOUND, [(LOCATION, url.to_string())]).into_response())
 }
 
-async fn authorize(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
+async fn authorize(State(state): State<AppState>, OAuthParams(params): OAuthParams) -> ApiResult<Response> {
     let req = authorize_request(&state, &params).await?;
     if params.get("decision") == Some("deny") {
         if req.redirect_uri == OOB {

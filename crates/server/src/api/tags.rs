@@ -35,7 +35,7 @@ const FOLLOWED: Limits = Limits { default: 100, max: 200 };
 pub fn tag_json(base: &str, name: &str, history: &[HistoryDay], following: Option<bool>) -> Value {
     let mut tag = json!({
         "name": name,
-        "url": format!("{base}/tags/{name}"),
+        "url": crate::entities::tag_url(base, name),
         "history": history.iter().map(|d| json!({
             "day": d.day_start.to_string(),
             "uses": d.uses.to_string(),

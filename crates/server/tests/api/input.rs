@@ -143,6 +143,9 @@ async fn handles_and_hashtags_are_normalised(app: &TestApp) {
     let wide = app.post("/api/v1/statuses", Some(&carol), json!({"status": "full width #Ｒｕｓｔ"})).await.1;
     let plain = app.post("/api/v1/statuses", Some(&carol), json!({"status": "ascii #rust"})).await.1;
     assert_eq!(wide["tags"][0]["name"], "rust", "{wide}");
+    let accented = app.post("/api/v1/statuses", Some(&carol), json!({"status": "#café"})).await.1;
+    let url = accented["tags"][0]["url"].as_str().unwrap_or_default();
+    assert!(url.ends_with("/tags/caf%C3%A9"), "a tag's URL is percent-encoded: {url}");
     let (_, tagged) = app.get("/api/v1/timelines/tag/rust", None).await;
     assert_eq!(ids(&tagged), vec![plain["id"].as_str().unwrap_or("-"), wide["id"].as_str().unwrap_or("-")]);
     let (_, tagged) = app.get("/api/v1/timelines/tag/%EF%BC%B2UST", None).await;

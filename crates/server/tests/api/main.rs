@@ -19,6 +19,7 @@ mod oauth;
 mod openapi;
 mod ratelimit;
 mod replicas;
+mod schemathesis;
 mod search;
 mod statuses;
 mod stories;
