@@ -170,6 +170,49 @@ async fn forged_tokens_are_refused() -> TestResult {
 }
 
 #[tokio::test]
+async fn tokens_signed_with_the_key_but_not_as_issued_are_refused() -> TestResult {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = alice.token.split('.').nth(1).ok_or("a JWT")?;
+    let claims: serde_json::Value = serde_json::from_slice(&b64.decode(payload)?)?;
+    // The test servers sign with this key (`helpers::spawn_app_at`): whoever holds it can
+    // still only use tokens shaped exactly as the server issues them.
+    let key = EncodingKey::from_secret(&[7; 32]);
+    let sign = |alg: Algorithm, claims: &serde_json::Value| jsonwebtoken::encode(&Header::new(alg), claims, &key);
+    let with = |field: &str, value: serde_json::Value| {
+        let mut c = claims.clone();
+        c[field] = value;
+        c
+    };
+    let mut without_exp = claims.clone();
+    without_exp.as_object_mut().map(|o| o.remove("exp"));
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&sign(Algorithm::HS256, &claims)?)).await.0,
+        StatusCode::OK
+    );
+    for (what, token) in [
+        ("another algorithm", sign(Algorithm::HS512, &claims)?),
+        ("another audience", sign(Algorithm::HS256, &with("aud", json!("elsewhere")))?),
+        ("another type", sign(Algorithm::HS256, &with("typ", json!("refresh")))?),
+        ("no expiry", sign(Algorithm::HS256, &without_exp)?),
+        ("another token's id", sign(Algorithm::HS256, &with("jti", json!("1")))?),
+    ] {
+        let (status, body) = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("The access token is invalid")),
+            "{what}"
+        );
+    }
+    let expired = sign(Algorithm::HS256, &with("exp", json!(1_000_000_000)))?;
+    let (status, body) = app.get("/api/v1/accounts/verify_credentials", Some(&expired)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("The access token expired")));
+    Ok(())
+}
+
+#[tokio::test]
 async fn scopes_limit_what_a_token_can_do() -> TestResult {
     let app = spawn_app().await;
     app.sign_up("alice").await;
