@@ -128,6 +128,28 @@ impl Api {
         Ok((status["id"].as_str().context("no id")?.to_string(), started.elapsed()))
     }
 
+    /// Posts a public status as [`post`](Api::post) does, but a server that sheds the request
+    /// (503) is no error: `Ok(None)`, with how long it asked the client to wait.
+    pub async fn try_post(&self, author: &User, text: &str) -> anyhow::Result<Result<String, Duration>> {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/statuses", self.base))
+            .bearer_auth(&author.token)
+            .json(&json!({ "status": text, "visibility": "public" }))
+            .send()
+            .await?;
+        let status = response.status();
+        if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            let wait = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(1);
+            return Ok(Err(Duration::from_secs(wait)));
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("{status}: {body}");
+        }
+        Ok(Ok(body["id"].as_str().context("no id")?.to_string()))
+    }
+
     /// GETs `path` as `user`, reading the whole body; returns how long it took.
     pub async fn get(&self, user: &User, path: &str) -> anyhow::Result<Duration> {
         let started = Instant::now();

@@ -75,6 +75,20 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         duration: u64,
     },
+    /// A burst of posts far past what the server serves at once: shedding, memory, draining.
+    Burst {
+        #[command(flatten)]
+        common: Common,
+        /// Authors the posts are spread over; one reader follows them all, with a stream open.
+        #[arg(long, default_value_t = 100)]
+        authors: usize,
+        /// Posts in the burst.
+        #[arg(long, default_value_t = 100_000)]
+        posts: usize,
+        /// Clients sending at once (past the server's STARLING_MAX_IN_FLIGHT, some are shed).
+        #[arg(long, default_value_t = 2048)]
+        concurrency: usize,
+    },
     /// Home timelines and statuses read as fast as the server answers.
     Reads {
         #[command(flatten)]
@@ -135,6 +149,9 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Writes { common, accounts, follows, concurrency, duration } => {
                 scenarios::writes::run(&common, accounts, follows, concurrency, duration).await
+            }
+            Command::Burst { common, authors, posts, concurrency } => {
+                scenarios::burst::run(&common, authors, posts, concurrency).await
             }
             Command::Reads { common, accounts, follows, posts, concurrency, duration } => {
                 scenarios::reads::run(&common, accounts, follows, posts, concurrency, duration).await

@@ -66,6 +66,11 @@ impl Target {
         anyhow::bail!("the server did not answer within 10 s")
     }
 
+    /// The server's process id, when it is known.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
     /// The server's usage now, or zeros when its process is unknown (`--server` without
     /// `--server-pid`).
     pub fn usage(&self) -> Usage {
@@ -112,7 +117,7 @@ pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / TICKS_PER_SECOND)
 }
 
-fn rss_bytes(pid: u32) -> Option<u64> {
+pub(crate) fn rss_bytes(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)

@@ -1,6 +1,7 @@
 //! One module per scenario; each sets its world up through the API, measures, and returns a
 //! report.
 
+pub mod burst;
 pub mod connections;
 pub mod fanout;
 pub mod reads;

@@ -24,8 +24,8 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store, StoredAnswer,
-    TagUse, ViewerFlags,
+    AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter,
+    PartitionInfo, StatusSearch, Store, StoredAnswer, TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::trends::{Engagement, TagDay};
@@ -36,8 +36,8 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
-    Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications, partitions,
-    replay, search, statuses, stories, tags, timelines, trends,
+    Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications,
+    partitions, replay, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Client reads served, by database (only counted where there are replicas).

@@ -12,8 +12,8 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::store::{
-    AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter, PartitionInfo, StatusSearch, Store, StoredAnswer,
-    TagUse, ViewerFlags,
+    AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter,
+    PartitionInfo, StatusSearch, Store, StoredAnswer, TagUse, ViewerFlags,
 };
 use starling_core::story::{NewStory, Story, StoryChange, StoryView};
 use starling_core::trends::{Engagement, TagDay};
@@ -23,8 +23,8 @@ use crate::HomeMode;
 
 use super::accounts::{self, FollowList};
 use super::{
-    SqliteStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications, replay, search,
-    statuses, stories, tags, timelines, trends,
+    SqliteStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications,
+    replay, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
