@@ -29,7 +29,7 @@ pub async fn run(common: &Common, authors: usize, posts: usize, concurrency: usi
     let pairs: Vec<(usize, usize)> = (0..authors.max(1)).map(|author| (everyone.len() - 1, author)).collect();
     api.follow_all(&everyone, &pairs, 32).await?;
     everyone.pop();
-    let mut fleet = Fleet::open(&target.base, &[reader.token.clone()], 1, 1).await?;
+    let mut fleet = Fleet::open(&target.base, std::slice::from_ref(&reader.token), 1, 1).await?;
     anyhow::ensure!(fleet.connected == 1, "the reader's stream did not open");
 
     // Peak memory, sampled while the burst lasts.
