@@ -821,8 +821,12 @@ async fn a_kill_9_loses_no_acknowledged_write_and_streams_resume_without_loss() 
         after.len()
     );
 
-    let (exit, _) = terminate(server)?;
+    let (exit, log) = terminate(server)?;
     assert!(exit.success());
+    // The streams were opened with the token in the query, as Mastodon clients do: the log names
+    // the requests, and never the token.
+    assert!(log.iter().any(|l| l.contains("/api/v1/streaming")), "the requests are logged");
+    assert!(!log.iter().any(|l| l.contains(&bob.token) || l.contains("access_token")), "a token was logged");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
