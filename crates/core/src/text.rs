@@ -390,25 +390,264 @@ mod tests {
         use super::super::*;
         use proptest::prelude::*;
 
+        /// Pieces that sit on the parser's edges: sigils, schemes, HTML metacharacters, quotes,
+        /// invisible and direction-changing characters, combining marks, line breaks, letters
+        /// whose lowercase form differs in length.
+        const PIECES: &[&str] = &[
+            "@", "#", "http://", "https://", "HTTPS://", "hTtP://", "www.", "<", ">", "&", "&amp;", "&#39;", "\"", "'",
+            "`", "\u{201C}", "\u{2019}", "\u{200D}", "\u{200B}", "\u{FEFF}", "\u{0301}", "\u{20E3}", "\u{200F}",
+            "\u{202E}", "\u{061C}", "\n", "\n\n", "\r\n", "\r", " ", "\t", "\u{00A0}", ".", ",", "!", "*", "(", ")",
+            "[", "]", "/", ":", "?", "=", "·", "_", "İ", "Σ", "ß", "é", "\u{212A}", "日本", "١٢",
+        ];
+
+        /// Longer pieces: markup and script an author might try to smuggle through.
+        const HOSTILE: &[&str] =
+            &["javascript:", "<script>", "\" onmouseover=\"x", "<a href=\"x\">", "👩\u{200D}💻", "&lt;b&gt;"];
+
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                6 => prop::sample::select(PIECES).prop_map(str::to_string),
+                1 => prop::sample::select(HOSTILE).prop_map(str::to_string),
+                3 => "[a-zA-Z0-9_]{1,6}",
+                1 => "\\PC{1,4}",
+                // Runs across the limits: 30 characters for a username, 100 for a tag.
+                1 => (prop::sample::select(&["a", "Z", "1", "_", "é", "@", "#", "/", "\u{0301}"][..]), 25usize..110)
+                    .prop_map(|(c, n)| c.repeat(n)),
+            ]
+        }
+
+        fn tricky() -> impl Strategy<Value = String> {
+            prop::collection::vec(piece(), 0..60).prop_map(|pieces| pieces.concat())
+        }
+
+        /// Printable text, any scalar value at all (controls and unassigned included), and
+        /// text assembled from the tricky pieces.
+        fn input() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "\\PC{0,300}",
+                prop::collection::vec(any::<char>(), 0..300).prop_map(String::from_iter),
+                tricky(),
+            ]
+        }
+
+        const ENTITIES: &[(&str, char)] =
+            &[("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&#39;", '\'')];
+
+        /// Decodes the entities `escape_html` writes; any other `&` is an error.
+        fn unescape(s: &str) -> Result<String, String> {
+            let mut out = String::with_capacity(s.len());
+            let mut rest = s;
+            while let Some(i) = rest.find('&') {
+                out.push_str(&rest[..i]);
+                let at = &rest[i..];
+                let (entity, c) =
+                    ENTITIES.iter().find(|(e, _)| at.starts_with(e)).ok_or_else(|| format!("bare '&' at {at:?}"))?;
+                out.push(*c);
+                rest = &at[entity.len()..];
+            }
+            out.push_str(rest);
+            Ok(out)
+        }
+
+        /// The text a reader sees and the links they can follow.
+        #[derive(Debug, Default)]
+        struct Markup {
+            text: String,
+            hrefs: Vec<String>,
+        }
+
+        const ATTRIBUTES: &[&str] = &["href", "class", "target", "rel", "translate"];
+
+        /// Reads `html` as the renderer's own markup: `<p>` at the top, `<a>`, `<span>` and
+        /// `<br />` inside paragraphs, properly nested, only known attributes with double-quoted
+        /// values, and text with no markup character that is not an entity. Anything else means
+        /// text from the author became markup.
+        fn parse_markup(html: &str) -> Result<Markup, String> {
+            let mut markup = Markup::default();
+            let mut open: Vec<&str> = Vec::new();
+            let mut rest = html;
+            while !rest.is_empty() {
+                if let Some(after) = rest.strip_prefix("<br />") {
+                    if open.first() != Some(&"p") {
+                        return Err(format!("<br /> outside a paragraph in {html}"));
+                    }
+                    rest = after;
+                } else if let Some(after) = rest.strip_prefix("</") {
+                    let end = after.find('>').ok_or("unterminated closing tag")?;
+                    if open.pop() != Some(&after[..end]) {
+                        return Err(format!("</{}> closes nothing open in {html}", &after[..end]));
+                    }
+                    rest = &after[end + 1..];
+                } else if let Some(after) = rest.strip_prefix('<') {
+                    let (name, after) = open_tag(after, &mut markup.hrefs)?;
+                    let nested = match name {
+                        "p" => open.is_empty(),
+                        "a" => open.first() == Some(&"p") && !open.contains(&"a"),
+                        _ => open.first() == Some(&"p"),
+                    };
+                    if !nested {
+                        return Err(format!("<{name}> misplaced in {html}"));
+                    }
+                    open.push(name);
+                    rest = after;
+                } else {
+                    let end = rest.find('<').unwrap_or(rest.len());
+                    let text = &rest[..end];
+                    if open.is_empty() || text.contains(['>', '"', '\'']) {
+                        return Err(format!("raw text {text:?} in {html}"));
+                    }
+                    markup.text.push_str(&unescape(text)?);
+                    rest = &rest[end..];
+                }
+            }
+            if open.is_empty() { Ok(markup) } else { Err(format!("{open:?} left open in {html}")) }
+        }
+
+        /// Reads an opening tag after its `<`; returns the tag's name and what follows it.
+        fn open_tag<'h>(s: &'h str, hrefs: &mut Vec<String>) -> Result<(&'h str, &'h str), String> {
+            let name_end = s.find(|c: char| !c.is_ascii_lowercase()).ok_or("unterminated tag")?;
+            let name = &s[..name_end];
+            if !["p", "a", "span"].contains(&name) {
+                return Err(format!("unknown tag <{name}"));
+            }
+            let mut rest = &s[name_end..];
+            let mut seen = Vec::new();
+            while let Some(attribute) = rest.strip_prefix(' ') {
+                let (key, value) = attribute.split_once("=\"").ok_or("attribute without a quoted value")?;
+                let (value, after) = value.split_once('"').ok_or("unterminated attribute value")?;
+                if !ATTRIBUTES.contains(&key) || seen.contains(&key) || value.contains(['<', '>', '\'']) {
+                    return Err(format!("attribute {key}={value:?} in <{name}>"));
+                }
+                if key == "href" {
+                    hrefs.push(unescape(value)?);
+                }
+                seen.push(key);
+                rest = after;
+            }
+            rest.strip_prefix('>').map(|after| (name, after)).ok_or_else(|| format!("<{name}> not closed by '>'"))
+        }
+
+        fn html(s: &str, mentions: &dyn MentionResolver) -> String {
+            render(s, "https://s.example/", mentions)
+        }
+
+        fn nobody(_: &str) -> Option<(String, String)> {
+            None
+        }
+
+        fn everybody(name: &str) -> Option<(String, String)> {
+            Some((name.to_string(), format!("https://s.example/@{name}")))
+        }
+
+        fn rebuild(tokens: &[Token<'_>]) -> String {
+            tokens
+                .iter()
+                .map(|t| match t {
+                    Token::Text(x) | Token::Link(x) => x.to_string(),
+                    Token::Mention(x) => format!("@{x}"),
+                    Token::Hashtag(x) => format!("#{x}"),
+                })
+                .collect()
+        }
+
+        /// Whether `#` followed by some prefix of what comes after it normalises to `tag`.
+        /// Prefixes, not the whole text lowercased: lowercasing depends on context (a final
+        /// sigma), so the text's lowercase form need not contain the tag's.
+        fn tag_in_text(text: &str, tag: &str) -> bool {
+            // Lowercasing never makes fewer characters, so longer prefixes cannot match.
+            let limit = tag.chars().count();
+            text.match_indices('#').any(|(i, _)| {
+                let after = &text[i + 1..];
+                after.char_indices().take(limit).any(|(j, c)| normalize_tag(&after[..j + c.len_utf8()]) == tag)
+            })
+        }
+
         proptest! {
             #[test]
-            fn rendering_never_lets_a_tag_through(s in "\\PC{0,200}") {
-                let out = render(&s, "https://s.example", &|_: &str| None);
-                // Every '<' in the output opens one of the few tags the renderer writes itself.
-                let allowed = ["<p>", "</p>", "<br />", "<a ", "</a>", "<span", "</span>"];
-                for (i, _) in out.match_indices('<') {
-                    prop_assert!(allowed.iter().any(|a| out[i..].starts_with(a)), "{}", out);
+            fn tokens_cover_the_text(s in input()) {
+                let tokens = tokenize(&s);
+                prop_assert_eq!(rebuild(&tokens), s.as_str());
+                // Nothing is empty, and two text tokens never sit side by side.
+                for pair in tokens.windows(2) {
+                    prop_assert!(!matches!(pair, [Token::Text(_), Token::Text(_)]), "{:?}", tokens);
+                }
+                for token in &tokens {
+                    match token {
+                        Token::Text(x) => prop_assert!(!x.is_empty()),
+                        Token::Link(x) => prop_assert!(x.to_ascii_lowercase().starts_with("http")),
+                        Token::Mention(x) => {
+                            prop_assert!(!x.is_empty() && x.len() <= MAX_USERNAME);
+                            prop_assert!(x.chars().all(is_username_char), "{:?}", x);
+                        }
+                        Token::Hashtag(x) => prop_assert!(is_hashtag(x), "{:?}", x),
+                    }
                 }
             }
 
             #[test]
-            fn tokens_cover_the_text(s in "[a-z @#:/.()\\n]{0,80}") {
-                let rebuilt: String = tokenize(&s).into_iter().map(|t| match t {
-                    Token::Text(x) | Token::Link(x) => x.to_string(),
-                    Token::Mention(x) => format!("@{x}"),
-                    Token::Hashtag(x) => format!("#{x}"),
-                }).collect();
-                prop_assert_eq!(rebuilt, s);
+            fn extracted_names_are_in_the_text(s in input()) {
+                let Extracted { mentions, tags } = extract(&s);
+                let lower = s.to_ascii_lowercase();
+                for (i, m) in mentions.iter().enumerate() {
+                    prop_assert!(!m.is_empty() && !mentions[..i].contains(m), "{:?}", mentions);
+                    prop_assert!(lower.contains(&format!("@{m}")), "@{} not in {:?}", m, s);
+                }
+                for (i, t) in tags.iter().enumerate() {
+                    prop_assert!(!t.is_empty() && !tags[..i].contains(t), "{:?}", tags);
+                    prop_assert!(tag_in_text(&s, t), "#{} not in {:?}", t, s);
+                }
+            }
+
+            #[test]
+            fn links_weigh_the_same_whatever_their_length(s in input()) {
+                let tokens = tokenize(&s);
+                let links: Vec<&str> =
+                    tokens.iter().filter_map(|t| if let Token::Link(l) = t { Some(*l) } else { None }).collect();
+                let link_chars: usize = links.iter().map(|l| l.chars().count()).sum();
+                prop_assert_eq!(weighted_length(&s), s.chars().count() - link_chars + URL_WEIGHT * links.len());
+            }
+
+            /// A space ends every token and starts text afresh, so the halves count apart.
+            #[test]
+            fn length_adds_up_across_a_space(a in input(), b in input()) {
+                let joined = format!("{a} {b}");
+                prop_assert_eq!(weighted_length(&joined), weighted_length(&a) + 1 + weighted_length(&b));
+            }
+
+            #[test]
+            fn rendering_never_lets_a_tag_through(s in input()) {
+                for out in [html(&s, &nobody), html(&s, &everybody)] {
+                    let markup = parse_markup(&out).map_err(TestCaseError::fail)?;
+                    for href in &markup.hrefs {
+                        let href = href.to_ascii_lowercase();
+                        prop_assert!(href.starts_with("http://") || href.starts_with("https://"), "{}", out);
+                    }
+                }
+            }
+
+            /// Even what an account resolver returns is escaped.
+            #[test]
+            fn resolved_names_are_escaped_too(s in input(), name in input()) {
+                let hostile = |_: &str| Some((name.clone(), name.clone()));
+                parse_markup(&html(&s, &hostile)).map_err(TestCaseError::fail)?;
+            }
+
+            /// Every character the author typed reaches the reader, except the line breaks that
+            /// became paragraphs and `<br />`.
+            #[test]
+            fn rendering_keeps_all_the_text(s in input()) {
+                let markup = parse_markup(&html(&s, &nobody)).map_err(TestCaseError::fail)?;
+                let typed: String = s.replace("\r\n", "\n").chars().filter(|&c| c != '\n').collect();
+                prop_assert_eq!(markup.text, typed);
+            }
+
+            #[test]
+            fn escaping_leaves_no_markup_and_loses_nothing(s in input(), before in "\\PC{0,5}") {
+                let mut out = before.clone();
+                escape_html(&s, &mut out);
+                let escaped = out.strip_prefix(before.as_str()).ok_or_else(|| TestCaseError::fail("prefix lost"))?;
+                prop_assert!(!escaped.contains(['<', '>', '"', '\'']), "{:?}", escaped);
+                prop_assert_eq!(unescape(escaped).map_err(TestCaseError::fail)?, s);
             }
         }
     }

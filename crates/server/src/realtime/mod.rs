@@ -12,6 +12,7 @@
 //! reconnects with the last one it saw gets what it missed replayed from the log by the same
 //! routing code, then live messages, in order and without duplicates.
 
+pub mod command;
 pub mod counts;
 pub mod extensions;
 pub mod hub;

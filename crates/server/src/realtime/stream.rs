@@ -42,8 +42,11 @@ impl Stream {
     /// Parses a stream name and its tag; user streams need a signed-in user.
     pub fn parse(name: &str, tag: Option<&str>, user: Option<Id>) -> Result<Stream, StreamError> {
         let tag = || {
-            tag.map(|t| starling_core::text::normalize_tag(t.trim().trim_start_matches('#')))
-                .filter(|t| !t.is_empty())
+            // One optional sign, spaces around it and the name alike: `# rust` is `#rust`. What
+            // is then no hashtag (`#`, `##`, `2026`) could never match a status: refused.
+            let name = tag.map(str::trim).map(|t| t.strip_prefix('#').unwrap_or(t).trim());
+            name.filter(|t| starling_core::text::is_hashtag(t))
+                .map(starling_core::text::normalize_tag)
                 .ok_or(StreamError::MissingTag)
         };
         let stream = match name {

@@ -8,10 +8,10 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 use starling_core::Id;
 
+use super::command::{Action, parse_command};
 use super::hub::{Frame, Registration};
 use super::pipeline::{Replay, replay};
 use super::stream::Stream;
@@ -128,14 +128,6 @@ pub async fn handler(
     }
     let token = caller.auth.as_ref().map(|a| a.caller.token.id);
     Ok(upgrade.on_upgrade(move |socket| session(state, socket, (user, token), streams, resume)).into_response())
-}
-
-#[derive(Deserialize)]
-struct Command {
-    #[serde(rename = "type")]
-    kind: String,
-    stream: Option<String>,
-    tag: Option<String>,
 }
 
 async fn send(socket: &mut WebSocket, text: impl Into<Utf8Bytes>) -> bool {
@@ -278,23 +270,17 @@ async fn session(
 
 /// Handles a `subscribe`/`unsubscribe` command; returns an error message to send, if any.
 async fn command(state: &AppState, id: u64, user: Option<Id>, streams: &mut Vec<Stream>, text: &str) -> Option<String> {
-    let Ok(cmd) = serde_json::from_str::<Command>(text) else {
-        return Some(error_text("Invalid JSON", 400));
+    let (action, stream) = match parse_command(text, user) {
+        Ok(parsed) => parsed,
+        Err(e) => return Some(error_text(&e.message, e.status)),
     };
-    let name = cmd.stream.as_deref().unwrap_or("");
-    let stream = match Stream::parse(name, cmd.tag.as_deref(), user) {
-        Ok(s) => s,
-        Err(e @ super::stream::StreamError::NeedsUser) => return Some(error_text(&e.to_string(), 401)),
-        Err(e) => return Some(error_text(&e.to_string(), 400)),
-    };
-    match cmd.kind.as_str() {
-        "subscribe" => {
+    match action {
+        Action::Subscribe => {
             if !streams.contains(&stream) {
                 streams.push(stream);
             }
         }
-        "unsubscribe" => streams.retain(|s| *s != stream),
-        other => return Some(error_text(&format!("Unknown command: {other}"), 400)),
+        Action::Unsubscribe => streams.retain(|s| *s != stream),
     }
     state.hub.set_streams(id, streams.clone()).await;
     None
