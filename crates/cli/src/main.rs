@@ -1,5 +1,6 @@
 //! The `starling` binary: parse flags, start logging, load settings, hand over to the library.
 
+mod admin;
 mod events;
 mod partitions;
 mod replay;
@@ -30,6 +31,11 @@ enum Command {
     /// List the monthly partitions of statuses and the event log (PostgreSQL), after making
     /// the months ahead that are missing.
     Partitions,
+    /// Operator tasks on accounts (suspend, unsuspend).
+    Admin {
+        #[command(subcommand)]
+        action: admin::Admin,
+    },
     /// Print the events published to NATS JetStream, one JSON object per line, through the
     /// durable consumer NAME: each run resumes after the last event an earlier run printed.
     Events {
@@ -56,6 +62,10 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Migrate => {
                 starling_server::open_store(&settings).await?;
                 tracing::info!("migrations applied");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Admin { action } => {
+                admin::run(&settings, action).await?;
                 Ok(ExitCode::SUCCESS)
             }
             Command::Events { durable, max, follow } => {

@@ -830,3 +830,57 @@ async fn a_kill_9_loses_no_acknowledged_write_and_streams_resume_without_loss() 
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// `starling admin` with the settings in `env`: its exit code, what it printed and what it logged.
+fn admin(env: &[(&str, &str)], args: &[&str]) -> Result<(i32, String, String), Box<dyn std::error::Error>> {
+    let out = Command::new(env!("CARGO_BIN_EXE_starling"))
+        .arg("admin")
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()?;
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    Ok((out.status.code().unwrap_or(-1), stdout.trim_end().to_string(), stderr.to_string()))
+}
+
+/// An operator suspends an account from the command line while the server runs: the account's
+/// open stream is closed at once and its token refused; lifting the suspension lets it sign in.
+#[tokio::test]
+async fn an_operator_suspends_an_account_from_the_command_line_and_its_stream_closes() -> TestResult {
+    use futures_util::StreamExt;
+    use reqwest::Method;
+    use serde_json::json;
+    let dir = fresh_dir("suspend");
+    let data = dir.to_string_lossy().to_string();
+    let env = [("STARLING_DATA_DIR", data.as_str()), ("STARLING_INSECURE_PASSWORD_HASHING", "true")];
+    let server = start_with(&dir, &env)?;
+    let api = Api { base: format!("http://{}", server.addr), http: reqwest::Client::new() };
+    let mallory = api.sign_up("mallory").await?;
+    let stream_url = format!("ws://{}/api/v1/streaming?stream=user&access_token={}", server.addr, mallory.token);
+    let (mut ws, _) = tokio_tungstenite::connect_async(stream_url.as_str()).await?;
+
+    let (code, said, logged) = admin(&env, &["suspend", "mallory"])?;
+    assert_eq!((code, said.as_str()), (0, "mallory suspended"), "{logged}");
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(message)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|f| f.reason.to_string());
+            }
+        }
+        None
+    })
+    .await?;
+    assert_eq!(closed.as_deref(), Some("the access token was revoked"));
+    let refused = api.call(Method::GET, "/api/v1/accounts/verify_credentials", Some(&mallory.token), json!(null)).await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("401")));
+
+    let (code, said, logged) = admin(&env, &["unsuspend", "mallory"])?;
+    assert_eq!((code, said.as_str()), (0, "mallory is no longer suspended"), "{logged}");
+    let (code, _, logged) = admin(&env, &["suspend", "nobody"])?;
+    assert_ne!(code, 0);
+    assert!(logged.contains("no account is named \"nobody\""), "{logged}");
+    let (exit, _) = terminate(server)?;
+    assert!(exit.success());
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -77,10 +77,14 @@ pub enum EventKind {
     TagUnfollowed,
     #[serde(rename = "account.password_changed")]
     PasswordChanged,
+    #[serde(rename = "account.suspended")]
+    Suspended,
+    #[serde(rename = "account.unsuspended")]
+    Unsuspended,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 30] = [
+    pub const ALL: [EventKind; 32] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -111,6 +115,8 @@ impl EventKind {
         EventKind::TagFollowed,
         EventKind::TagUnfollowed,
         EventKind::PasswordChanged,
+        EventKind::Suspended,
+        EventKind::Unsuspended,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +151,8 @@ impl EventKind {
             EventKind::TagFollowed => "tag.followed",
             EventKind::TagUnfollowed => "tag.unfollowed",
             EventKind::PasswordChanged => "account.password_changed",
+            EventKind::Suspended => "account.suspended",
+            EventKind::Unsuspended => "account.unsuspended",
         }
     }
 
@@ -234,6 +242,16 @@ pub fn token_revoked(token_id: Id, account: Option<Id>, at: Timestamp) -> NewEve
 /// `token.revoked`, which closes its streams).
 pub fn password_changed(account: Id, revoked_tokens: usize, at: Timestamp) -> NewEvent {
     event(EventKind::PasswordChanged, Some(account), Some(account), json!({ "revoked_tokens": revoked_tokens }), at)
+}
+
+/// An operator (`actor`, or nobody for the command line) suspended `account`, revoking its
+/// tokens (each with its own `token.revoked`).
+pub fn suspended(account: Id, actor: Option<Id>, revoked_tokens: usize, at: Timestamp) -> NewEvent {
+    event(EventKind::Suspended, actor, Some(account), json!({ "revoked_tokens": revoked_tokens }), at)
+}
+
+pub fn unsuspended(account: Id, actor: Option<Id>, at: Timestamp) -> NewEvent {
+    event(EventKind::Unsuspended, actor, Some(account), json!({}), at)
 }
 
 /// `notify_followers`: followers who asked to hear of every post of the author and may read

@@ -147,6 +147,8 @@ pub struct Account {
     pub following_count: i64,
     pub statuses_count: i64,
     pub last_status_at: Option<Timestamp>,
+    /// Suspended by an operator: signed out everywhere and refused sign-in until unsuspended.
+    pub suspended: bool,
 }
 
 /// What sign-in needs and nothing else hands out: the password hash stays inside this type.
@@ -399,6 +401,7 @@ mod tests {
                 following_count: 0,
                 statuses_count: 0,
                 last_status_at: None,
+                suspended: false,
             },
             in_reply_to_id: None,
             in_reply_to_account_id: None,

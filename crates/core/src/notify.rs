@@ -216,6 +216,8 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::TagFollowed
         | EventKind::TagUnfollowed
         | EventKind::PasswordChanged
+        | EventKind::Suspended
+        | EventKind::Unsuspended
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

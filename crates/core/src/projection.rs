@@ -122,6 +122,8 @@ impl Projection {
             | EventKind::TokenIssued
             | EventKind::TokenRevoked
             | EventKind::PasswordChanged
+            | EventKind::Suspended
+            | EventKind::Unsuspended
             | EventKind::MarkerUpdated
             | EventKind::FollowUpdated
             // Followed tags move home timelines only, which the store checks itself.

@@ -204,6 +204,13 @@ pub trait Store: Send + Sync + 'static {
     /// knew the old password is signed out everywhere. Appends `token.revoked` for each token,
     /// then `account.password_changed`. Returns how many tokens were revoked.
     async fn change_password(&self, account: Id, password_hash: String, keep: Option<Id>) -> StoreResult<u64>;
+    /// Suspends the account: revokes every token of it (each with `token.revoked`, which closes
+    /// its streams on every node) and its pending authorization codes, and appends
+    /// `account.suspended` with `actor`, the moderator (`None`: an operator's command line).
+    /// Unchanged when it already was.
+    async fn suspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
+    /// Lifts a suspension (`account.unsuspended`); the account signs in again.
+    async fn unsuspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
 
     async fn create_auth_code(&self, code: AuthCode) -> StoreResult<()>;
     /// Removes and returns the code: a code works once.

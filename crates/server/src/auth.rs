@@ -213,6 +213,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Calle
     // The token and its account in one store call: every authenticated request pays for it.
     let (token, account) = found(state.store.token_with_account(id).await)?;
     let token = live(token)?;
+    // Suspending revokes the account's tokens; this holds even for one issued in a race.
+    if account.as_ref().is_some_and(|a| a.suspended) {
+        return Err(ApiError::Forbidden("Your login is currently suspended".into()));
+    }
     let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
     Ok(Some(Caller { token, scopes, account }))
 }

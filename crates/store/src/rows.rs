@@ -57,7 +57,7 @@ fn notification_kind(s: &str) -> StoreResult<NotificationKind> {
 macro_rules! account_columns {
     () => {
         "a.id, a.username, a.display_name, a.note, a.note_source, a.locked, a.bot, a.role, a.created_at, \
-         a.followers_count, a.following_count, a.statuses_count, a.last_status_at"
+         a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.suspended_at"
     };
 }
 pub(crate) use account_columns;
@@ -77,6 +77,7 @@ row! {
         pub following_count: i64,
         pub statuses_count: i64,
         pub last_status_at: Option<i64>,
+        pub suspended_at: Option<i64>,
     }
 }
 
@@ -97,6 +98,7 @@ impl TryFrom<AccountRow> for Account {
             following_count: r.following_count,
             statuses_count: r.statuses_count,
             last_status_at: r.last_status_at.map(Timestamp),
+            suspended: r.suspended_at.is_some(),
         })
     }
 }

@@ -22,6 +22,7 @@ fn account(id: i64) -> Account {
         following_count: 0,
         statuses_count: 0,
         last_status_at: None,
+        suspended: false,
     }
 }
 

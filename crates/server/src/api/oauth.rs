@@ -232,7 +232,8 @@ async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult<Opt
         Err(e) => return Err(e.into()),
     };
     let ok = passwords::verify(password.to_string(), credentials.password_hash).await?;
-    Ok(ok.then_some(credentials.account))
+    // A suspended account's right password signs nobody in, and says no more than a wrong one.
+    Ok((ok && !credentials.account.suspended).then_some(credentials.account))
 }
 
 fn hash_code(code: &str) -> String {

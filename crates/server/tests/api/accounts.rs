@@ -249,3 +249,47 @@ async fn a_password_change_signs_out_every_other_session_and_its_streams() -> Te
     assert!(kinds.contains(&"account.password_changed"), "{kinds:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_suspended_account_is_cut_off_live_and_refused_until_lifted() -> TestResult {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let mallory = app.sign_up("mallory").await;
+    let mut socket = app.stream(&format!("stream=user&access_token={}", mallory.token)).await;
+    let mallory_id = mallory.id.parse::<i64>().map(starling_core::Id)?;
+
+    app.state.store.suspend_account(mallory_id, None).await?;
+    // Her open stream is closed at once, saying why.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(message)) = socket.socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|f| f.reason.to_string());
+            }
+        }
+        None
+    })
+    .await?;
+    assert_eq!(closed.as_deref(), Some("the access token was revoked"));
+    let (status, _) = app.get("/api/v1/accounts/verify_credentials", Some(&mallory.token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Her password signs nobody in, as a wrong one would not.
+    let client = app.register_app("read write").await;
+    let sign_in = || {
+        app.post(
+            "/oauth/token",
+            None,
+            json!({"grant_type": "password", "username": "mallory", "password": "password-mallory",
+                   "client_id": client.client_id, "client_secret": client.client_secret}),
+        )
+    };
+    let (status, refused) = sign_in().await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    // Others are untouched.
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&alice.token)).await.0, StatusCode::OK);
+
+    app.state.store.unsuspend_account(mallory_id, None).await?;
+    let (status, token) = sign_in().await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    Ok(())
+}

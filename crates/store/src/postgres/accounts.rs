@@ -136,6 +136,14 @@ pub(crate) async fn change_password(
     if updated.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    let revoked = sign_out(c, account, keep).await?;
+    events::append(c, event::password_changed(account, revoked, Timestamp::now())).await?;
+    Ok(revoked as u64)
+}
+
+/// Revokes every live token of `account` but `keep`, each with its `token.revoked` (which
+/// closes its streams), and voids its pending authorization codes. Returns how many.
+async fn sign_out(c: &mut PgConnection, account: Id, keep: Option<Id>) -> StoreResult<usize> {
     let revoked: Vec<i64> = sqlx::query_scalar(
         "UPDATE tokens SET revoked = true WHERE account_id = $1 AND NOT revoked AND id IS DISTINCT FROM $2 \
          RETURNING id",
@@ -150,8 +158,38 @@ pub(crate) async fn change_password(
     for token in &revoked {
         events::append(c, event::token_revoked(Id(*token), Some(account), at)).await?;
     }
-    events::append(c, event::password_changed(account, revoked.len(), at)).await?;
-    Ok(revoked.len() as u64)
+    Ok(revoked.len())
+}
+
+pub(crate) async fn suspend(c: &mut PgConnection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+    let at = Timestamp::now();
+    let updated = sqlx::query("UPDATE accounts SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL")
+        .bind(at.0)
+        .bind(account.0)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if updated.rows_affected() == 0 {
+        hydrate::account(c, account.0).await?;
+        return Ok(Change::Unchanged);
+    }
+    let revoked = sign_out(c, account, None).await?;
+    events::append(c, event::suspended(account, actor, revoked, at)).await?;
+    Ok(Change::Made)
+}
+
+pub(crate) async fn unsuspend(c: &mut PgConnection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+    let updated = sqlx::query("UPDATE accounts SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL")
+        .bind(account.0)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if updated.rows_affected() == 0 {
+        hydrate::account(c, account.0).await?;
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::unsuspended(account, actor, Timestamp::now())).await?;
+    Ok(Change::Made)
 }
 
 pub(crate) async fn create_auth_code(c: &mut PgConnection, code: AuthCode) -> StoreResult<()> {

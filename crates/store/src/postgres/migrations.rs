@@ -27,6 +27,7 @@ fn migrator() -> Migrator {
         migration(9, "followed tags", include_str!("../../migrations/postgres/0009_followed_tags.sql")),
         migration(10, "quotes", include_str!("../../migrations/postgres/0010_quotes.sql")),
         migration(11, "idempotent requests", include_str!("../../migrations/postgres/0011_idempotent_requests.sql")),
+        migration(12, "suspensions", include_str!("../../migrations/postgres/0012_suspensions.sql")),
     ])
 }
 

@@ -132,6 +132,14 @@ impl Store for PostgresStore {
         write_tx!(self, |c| accounts::change_password(c, account, &password_hash, keep))
     }
 
+    async fn suspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::suspend(c, account, actor))
+    }
+
+    async fn unsuspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::unsuspend(c, account, actor))
+    }
+
     async fn revoke_token(&self, id: Id) -> StoreResult<Change> {
         write_tx!(self, |c| accounts::revoke_token(c, id))
     }

@@ -117,6 +117,14 @@ pub(crate) fn change_password(c: &Connection, account: Id, password_hash: &str, 
     if updated == 0 {
         return Err(StoreError::NotFound);
     }
+    let revoked = sign_out(c, account, keep)?;
+    events::append(c, event::password_changed(account, revoked, Timestamp::now()))?;
+    Ok(revoked as u64)
+}
+
+/// Revokes every live token of `account` but `keep`, each with its `token.revoked` (which
+/// closes its streams), and voids its pending authorization codes. Returns how many.
+fn sign_out(c: &Connection, account: Id, keep: Option<Id>) -> StoreResult<usize> {
     let revoked: Vec<i64> = c.all(
         "UPDATE tokens SET revoked = 1 WHERE account_id = ? AND NOT revoked AND id IS NOT ? RETURNING id",
         params![account.0, keep.map(|k| k.0)],
@@ -126,8 +134,31 @@ pub(crate) fn change_password(c: &Connection, account: Id, password_hash: &str, 
     for token in &revoked {
         events::append(c, event::token_revoked(Id(*token), Some(account), at))?;
     }
-    events::append(c, event::password_changed(account, revoked.len(), at))?;
-    Ok(revoked.len() as u64)
+    Ok(revoked.len())
+}
+
+pub(crate) fn suspend(c: &Connection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+    let at = Timestamp::now();
+    let updated =
+        c.run("UPDATE accounts SET suspended_at = ? WHERE id = ? AND suspended_at IS NULL", params![at.0, account.0])?;
+    if updated == 0 {
+        hydrate::account(c, account.0)?;
+        return Ok(Change::Unchanged);
+    }
+    let revoked = sign_out(c, account, None)?;
+    events::append(c, event::suspended(account, actor, revoked, at))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn unsuspend(c: &Connection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+    let updated =
+        c.run("UPDATE accounts SET suspended_at = NULL WHERE id = ? AND suspended_at IS NOT NULL", params![account.0])?;
+    if updated == 0 {
+        hydrate::account(c, account.0)?;
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::unsuspended(account, actor, Timestamp::now()))?;
+    Ok(Change::Made)
 }
 
 pub(crate) fn create_auth_code(c: &Connection, code: AuthCode) -> StoreResult<()> {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "followed tags", include_str!("../../migrations/sqlite/0011_followed_tags.sql")),
     (12, "quotes", include_str!("../../migrations/sqlite/0012_quotes.sql")),
     (13, "idempotent requests", include_str!("../../migrations/sqlite/0013_idempotent_requests.sql")),
+    (14, "suspensions", include_str!("../../migrations/sqlite/0014_suspensions.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

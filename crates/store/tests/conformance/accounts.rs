@@ -216,6 +216,41 @@ pub async fn a_password_change_signs_out_every_other_session(store: &dyn Store) 
     assert!(matches!(store.change_password(Id(42), "x".into(), None).await, Err(StoreError::NotFound)));
 }
 
+pub async fn a_suspension_signs_the_account_out_until_lifted(store: &dyn Store) {
+    let app = store.create_app(new_app("c")).await.unwrap();
+    let alice = account(store, "alice").await;
+    let mallory = account(store, "mallory").await;
+    let tokens = [
+        store.create_token(new_token(&app, Some(&mallory))).await.unwrap(),
+        store.create_token(new_token(&app, Some(&mallory))).await.unwrap(),
+    ];
+    let alices = store.create_token(new_token(&app, Some(&alice))).await.unwrap();
+    let seq = last_seq(store).await;
+
+    assert_eq!(store.suspend_account(mallory.id, Some(alice.id)).await.unwrap(), Change::Made);
+    assert!(fetch_account(store, &mallory).await.suspended);
+    assert!(store.credentials("mallory").await.unwrap().account.suspended, "sign-in sees it");
+    for token in &tokens {
+        assert!(store.token(token.id).await.unwrap().revoked);
+    }
+    assert!(!store.token(alices.id).await.unwrap().revoked);
+    let (_, account) = store.token_with_account(tokens[0].id).await.unwrap();
+    assert!(account.is_some_and(|a| a.suspended));
+    assert_eq!(store.suspend_account(mallory.id, None).await.unwrap(), Change::Unchanged, "already suspended");
+    let events = store.events_after(seq, 100).await.unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventKind::TokenRevoked, EventKind::TokenRevoked, EventKind::Suspended]);
+    assert_eq!((events[2].actor_id, events[2].subject_id), (Some(alice.id), Some(mallory.id)));
+    assert_eq!(events[2].payload["revoked_tokens"], 2);
+
+    assert_eq!(store.unsuspend_account(mallory.id, None).await.unwrap(), Change::Made);
+    assert!(!fetch_account(store, &mallory).await.suspended);
+    assert_eq!(store.unsuspend_account(mallory.id, None).await.unwrap(), Change::Unchanged);
+    assert_eq!(kinds_after(store, seq).await.last(), Some(&EventKind::Unsuspended));
+    assert!(store.token(tokens[0].id).await.unwrap().revoked, "lifting it gives no token back");
+    assert!(matches!(store.suspend_account(Id(42), None).await, Err(StoreError::NotFound)));
+}
+
 pub async fn an_authorization_code_works_once(store: &dyn Store) {
     let app = store.create_app(new_app("c")).await.unwrap();
     let alice = account(store, "alice").await;

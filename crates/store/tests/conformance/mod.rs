@@ -80,6 +80,7 @@ macro_rules! conformance_tests {
             apps_are_found_by_id_and_client_id_which_is_unique,
             tokens_are_issued_and_revoking_twice_logs_once,
             a_password_change_signs_out_every_other_session,
+            a_suspension_signs_the_account_out_until_lifted,
             an_authorization_code_works_once,
             follows_keep_counters_exact_and_log_one_event_each,
             following_a_missing_account_is_not_found_and_changes_nothing,

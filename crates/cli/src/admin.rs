@@ -1,0 +1,45 @@
+//! `starling admin`: what an operator does from the server's own machine, straight on the
+//! store, whether or not a server runs. Every change lands in the event log like any other,
+//! so running servers act on it (a suspension closes the account's streams on every node).
+
+use anyhow::Context;
+use clap::Subcommand;
+use starling_core::model::Change;
+use starling_server::Settings;
+
+#[derive(Subcommand)]
+pub enum Admin {
+    /// Suspend an account: sign it out everywhere at once and refuse its sign-ins.
+    Suspend {
+        /// The account's username.
+        username: String,
+    },
+    /// Lift an account's suspension.
+    Unsuspend {
+        /// The account's username.
+        username: String,
+    },
+}
+
+pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
+    let store = starling_server::open_store(settings).await?;
+    let (username, suspend) = match &command {
+        Admin::Suspend { username } => (username, true),
+        Admin::Unsuspend { username } => (username, false),
+    };
+    let account =
+        store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
+    let change = if suspend {
+        store.suspend_account(account.id, None).await?
+    } else {
+        store.unsuspend_account(account.id, None).await?
+    };
+    let done = match (suspend, change) {
+        (true, Change::Made) => "suspended",
+        (true, Change::Unchanged) => "was already suspended",
+        (false, Change::Made) => "is no longer suspended",
+        (false, Change::Unchanged) => "was not suspended",
+    };
+    println!("{username} {done}");
+    Ok(())
+}
