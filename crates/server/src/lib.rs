@@ -86,7 +86,11 @@ pub fn app(state: AppState) -> Router {
                     |req: &Request<_>| tracing::info_span!("request", method = %req.method(), path = %req.uri().path()),
                 )
                 // One line per answered request, with its status and latency.
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                // Not one error line more per 5xx: a shed request (503) is the server working
+                // as meant, and logging each at ERROR would flood the log just when the node is
+                // busiest; internal errors log their cause where they happen (`ApiError`).
+                .on_failure(()),
         )
         .with_state(state)
 }
