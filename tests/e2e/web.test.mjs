@@ -287,6 +287,34 @@ describe('the web client', () => {
     await statusWith(bob.page, 'Held while Bob reads').waitFor();
   });
 
+  test('markup that people write stays text, and never runs', async () => {
+    const { alice, bob } = people;
+    const attack = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
+    // Bob's display name is plain text in the API, as in Mastodon; the client must keep it so.
+    const renamed = await bob.page.evaluate(async (name) => {
+      const accounts = JSON.parse(localStorage.getItem('starling.accounts'));
+      const me = accounts.find((a) => a.id === localStorage.getItem('starling.current'));
+      const response = await fetch('/api/v1/accounts/update_credentials', {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${me.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ display_name: name.slice(0, 30) }),
+      });
+      return response.status;
+    }, attack);
+    assert.equal(renamed, 200);
+    await bob.page.getByLabel('Post text').fill(`Look ${attack} <b>not bold</b>`);
+    await bob.page.getByRole('button', { name: 'Post', exact: true }).click();
+    await alice.page.goto('/@bob');
+    const post = statusWith(alice.page, 'not bold');
+    await post.waitFor();
+    assert.match(await post.innerText(), /<script>window\.__xss=1<\/script> <b>not bold<\/b>/);
+    assert.equal(await post.locator('script, img[src="x"], b').count(), 0, 'no markup from the author');
+    await alice.page.getByText('<img src=x onerror=').first().waitFor();
+    for (const { page } of [alice, bob]) {
+      assert.equal(await page.evaluate(() => window.__xss), undefined, 'a script of the author ran');
+    }
+  });
+
   test('signing in with OAuth and switching between accounts', async () => {
     const { bob } = people;
     await bob.page.getByRole('button', { name: /^Accounts/ }).click();

@@ -543,3 +543,31 @@ async fn a_client_that_stops_reading_is_dropped_without_delaying_the_others() ->
     assert_eq!(fast.next_of(&["update"]).await.json()["content"], "<p>after</p>");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_closes_only_its_own_stream() -> TestResult {
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let mut big = app.stream(&user_stream(&alice)).await;
+    let mut other = app.stream(&user_stream(&alice)).await;
+    // 64 KiB is the most a client may send in one message; nothing it has to say is that long.
+    let text = format!(r#"{{"type":"subscribe","stream":"hashtag","tag":"{}"}}"#, "a".repeat(100 * 1024));
+    let _ = futures_util::SinkExt::send(&mut big.socket, Message::text(text)).await;
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match big.socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await?;
+    // The server drops the connection at once (the protocol library refuses to read on); a
+    // close frame saying 1009 would do too.
+    assert!(matches!(ended, Some(1009) | None), "the stream went on: {ended:?}");
+    app.say(&alice, "still streaming").await;
+    assert_eq!(other.next_of(&["update"]).await.json()["content"], "<p>still streaming</p>");
+    Ok(())
+}
