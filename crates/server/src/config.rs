@@ -69,6 +69,9 @@ pub struct Settings {
     pub stream_queue: usize,
     /// How many requests one node serves at once; past it, it answers 503 at once (`shedding`).
     pub max_in_flight: usize,
+    /// How long one request may take before it is answered with 408: long enough for a slow
+    /// password hash under load, short enough that a stuck request does not hold a connection.
+    pub request_timeout: std::time::Duration,
     /// The most events a reconnecting client may have missed and still get replayed; beyond
     /// it, refetching through the API is cheaper and the client is told to resync.
     pub stream_replay_max: i64,
@@ -172,6 +175,7 @@ impl Settings {
             stream_ping: std::time::Duration::from_secs(30),
             stream_queue: 1024,
             max_in_flight: 1024,
+            request_timeout: std::time::Duration::from_secs(30),
             stream_replay_max: 10_000,
             redis_url: None,
             redis_prefix: "starling:".to_string(),

@@ -30,7 +30,6 @@ mod web_content_type;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -45,10 +44,6 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub use config::{HomeSource, HomeTimelines, Settings};
 pub use starling_store::HomeMode;
 pub use state::AppState;
-
-/// How long one request may take before it is answered with 408: long enough for a slow
-/// password hash under load, short enough that a stuck request does not hold a connection.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
@@ -79,7 +74,7 @@ pub fn app(state: AppState) -> Router {
         // Browser clients on other origins use the API with bearer tokens, never cookies,
         // so allowing every origin exposes nothing a script could not already fetch.
         .layer(CorsLayer::permissive().expose_headers([axum::http::header::LINK]))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(

@@ -134,3 +134,25 @@ async fn a_saturated_node_sheds_requests_with_503_and_recovers() -> TestResult {
     assert_eq!(app.account(&alice).await["statuses_count"], 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_answered_with_408() -> TestResult {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|s| s.request_timeout = std::time::Duration::from_millis(500)).await;
+    let alice = app.sign_up("alice").await;
+    // A body announced and never finished, as a stalled (or hostile) client leaves it.
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await?;
+    let head = format!(
+        "POST /api/v1/statuses HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"status\": ",
+        alice.token
+    );
+    tcp.write_all(head.as_bytes()).await?;
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut answer)).await??;
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(app.account(&alice).await["statuses_count"], 0);
+    Ok(())
+}
