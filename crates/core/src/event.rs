@@ -81,10 +81,18 @@ pub enum EventKind {
     Suspended,
     #[serde(rename = "account.unsuspended")]
     Unsuspended,
+    #[serde(rename = "status.bookmarked")]
+    Bookmarked,
+    #[serde(rename = "status.unbookmarked")]
+    Unbookmarked,
+    #[serde(rename = "status.pinned")]
+    Pinned,
+    #[serde(rename = "status.unpinned")]
+    Unpinned,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 32] = [
+    pub const ALL: [EventKind; 36] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -117,6 +125,10 @@ impl EventKind {
         EventKind::PasswordChanged,
         EventKind::Suspended,
         EventKind::Unsuspended,
+        EventKind::Bookmarked,
+        EventKind::Unbookmarked,
+        EventKind::Pinned,
+        EventKind::Unpinned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -153,6 +165,10 @@ impl EventKind {
             EventKind::PasswordChanged => "account.password_changed",
             EventKind::Suspended => "account.suspended",
             EventKind::Unsuspended => "account.unsuspended",
+            EventKind::Bookmarked => "status.bookmarked",
+            EventKind::Unbookmarked => "status.unbookmarked",
+            EventKind::Pinned => "status.pinned",
+            EventKind::Unpinned => "status.unpinned",
         }
     }
 
@@ -252,6 +268,12 @@ pub fn suspended(account: Id, actor: Option<Id>, revoked_tokens: usize, at: Time
 
 pub fn unsuspended(account: Id, actor: Option<Id>, at: Timestamp) -> NewEvent {
     event(EventKind::Unsuspended, actor, Some(account), json!({}), at)
+}
+
+/// A bookmark or a pin (`kind`) of `status` by `account`, or its removal. Bookmarks are private:
+/// they reach the log (the account's audit trail) and nobody's notifications.
+pub fn kept(kind: EventKind, account: Id, status: Id, at: Timestamp) -> NewEvent {
+    event(kind, Some(account), Some(status), json!({}), at)
 }
 
 /// `notify_followers`: followers who asked to hear of every post of the author and may read

@@ -218,6 +218,10 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::PasswordChanged
         | EventKind::Suspended
         | EventKind::Unsuspended
+        | EventKind::Bookmarked
+        | EventKind::Unbookmarked
+        | EventKind::Pinned
+        | EventKind::Unpinned
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

@@ -124,6 +124,10 @@ impl Projection {
             | EventKind::PasswordChanged
             | EventKind::Suspended
             | EventKind::Unsuspended
+            | EventKind::Bookmarked
+            | EventKind::Unbookmarked
+            | EventKind::Pinned
+            | EventKind::Unpinned
             | EventKind::MarkerUpdated
             | EventKind::FollowUpdated
             // Followed tags move home timelines only, which the store checks itself.

@@ -168,7 +168,13 @@ pub struct StatusSearch {
 pub struct ViewerFlags {
     pub favourited: Vec<Id>,
     pub reblogged: Vec<Id>,
+    pub bookmarked: Vec<Id>,
+    /// The viewer's own statuses among them that are pinned to their profile.
+    pub pinned: Vec<Id>,
 }
+
+/// How many statuses an account may pin, as Mastodon allows.
+pub const MAX_PINNED: usize = 5;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -294,6 +300,21 @@ pub trait Store: Send + Sync + 'static {
     /// Ancestors oldest first and descendants in thread order (depth-first, oldest first),
     /// without any visibility filtering: the caller filters.
     async fn context(&self, id: Id) -> StoreResult<(Vec<Status>, Vec<Status>)>;
+
+    // ---- bookmarks and pins -------------------------------------------------------------------
+
+    /// Bookmarks `status` for `account` alone (`status.bookmarked`); unchanged when it was.
+    async fn bookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change>;
+    /// Removes a bookmark (`status.unbookmarked`); unchanged when there was none.
+    async fn unbookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change>;
+    /// What `account` bookmarked, most recently bookmarked first, paged by the bookmark.
+    async fn bookmarks(&self, account: Id, page: PageRequest) -> StoreResult<Page<Status>>;
+    /// Pins the author's own `status` to their profile (`status.pinned`). The caller checks
+    /// that it may be pinned (its author's, no reblog, not a private mention, under the limit).
+    async fn pin(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change>;
+    async fn unpin(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change>;
+    /// The account's pinned statuses, most recently pinned first.
+    async fn pinned_statuses(&self, account: Id) -> StoreResult<Vec<Status>>;
 
     // ---- favourites and reblogs -------------------------------------------------------------
 

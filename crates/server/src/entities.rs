@@ -243,11 +243,28 @@ pub struct NotificationJson {
 pub struct ViewerState {
     pub favourited: HashSet<Id>,
     pub reblogged: HashSet<Id>,
+    pub bookmarked: HashSet<Id>,
+    pub pinned: HashSet<Id>,
     /// Who reads, when known (it decides whether they may quote a followers-only status).
     pub account: Option<Id>,
     /// Quoted followers-only or direct statuses the viewer may see (public and unlisted ones
     /// every reader may): the rest show as `unauthorized`.
     pub visible_quotes: HashSet<Id>,
+}
+
+impl ViewerState {
+    /// What `account` sees of some statuses: its flags on them (one store query) and the quoted
+    /// statuses it may see.
+    pub fn of(account: Id, flags: starling_core::store::ViewerFlags, visible_quotes: HashSet<Id>) -> ViewerState {
+        ViewerState {
+            favourited: flags.favourited.into_iter().collect(),
+            reblogged: flags.reblogged.into_iter().collect(),
+            bookmarked: flags.bookmarked.into_iter().collect(),
+            pinned: flags.pinned.into_iter().collect(),
+            account: Some(account),
+            visible_quotes,
+        }
+    }
 }
 
 impl<'a> Renderer<'a> {
@@ -367,8 +384,8 @@ impl<'a> Renderer<'a> {
             favourited: viewer.map(|v| v.favourited.contains(&s.id)),
             reblogged: viewer.map(|v| v.reblogged.contains(&s.id)),
             muted: viewer.map(|_| false),
-            bookmarked: viewer.map(|_| false),
-            pinned: viewer.map(|_| false),
+            bookmarked: viewer.map(|v| v.bookmarked.contains(&s.id)),
+            pinned: viewer.map(|v| v.pinned.contains(&s.id)),
             content: s.content.clone(),
             text: None,
             filtered: [],

@@ -78,12 +78,7 @@ pub async fn render_statuses(
             ids.extend(statuses.iter().filter_map(|s| s.reblog.as_ref().map(|r| r.id)));
             let flags =
                 if ids.is_empty() { Default::default() } else { state.store.viewer_flags(auth.id(), &ids).await? };
-            Some(ViewerState {
-                favourited: flags.favourited.into_iter().collect(),
-                reblogged: flags.reblogged.into_iter().collect(),
-                account: Some(auth.id()),
-                visible_quotes: visible_quotes(state, auth.id(), statuses).await?,
-            })
+            Some(ViewerState::of(auth.id(), flags, visible_quotes(state, auth.id(), statuses).await?))
         }
         None => None,
     };

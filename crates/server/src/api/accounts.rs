@@ -167,9 +167,10 @@ async fn statuses(
     auth.require("read:statuses")?;
     state.store.account(id).await?;
     let request = paging::page_request(&params, STATUSES)?;
-    // Pinned statuses are not supported yet, so the pinned list is empty rather than wrong.
+    // The pinned ones, at most five, all at once; each as visible to the reader as any other.
     let page = if params.flag("pinned")? {
-        Page::empty()
+        let pinned = state.store.pinned_statuses(id).await?;
+        Page { items: views::filter_visible(&state, auth.id(), pinned).await?, cursors: Vec::new() }
     } else {
         let filter = AccountStatusesFilter {
             exclude_replies: params.flag("exclude_replies")?,

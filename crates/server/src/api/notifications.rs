@@ -37,12 +37,7 @@ async fn render(state: &AppState, auth: &Auth, items: &[Notification]) -> ApiRes
     let ids: Vec<_> = items.iter().filter_map(|n| n.status.as_ref().map(|s| s.id)).collect();
     let flags = if ids.is_empty() { Default::default() } else { state.store.viewer_flags(auth.id(), &ids).await? };
     let statuses: Vec<_> = items.iter().filter_map(|n| n.status.clone()).collect();
-    let viewer = ViewerState {
-        favourited: flags.favourited.into_iter().collect(),
-        reblogged: flags.reblogged.into_iter().collect(),
-        account: Some(auth.id()),
-        visible_quotes: crate::views::visible_quotes(state, auth.id(), &statuses).await?,
-    };
+    let viewer = ViewerState::of(auth.id(), flags, crate::views::visible_quotes(state, auth.id(), &statuses).await?);
     let renderer = Renderer::new(&state.settings.public_url);
     Ok(items.iter().map(|n| json!(renderer.notification_for(n, Some(&viewer)))).collect())
 }

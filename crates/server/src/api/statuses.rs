@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::Id;
 use starling_core::model::{NewStatus, Status, StatusEdit, Timestamp, Visibility};
+use starling_core::store::MAX_PINNED;
 use starling_core::validate::{self, StatusText};
 
 use super::media;
@@ -28,11 +29,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/context", get(context))
         .route("/api/v1/statuses/{id}/favourite", post(favourite))
         .route("/api/v1/statuses/{id}/unfavourite", post(unfavourite))
+        .route("/api/v1/statuses/{id}/bookmark", post(bookmark))
+        .route("/api/v1/statuses/{id}/unbookmark", post(unbookmark))
+        .route("/api/v1/statuses/{id}/pin", post(pin))
+        .route("/api/v1/statuses/{id}/unpin", post(unpin))
         .route("/api/v1/statuses/{id}/reblog", post(reblog))
         .route("/api/v1/statuses/{id}/unreblog", post(unreblog))
         .route("/api/v1/statuses/{id}/favourited_by", get(favourited_by))
         .route("/api/v1/statuses/{id}/reblogged_by", get(reblogged_by))
         .route("/api/v1/favourites", get(favourites))
+        .route("/api/v1/bookmarks", get(bookmarks))
 }
 
 /// The text of a status as composed: validated, its mentions resolved and rendered.
@@ -268,6 +274,46 @@ async fn unfavourite(State(state): State<AppState>, auth: Auth, PathId(id): Path
     respond_with(&state, &auth, status.id).await
 }
 
+/// Bookmarks are the caller's alone; a reblog bookmarks what it reblogged, as in Mastodon.
+async fn bookmark(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("write:bookmarks")?;
+    let status = actionable(&state, &auth, id).await?;
+    state.store.bookmark(auth.id(), status.id, Timestamp::now()).await?;
+    respond_with(&state, &auth, status.id).await
+}
+
+async fn unbookmark(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("write:bookmarks")?;
+    let status = actionable(&state, &auth, id).await?;
+    state.store.unbookmark(auth.id(), status.id, Timestamp::now()).await?;
+    respond_with(&state, &auth, status.id).await
+}
+
+/// Only the author pins, and only a status of their own that may be shown on their profile:
+/// no reblog, no private mention, at most [`MAX_PINNED`] at once.
+async fn pin(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("write:accounts")?;
+    let status = own_status(&state, &auth, id).await?;
+    if status.reblog.is_some() || status.visibility == Visibility::Direct {
+        return Err(ApiError::unprocessable("Validation failed: This post cannot be pinned"));
+    }
+    let pinned = state.store.pinned_statuses(auth.id()).await?;
+    if pinned.len() >= MAX_PINNED && !pinned.iter().any(|p| p.id == id) {
+        return Err(ApiError::unprocessable(format!(
+            "Validation failed: You have already pinned the maximum number of posts ({MAX_PINNED})"
+        )));
+    }
+    state.store.pin(auth.id(), id, Timestamp::now()).await?;
+    respond_with(&state, &auth, id).await
+}
+
+async fn unpin(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    auth.require("write:accounts")?;
+    own_status(&state, &auth, id).await?;
+    state.store.unpin(auth.id(), id, Timestamp::now()).await?;
+    respond_with(&state, &auth, id).await
+}
+
 fn openness(v: Visibility) -> u8 {
     match v {
         Visibility::Public => 0,
@@ -342,6 +388,21 @@ async fn reblogged_by(
     let page = state.store.reblogged_by(status.id, request).await?;
     let renderer = Renderer::new(&state.settings.public_url);
     let items: Vec<_> = page.items.iter().map(|a| renderer.account(a)).collect();
+    Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
+}
+
+async fn bookmarks(
+    State(state): State<AppState>,
+    auth: Auth,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    auth.require("read:bookmarks")?;
+    let request = paging::page_request(&params, STATUSES)?;
+    let page = state.store.bookmarks(auth.id(), request).await?;
+    // A bookmarked status its reader may no longer see (unfollowed, say) is left out.
+    let visible = views::filter_visible(&state, Some(auth.id()), page.items.clone()).await?;
+    let items = views::render_statuses(&state, Some(&auth), &visible).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 

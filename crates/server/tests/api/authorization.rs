@@ -120,6 +120,8 @@ async fn status_hidden_from(app: &TestApp, user: &User, status: &str) {
         (Method::POST, "/api/v1/statuses/{id}/unfavourite"),
         (Method::POST, "/api/v1/statuses/{id}/reblog"),
         (Method::POST, "/api/v1/statuses/{id}/unreblog"),
+        (Method::POST, "/api/v1/statuses/{id}/bookmark"),
+        (Method::POST, "/api/v1/statuses/{id}/unbookmark"),
     ] {
         as_if_missing(app, user, method, path, status, json!({})).await;
     }
@@ -143,6 +145,8 @@ async fn status_unchangeable_by(app: &TestApp, user: &User, status: &str) {
     as_if_missing(app, user, Method::PUT, "/api/v1/statuses/{id}", status, json!({"status": "defaced"})).await;
     as_if_missing(app, user, Method::DELETE, "/api/v1/statuses/{id}", status, json!({})).await;
     as_if_missing(app, user, Method::GET, "/api/v1/statuses/{id}/source", status, json!({})).await;
+    as_if_missing(app, user, Method::POST, "/api/v1/statuses/{id}/pin", status, json!({})).await;
+    as_if_missing(app, user, Method::POST, "/api/v1/statuses/{id}/unpin", status, json!({})).await;
 }
 
 async fn notification_hidden_from(app: &TestApp, user: &User, notification: &str) {

@@ -355,3 +355,68 @@ async fn quote_posts_show_what_they_quote_to_those_who_may_see_it() -> TestResul
     assert_eq!(orphan["quote"], json!({"state": "deleted", "quoted_status": null}));
     Ok(())
 }
+
+#[tokio::test]
+async fn bookmarks_are_private_and_listed_newest_first() -> TestResult {
+    let app = spawn_app().await;
+    let (alice, bob) = (app.sign_up("alice").await, app.sign_up("bob").await);
+    let first = app.say(&bob, "worth keeping").await;
+    let second = app.say(&bob, "also worth keeping").await;
+    for id in [&first, &second] {
+        let (status, body) = app.post(&format!("/api/v1/statuses/{id}/bookmark"), Some(&alice.token), json!({})).await;
+        assert_eq!((status, &body["bookmarked"]), (StatusCode::OK, &json!(true)), "{body}");
+    }
+    let (_, list) = app.get("/api/v1/bookmarks", Some(&alice.token)).await;
+    assert_eq!(ids(&list), vec![second.clone(), first.clone()]);
+    // Bookmarks are the bookmarker's: bob sees none on his own post, and has none.
+    let (_, seen_by_bob) = app.get(&format!("/api/v1/statuses/{first}"), Some(&bob.token)).await;
+    assert_eq!(seen_by_bob["bookmarked"], false);
+    assert_eq!(app.get("/api/v1/bookmarks", Some(&bob.token)).await.1, json!([]));
+    let (_, body) = app.post(&format!("/api/v1/statuses/{first}/unbookmark"), Some(&alice.token), json!({})).await;
+    assert_eq!(body["bookmarked"], false);
+    assert_eq!(ids(&app.get("/api/v1/bookmarks?limit=1", Some(&alice.token)).await.1), vec![second.clone()]);
+    // A private post bookmarked stays out of reach of whoever may not see it.
+    let hidden = app.post_status(&bob, json!({"status": "followers only", "visibility": "private"})).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/statuses/{}/bookmark", hidden["id"].as_str().unwrap_or("-")),
+            Some(&alice.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
+async fn authors_pin_up_to_five_of_their_own_posts_to_their_profile() -> TestResult {
+    let app = spawn_app().await;
+    let (alice, bob) = (app.sign_up("alice").await, app.sign_up("bob").await);
+    let mut posts = Vec::new();
+    for i in 0..6 {
+        posts.push(app.say(&alice, &format!("post {i}")).await);
+    }
+    for id in &posts[..5] {
+        let (status, body) = app.post(&format!("/api/v1/statuses/{id}/pin"), Some(&alice.token), json!({})).await;
+        assert_eq!((status, &body["pinned"]), (StatusCode::OK, &json!(true)), "{body}");
+    }
+    let (status, body) = app.post(&format!("/api/v1/statuses/{}/pin", posts[5]), Some(&alice.token), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a sixth: {body}");
+    // Someone else's post, a private mention and a reblog cannot be pinned.
+    let (status, _) = app.post(&format!("/api/v1/statuses/{}/pin", posts[0]), Some(&bob.token), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let dm = app.post_status(&alice, json!({"status": "@bob psst", "visibility": "direct"})).await;
+    app.post(&format!("/api/v1/statuses/{}/unpin", posts[4]), Some(&alice.token), json!({})).await;
+    let (status, _) = app
+        .post(&format!("/api/v1/statuses/{}/pin", dm["id"].as_str().unwrap_or("-")), Some(&alice.token), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Anyone sees them on her profile, newest pin first.
+    let (_, pinned) = app.get(&format!("/api/v1/accounts/{}/statuses?pinned=true", alice.id), None).await;
+    let expected: Vec<String> = posts[..4].iter().rev().cloned().collect();
+    assert_eq!(ids(&pinned), expected);
+    let (_, all) = app.get(&format!("/api/v1/accounts/{}/statuses", alice.id), Some(&alice.token)).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(7), "the profile still has every post");
+    Ok(())
+}

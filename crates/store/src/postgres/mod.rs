@@ -24,6 +24,7 @@ mod home;
 mod hydrate;
 mod idempotency;
 mod interactions;
+mod kept;
 mod leases;
 mod markers;
 mod media;

@@ -36,8 +36,8 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
-    Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, leases, markers, media, notifications,
-    partitions, replay, search, statuses, stories, tags, timelines, trends,
+    Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media,
+    notifications, partitions, replay, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -281,6 +281,31 @@ impl Store for PostgresStore {
     }
 
     // ---- favourites and reblogs -----------------------------------------------------------------
+
+    async fn bookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
+        let bookmark_id = self.ids.next();
+        write_tx!(self, |c| kept::bookmark(c, account, status, bookmark_id, at))
+    }
+
+    async fn unbookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| kept::unbookmark(c, account, status, at))
+    }
+
+    async fn bookmarks(&self, account: Id, page: PageRequest) -> StoreResult<Page<Status>> {
+        client_read!(self, |c| kept::bookmarks(c, account, page))
+    }
+
+    async fn pin(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| kept::pin(c, account, status, at))
+    }
+
+    async fn unpin(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| kept::unpin(c, account, status, at))
+    }
+
+    async fn pinned_statuses(&self, account: Id) -> StoreResult<Vec<Status>> {
+        client_read!(self, |c| kept::pinned(c, account))
+    }
 
     async fn favourite(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
         let favourite_id = self.ids.next();

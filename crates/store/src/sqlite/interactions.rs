@@ -149,5 +149,13 @@ pub(crate) fn viewer_flags(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResul
         let mut seen = HashSet::new();
         ids.iter().copied().filter(|id| set.contains(&id.0) && seen.insert(*id)).collect()
     };
-    Ok(ViewerFlags { favourited: ordered(&favourited), reblogged: ordered(&reblogged) })
+    let (bookmarked, pinned) = super::kept::flags(c, viewer, &list)?;
+    let (bookmarked, pinned): (HashSet<i64>, HashSet<i64>) =
+        (bookmarked.into_iter().collect(), pinned.into_iter().collect());
+    Ok(ViewerFlags {
+        favourited: ordered(&favourited),
+        reblogged: ordered(&reblogged),
+        bookmarked: ordered(&bookmarked),
+        pinned: ordered(&pinned),
+    })
 }

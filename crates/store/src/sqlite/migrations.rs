@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "quotes", include_str!("../../migrations/sqlite/0012_quotes.sql")),
     (13, "idempotent requests", include_str!("../../migrations/sqlite/0013_idempotent_requests.sql")),
     (14, "suspensions", include_str!("../../migrations/sqlite/0014_suspensions.sql")),
+    (15, "bookmarks and pins", include_str!("../../migrations/sqlite/0015_bookmarks_and_pins.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

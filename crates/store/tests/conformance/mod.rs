@@ -17,6 +17,7 @@ mod chats;
 mod events;
 mod home;
 mod idempotency;
+mod kept;
 mod leases;
 mod media;
 mod notifications;
@@ -43,6 +44,7 @@ pub use chats::*;
 pub use events::*;
 pub use home::*;
 pub use idempotency::*;
+pub use kept::*;
 pub use leases::*;
 pub use media::*;
 pub use notifications::*;
@@ -147,6 +149,9 @@ macro_rules! conformance_tests {
             home_recipients_follow_the_fan_out_rules,
             a_lease_has_one_holder_until_it_expires_or_is_released,
             leases_are_listed_by_prefix_while_unexpired,
+            // bookmarks and pins
+            bookmarks_are_private_paged_newest_first_and_go_with_their_status,
+            pins_are_listed_newest_first_flagged_and_go_with_their_status,
             // idempotent requests
             an_idempotency_key_is_claimed_once_then_replays_its_answer,
             a_released_or_abandoned_idempotency_key_runs_again,
