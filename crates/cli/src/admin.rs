@@ -19,6 +19,12 @@ pub enum Admin {
         /// The account's username.
         username: String,
     },
+    /// List the open reports, newest first, one per line.
+    Reports {
+        /// At most this many.
+        #[arg(long, default_value_t = 40)]
+        limit: u32,
+    },
 }
 
 pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
@@ -26,6 +32,7 @@ pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
     let (username, suspend) = match &command {
         Admin::Suspend { username } => (username, true),
         Admin::Unsuspend { username } => (username, false),
+        Admin::Reports { limit } => return reports(&*store, *limit).await,
     };
     let account =
         store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
@@ -41,5 +48,27 @@ pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
         (false, Change::Unchanged) => "was not suspended",
     };
     println!("{username} {done}");
+    Ok(())
+}
+
+/// `<id> <when> @reporter reported @target (<category>): <comment> [statuses: <ids>]`
+async fn reports(store: &dyn starling_core::Store, limit: u32) -> anyhow::Result<()> {
+    let page = store.reports(false, starling_core::page::PageRequest::first(limit.clamp(1, 1000))).await?;
+    if page.items.is_empty() {
+        println!("no open reports");
+    }
+    for r in &page.items {
+        let statuses: Vec<String> = r.status_ids.iter().map(ToString::to_string).collect();
+        println!(
+            "{} {} @{} reported @{} ({}): {} [statuses: {}]",
+            r.id,
+            r.created_at.to_rfc3339(),
+            r.account.username,
+            r.target.username,
+            r.category.as_str(),
+            r.comment.replace('\n', " "),
+            statuses.join(", ")
+        );
+    }
     Ok(())
 }

@@ -31,7 +31,7 @@ enum Command {
     /// List the monthly partitions of statuses and the event log (PostgreSQL), after making
     /// the months ahead that are missing.
     Partitions,
-    /// Operator tasks on accounts (suspend, unsuspend).
+    /// Operator tasks: suspend and unsuspend accounts, read reports.
     Admin {
         #[command(subcommand)]
         action: admin::Admin,

@@ -843,8 +843,9 @@ fn admin(env: &[(&str, &str)], args: &[&str]) -> Result<(i32, String, String), B
     Ok((out.status.code().unwrap_or(-1), stdout.trim_end().to_string(), stderr.to_string()))
 }
 
-/// An operator suspends an account from the command line while the server runs: the account's
-/// open stream is closed at once and its token refused; lifting the suspension lets it sign in.
+/// An operator reads the reports and suspends an account from the command line while the server
+/// runs: the account's open stream is closed at once and its token refused; lifting the
+/// suspension lets it sign in.
 #[tokio::test]
 async fn an_operator_suspends_an_account_from_the_command_line_and_its_stream_closes() -> TestResult {
     use futures_util::StreamExt;
@@ -858,6 +859,14 @@ async fn an_operator_suspends_an_account_from_the_command_line_and_its_stream_cl
     let mallory = api.sign_up("mallory").await?;
     let stream_url = format!("ws://{}/api/v1/streaming?stream=user&access_token={}", server.addr, mallory.token);
     let (mut ws, _) = tokio_tungstenite::connect_async(stream_url.as_str()).await?;
+
+    // A report reaches the operators on the command line.
+    let alice = api.sign_up("alice").await?;
+    api.post("/api/v1/reports", &alice, json!({"account_id": mallory.id, "comment": "rude", "category": "other"}))
+        .await?;
+    let (code, said, logged) = admin(&env, &["reports"])?;
+    assert_eq!(code, 0, "{logged}");
+    assert!(said.contains("@alice reported @mallory (other): rude [statuses: ]"), "{said}");
 
     let (code, said, logged) = admin(&env, &["suspend", "mallory"])?;
     assert_eq!((code, said.as_str()), (0, "mallory suspended"), "{logged}");

@@ -89,10 +89,12 @@ pub enum EventKind {
     Pinned,
     #[serde(rename = "status.unpinned")]
     Unpinned,
+    #[serde(rename = "report.created")]
+    Reported,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 36] = [
+    pub const ALL: [EventKind; 37] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -129,6 +131,7 @@ impl EventKind {
         EventKind::Unbookmarked,
         EventKind::Pinned,
         EventKind::Unpinned,
+        EventKind::Reported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -169,6 +172,7 @@ impl EventKind {
             EventKind::Unbookmarked => "status.unbookmarked",
             EventKind::Pinned => "status.pinned",
             EventKind::Unpinned => "status.unpinned",
+            EventKind::Reported => "report.created",
         }
     }
 
@@ -274,6 +278,18 @@ pub fn unsuspended(account: Id, actor: Option<Id>, at: Timestamp) -> NewEvent {
 /// they reach the log (the account's audit trail) and nobody's notifications.
 pub fn kept(kind: EventKind, account: Id, status: Id, at: Timestamp) -> NewEvent {
     event(kind, Some(account), Some(status), json!({}), at)
+}
+
+/// `account` reported `target` (the report's id is the subject).
+pub fn reported(report: &crate::report::NewReport) -> NewEvent {
+    let statuses: Vec<String> = report.status_ids.iter().map(Id::to_string).collect();
+    event(
+        EventKind::Reported,
+        Some(report.account),
+        Some(report.id),
+        json!({ "target_account_id": report.target.to_string(), "status_ids": statuses, "category": report.category.as_str() }),
+        report.created_at,
+    )
 }
 
 /// `notify_followers`: followers who asked to hear of every post of the author and may read

@@ -12,6 +12,7 @@ pub mod model;
 pub mod notify;
 pub mod page;
 pub mod projection;
+pub mod report;
 pub mod scope;
 pub mod store;
 pub mod story;

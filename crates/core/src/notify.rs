@@ -222,6 +222,7 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::Unbookmarked
         | EventKind::Pinned
         | EventKind::Unpinned
+        | EventKind::Reported
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

@@ -128,6 +128,7 @@ impl Projection {
             | EventKind::Unbookmarked
             | EventKind::Pinned
             | EventKind::Unpinned
+            | EventKind::Reported
             | EventKind::MarkerUpdated
             | EventKind::FollowUpdated
             // Followed tags move home timelines only, which the store checks itself.

@@ -316,6 +316,14 @@ pub trait Store: Send + Sync + 'static {
     /// The account's pinned statuses, most recently pinned first.
     async fn pinned_statuses(&self, account: Id) -> StoreResult<Vec<Status>>;
 
+    // ---- reports ------------------------------------------------------------------------------
+
+    /// Records a report (`report.created`). The caller checks that the statuses are the
+    /// target's and that the reporter may see them.
+    async fn create_report(&self, report: crate::report::NewReport) -> StoreResult<crate::report::Report>;
+    /// Reports, newest first, open ones or handled ones.
+    async fn reports(&self, resolved: bool, page: PageRequest) -> StoreResult<Page<crate::report::Report>>;
+
     // ---- favourites and reblogs -------------------------------------------------------------
 
     /// Appends `status.favourited`; bumps `favourites_count`.

@@ -378,6 +378,51 @@ impl From<LeaseRow> for Lease {
 }
 
 row! {
+    /// A report, its accounts still to hydrate.
+    pub(crate) struct ReportRow {
+        pub id: i64,
+        pub account_id: i64,
+        pub target_account_id: i64,
+        pub status_ids: String,
+        pub comment: String,
+        pub category: String,
+        pub created_at: i64,
+        pub resolved_at: Option<i64>,
+    }
+}
+
+impl ReportRow {
+    pub(crate) const SELECT: &str =
+        "SELECT id, account_id, target_account_id, status_ids, comment, category, created_at, resolved_at FROM reports";
+
+    /// The report, with its two accounts from `accounts`.
+    pub(crate) fn into_report(
+        self,
+        accounts: &std::collections::HashMap<i64, Account>,
+    ) -> StoreResult<starling_core::report::Report> {
+        let account = |id: i64| accounts.get(&id).cloned().ok_or_else(|| corrupt("report account", &id.to_string()));
+        let status_ids: Vec<String> =
+            serde_json::from_str(&self.status_ids).map_err(|_| corrupt("report status ids", &self.status_ids))?;
+        Ok(starling_core::report::Report {
+            id: Id(self.id),
+            account: account(self.account_id)?,
+            target: account(self.target_account_id)?,
+            status_ids: status_ids.iter().filter_map(|s| s.parse().ok()).collect(),
+            comment: self.comment,
+            category: starling_core::report::Category::parse(&self.category)
+                .ok_or_else(|| corrupt("report category", &self.category))?,
+            created_at: Timestamp(self.created_at),
+            resolved_at: self.resolved_at.map(Timestamp),
+        })
+    }
+}
+
+/// The JSON a report's status ids are kept as.
+pub(crate) fn status_ids_json(ids: &[Id]) -> String {
+    serde_json::Value::from(ids.iter().map(Id::to_string).collect::<Vec<_>>()).to_string()
+}
+
+row! {
     /// A claimed `Idempotency-Key`, with its answer once the request has one.
     pub(crate) struct IdempotentRow {
         pub fingerprint: String,

@@ -10,6 +10,7 @@ pub mod media;
 mod notifications;
 mod oauth;
 mod openapi;
+mod reports;
 mod search;
 mod statuses;
 mod stories;
@@ -36,5 +37,6 @@ pub fn router() -> Router<AppState> {
         .merge(tags::router())
         .merge(stories::router())
         .merge(chats::router())
+        .merge(reports::router())
         .merge(openapi::router())
 }

@@ -293,3 +293,42 @@ async fn a_suspended_account_is_cut_off_live_and_refused_until_lifted() -> TestR
     assert_eq!(status, StatusCode::OK, "{token}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_report_names_an_account_and_statuses_the_reporter_may_see() -> TestResult {
+    let app = spawn_app().await;
+    let (alice, mallory) = (app.sign_up("alice").await, app.sign_up("mallory").await);
+    let spam = app.say(&mallory, "buy followers now").await;
+    let hidden = app.post_status(&mallory, json!({"status": "followers only", "visibility": "private"})).await;
+    let alices = app.say(&alice, "mine").await;
+    let report = |body: serde_json::Value| app.post("/api/v1/reports", Some(&alice.token), body);
+
+    let (status, made) =
+        report(json!({"account_id": mallory.id, "status_ids": [spam], "comment": "spam", "category": "spam"})).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    assert_eq!(made["target_account"]["id"], mallory.id.as_str());
+    assert_eq!((made["status_ids"].clone(), made["category"].clone()), (json!([spam]), json!("spam")));
+    assert_eq!((made["action_taken"].clone(), made["comment"].clone()), (json!(false), json!("spam")));
+
+    // What the reporter cannot see is missing; someone else's status, oneself, a bad category
+    // or a long comment are refused.
+    let (status, _) = report(json!({"account_id": mallory.id, "status_ids": [hidden["id"]]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for bad in [
+        json!({"account_id": mallory.id, "status_ids": [alices]}),
+        json!({"account_id": alice.id}),
+        json!({"account_id": mallory.id, "category": "boring"}),
+        json!({"account_id": mallory.id, "comment": "x".repeat(1001)}),
+        json!({}),
+    ] {
+        assert_eq!(report(bad.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let (status, _) = report(json!({"account_id": "999999999999"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The operators have it, once.
+    let open = app.state.store.reports(false, starling_core::page::PageRequest::first(10)).await?;
+    assert_eq!(open.items.len(), 1);
+    assert_eq!(open.items[0].account.username, "alice");
+    Ok(())
+}

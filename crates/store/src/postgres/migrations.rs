@@ -29,6 +29,7 @@ fn migrator() -> Migrator {
         migration(11, "idempotent requests", include_str!("../../migrations/postgres/0011_idempotent_requests.sql")),
         migration(12, "suspensions", include_str!("../../migrations/postgres/0012_suspensions.sql")),
         migration(13, "bookmarks and pins", include_str!("../../migrations/postgres/0013_bookmarks_and_pins.sql")),
+        migration(14, "reports", include_str!("../../migrations/postgres/0014_reports.sql")),
     ])
 }
 

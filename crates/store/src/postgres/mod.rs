@@ -34,6 +34,7 @@ mod page;
 mod partitions;
 mod replay;
 mod replicas;
+mod reports;
 mod search;
 mod statuses;
 mod store;

@@ -23,6 +23,7 @@ use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
+use starling_core::report::{NewReport, Report};
 use starling_core::store::{
     AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter,
     PartitionInfo, StatusSearch, Store, StoredAnswer, TagUse, ViewerFlags,
@@ -37,7 +38,7 @@ use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
     Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media,
-    notifications, partitions, replay, search, statuses, stories, tags, timelines, trends,
+    notifications, partitions, replay, reports, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -281,6 +282,14 @@ impl Store for PostgresStore {
     }
 
     // ---- favourites and reblogs -----------------------------------------------------------------
+
+    async fn create_report(&self, report: NewReport) -> StoreResult<Report> {
+        write_tx!(self, |c| reports::create(c, &report))
+    }
+
+    async fn reports(&self, resolved: bool, page: PageRequest) -> StoreResult<Page<Report>> {
+        client_read!(self, |c| reports::list(c, resolved, page))
+    }
 
     async fn bookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
         let bookmark_id = self.ids.next();

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "idempotent requests", include_str!("../../migrations/sqlite/0013_idempotent_requests.sql")),
     (14, "suspensions", include_str!("../../migrations/sqlite/0014_suspensions.sql")),
     (15, "bookmarks and pins", include_str!("../../migrations/sqlite/0015_bookmarks_and_pins.sql")),
+    (16, "reports", include_str!("../../migrations/sqlite/0016_reports.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

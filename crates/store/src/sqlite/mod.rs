@@ -23,6 +23,7 @@ mod migrations;
 mod notifications;
 mod page;
 mod replay;
+mod reports;
 mod search;
 mod sql;
 mod statuses;

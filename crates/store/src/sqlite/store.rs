@@ -11,6 +11,7 @@ use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
+use starling_core::report::{NewReport, Report};
 use starling_core::store::{
     AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter,
     PartitionInfo, StatusSearch, Store, StoredAnswer, TagUse, ViewerFlags,
@@ -24,7 +25,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::{
     SqliteStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media, notifications,
-    replay, search, statuses, stories, tags, timelines, trends,
+    replay, reports, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
@@ -239,6 +240,14 @@ impl Store for SqliteStore {
     }
 
     // ---- favourites and reblogs -----------------------------------------------------------------
+
+    async fn create_report(&self, report: NewReport) -> StoreResult<Report> {
+        write_tx!(self, |c| reports::create(c, &report))
+    }
+
+    async fn reports(&self, resolved: bool, page: PageRequest) -> StoreResult<Page<Report>> {
+        read_conn!(self, |c| reports::list(c, resolved, page))
+    }
 
     async fn bookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
         let bookmark_id = self.ids.next();

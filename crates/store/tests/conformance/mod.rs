@@ -23,6 +23,7 @@ mod media;
 mod notifications;
 mod pulled;
 mod replay;
+mod reports;
 mod search;
 mod statuses;
 mod stories;
@@ -50,6 +51,7 @@ pub use media::*;
 pub use notifications::*;
 pub use pulled::*;
 pub use replay::*;
+pub use reports::*;
 pub use search::*;
 pub use statuses::*;
 pub use stories::*;
@@ -149,6 +151,8 @@ macro_rules! conformance_tests {
             home_recipients_follow_the_fan_out_rules,
             a_lease_has_one_holder_until_it_expires_or_is_released,
             leases_are_listed_by_prefix_while_unexpired,
+            // reports
+            reports_are_recorded_listed_newest_first_and_logged,
             // bookmarks and pins
             bookmarks_are_private_paged_newest_first_and_go_with_their_status,
             pins_are_listed_newest_first_flagged_and_go_with_their_status,
