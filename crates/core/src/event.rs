@@ -91,10 +91,14 @@ pub enum EventKind {
     Unpinned,
     #[serde(rename = "report.created")]
     Reported,
+    #[serde(rename = "report.resolved")]
+    ReportResolved,
+    #[serde(rename = "account.role_changed")]
+    RoleChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 37] = [
+    pub const ALL: [EventKind; 39] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -132,6 +136,8 @@ impl EventKind {
         EventKind::Pinned,
         EventKind::Unpinned,
         EventKind::Reported,
+        EventKind::ReportResolved,
+        EventKind::RoleChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +179,8 @@ impl EventKind {
             EventKind::Pinned => "status.pinned",
             EventKind::Unpinned => "status.unpinned",
             EventKind::Reported => "report.created",
+            EventKind::ReportResolved => "report.resolved",
+            EventKind::RoleChanged => "account.role_changed",
         }
     }
 
@@ -290,6 +298,16 @@ pub fn reported(report: &crate::report::NewReport) -> NewEvent {
         json!({ "target_account_id": report.target.to_string(), "status_ids": statuses, "category": report.category.as_str() }),
         report.created_at,
     )
+}
+
+/// A moderator (`actor`) marked a report handled.
+pub fn report_resolved(report: Id, actor: Id, at: Timestamp) -> NewEvent {
+    event(EventKind::ReportResolved, Some(actor), Some(report), json!({}), at)
+}
+
+/// An operator (`actor`, or nobody for the command line) gave `account` a role.
+pub fn role_changed(account: Id, role: crate::model::Role, actor: Option<Id>, at: Timestamp) -> NewEvent {
+    event(EventKind::RoleChanged, actor, Some(account), json!({ "role": role.as_str() }), at)
 }
 
 /// `notify_followers`: followers who asked to hear of every post of the author and may read

@@ -223,6 +223,8 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::Pinned
         | EventKind::Unpinned
         | EventKind::Reported
+        | EventKind::ReportResolved
+        | EventKind::RoleChanged
         | EventKind::AppCreated
         | EventKind::AccountCreated
         | EventKind::AccountUpdated

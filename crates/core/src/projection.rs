@@ -129,6 +129,8 @@ impl Projection {
             | EventKind::Pinned
             | EventKind::Unpinned
             | EventKind::Reported
+            | EventKind::ReportResolved
+            | EventKind::RoleChanged
             | EventKind::MarkerUpdated
             | EventKind::FollowUpdated
             // Followed tags move home timelines only, which the store checks itself.

@@ -41,6 +41,17 @@ const GRANULAR: [&str; 29] = [
     "write:stories",
 ];
 
+/// The moderation API's scopes. `read` and `write` do not grant them: only `admin:read` and
+/// `admin:write` (or each one by name) do, and only to a moderator's token.
+const ADMIN: [&str; 6] = [
+    "admin:read",
+    "admin:write",
+    "admin:read:accounts",
+    "admin:write:accounts",
+    "admin:read:reports",
+    "admin:write:reports",
+];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scopes(Vec<String>);
 
@@ -54,7 +65,7 @@ impl Scopes {
     pub fn parse(s: &str) -> Result<Scopes, UnknownScope> {
         let mut out: Vec<String> = Vec::new();
         for part in s.split([' ', ',', '+']).filter(|p| !p.is_empty()) {
-            if !TOP_LEVEL.contains(&part) && !GRANULAR.contains(&part) {
+            if !TOP_LEVEL.contains(&part) && !GRANULAR.contains(&part) && !ADMIN.contains(&part) {
                 return Err(UnknownScope(part.to_string()));
             }
             if !out.iter().any(|p| p == part) {
@@ -69,8 +80,10 @@ impl Scopes {
 
     /// Whether these scopes grant `required`, which is a granular scope such as `read:statuses`.
     pub fn allows(&self, required: &str) -> bool {
-        let top = required.split(':').next().unwrap_or(required);
-        self.0.iter().any(|s| s == required || s == top || (s == "follow" && FOLLOW_GRANTS.contains(&required)))
+        // `admin:read:reports` is granted by `admin:read`, `read:statuses` by `read`.
+        let depth = if required.starts_with("admin:") { 2 } else { 1 };
+        let parent = required.splitn(depth + 1, ':').take(depth).collect::<Vec<_>>().join(":");
+        self.0.iter().any(|s| s == required || *s == parent || (s == "follow" && FOLLOW_GRANTS.contains(&required)))
     }
 
     /// Whether every scope in `other` is granted by `self` (a token may not exceed its app).
@@ -99,6 +112,17 @@ mod tests {
         assert!(s.allows("read:accounts"));
         assert!(s.allows("write:statuses"));
         assert!(!s.allows("write:favourites"));
+    }
+
+    #[test]
+    fn admin_scopes_are_granted_by_their_own_parents_only() {
+        let admin = Scopes::parse("read admin:read").unwrap_or_else(|_| Scopes(vec![]));
+        assert!(admin.allows("admin:read:reports") && admin.allows("admin:read:accounts"));
+        assert!(!admin.allows("admin:write:reports"));
+        let plain = Scopes::parse("read write").unwrap_or_else(|_| Scopes(vec![]));
+        assert!(!plain.allows("admin:read:reports") && !plain.allows("admin:write:accounts"));
+        let one = Scopes::parse("admin:write:reports").unwrap_or_else(|_| Scopes(vec![]));
+        assert!(one.allows("admin:write:reports") && !one.allows("admin:write:accounts"));
     }
 
     #[test]

@@ -323,6 +323,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_report(&self, report: crate::report::NewReport) -> StoreResult<crate::report::Report>;
     /// Reports, newest first, open ones or handled ones.
     async fn reports(&self, resolved: bool, page: PageRequest) -> StoreResult<Page<crate::report::Report>>;
+    async fn report(&self, id: Id) -> StoreResult<crate::report::Report>;
+    /// Marks a report handled by the moderator `by` (`report.resolved`); one already handled
+    /// stays as it was.
+    async fn resolve_report(&self, id: Id, by: Id) -> StoreResult<crate::report::Report>;
+    /// Gives the account a role (`account.role_changed`, with `actor`: `None` for an operator's
+    /// command line); unchanged when it had it.
+    async fn set_role(&self, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change>;
 
     // ---- favourites and reblogs -------------------------------------------------------------
 

@@ -1,10 +1,11 @@
-//! Reports to the operators.
+//! Moderation: the reports users make, and the roles of those who handle them.
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
-use starling_core::StoreResult;
 use starling_core::event;
+use starling_core::model::{Change, Role, Timestamp};
 use starling_core::page::{Page, PageRequest};
 use starling_core::report::{NewReport, Report};
+use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events, hydrate, page};
 use crate::rows::{ReportRow, status_ids_json};
@@ -25,12 +26,46 @@ pub(crate) async fn create(c: &mut PgConnection, r: &NewReport) -> StoreResult<R
     .await
     .db()?;
     events::append(c, event::reported(r)).await?;
-    let row: ReportRow = sqlx::query_as(sqlx::AssertSqlSafe(format!("{} WHERE id = $1", ReportRow::SELECT)))
-        .bind(r.id.0)
-        .fetch_one(&mut *c)
+    one(c, r.id).await
+}
+
+pub(crate) async fn one(c: &mut PgConnection, id: Id) -> StoreResult<Report> {
+    let row: Option<ReportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{} WHERE id = $1", ReportRow::SELECT)))
+        .bind(id.0)
+        .fetch_optional(&mut *c)
         .await
         .db()?;
+    let row = row.ok_or(StoreError::NotFound)?;
     hydrated(c, vec![row]).await.map(|mut v| v.remove(0))
+}
+
+pub(crate) async fn resolve(c: &mut PgConnection, id: Id, by: Id) -> StoreResult<Report> {
+    let at = Timestamp::now();
+    let updated = sqlx::query("UPDATE reports SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL")
+        .bind(at.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if updated.rows_affected() > 0 {
+        events::append(c, event::report_resolved(id, by, at)).await?;
+    }
+    one(c, id).await
+}
+
+pub(crate) async fn set_role(c: &mut PgConnection, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
+    let updated = sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND role <> $1")
+        .bind(role.as_str())
+        .bind(account.0)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if updated.rows_affected() == 0 {
+        hydrate::account(c, account.0).await?;
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::role_changed(account, role, actor, Timestamp::now())).await?;
+    Ok(Change::Made)
 }
 
 pub(crate) async fn list(c: &mut PgConnection, resolved: bool, req: PageRequest) -> StoreResult<Page<Report>> {

@@ -1,10 +1,11 @@
-//! Reports to the operators.
+//! Moderation: the reports users make, and the roles of those who handle them.
 
 use rusqlite::{Connection, params};
-use starling_core::StoreResult;
 use starling_core::event;
+use starling_core::model::{Change, Role, Timestamp};
 use starling_core::page::{Page, PageRequest};
 use starling_core::report::{NewReport, Report};
+use starling_core::{Id, StoreResult};
 
 use super::{QueryBuilder, Sql, events, hydrate, page};
 use crate::rows::{ReportRow, status_ids_json};
@@ -24,8 +25,35 @@ pub(crate) fn create(c: &Connection, r: &NewReport) -> StoreResult<Report> {
         ],
     )?;
     events::append(c, event::reported(r))?;
-    let row: ReportRow = c.one(&format!("{} WHERE id = ?", ReportRow::SELECT), params![r.id.0])?;
+    one(c, r.id)
+}
+
+pub(crate) fn one(c: &Connection, id: Id) -> StoreResult<Report> {
+    let row: ReportRow = c.one(&format!("{} WHERE id = ?", ReportRow::SELECT), params![id.0])?;
     hydrated(c, vec![row]).map(|mut v| v.remove(0))
+}
+
+pub(crate) fn resolve(c: &Connection, id: Id, by: Id) -> StoreResult<Report> {
+    let at = Timestamp::now();
+    let updated =
+        c.run("UPDATE reports SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL", params![at.0, id.0])?;
+    if updated > 0 {
+        events::append(c, event::report_resolved(id, by, at))?;
+    }
+    one(c, id)
+}
+
+pub(crate) fn set_role(c: &Connection, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
+    let updated = c.run(
+        "UPDATE accounts SET role = ? WHERE id = ? AND role <> ?",
+        params![role.as_str(), account.0, role.as_str()],
+    )?;
+    if updated == 0 {
+        hydrate::account(c, account.0)?;
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::role_changed(account, role, actor, Timestamp::now()))?;
+    Ok(Change::Made)
 }
 
 pub(crate) fn list(c: &Connection, resolved: bool, req: PageRequest) -> StoreResult<Page<Report>> {

@@ -249,6 +249,18 @@ impl Store for SqliteStore {
         read_conn!(self, |c| reports::list(c, resolved, page))
     }
 
+    async fn report(&self, id: Id) -> StoreResult<Report> {
+        read_conn!(self, |c| reports::one(c, id))
+    }
+
+    async fn resolve_report(&self, id: Id, by: Id) -> StoreResult<Report> {
+        write_tx!(self, |c| reports::resolve(c, id, by))
+    }
+
+    async fn set_role(&self, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
+        write_tx!(self, |c| reports::set_role(c, account, role, actor))
+    }
+
     async fn bookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {
         let bookmark_id = self.ids.next();
         write_tx!(self, |c| kept::bookmark(c, account, status, bookmark_id, at))

@@ -153,6 +153,7 @@ macro_rules! conformance_tests {
             leases_are_listed_by_prefix_while_unexpired,
             // reports
             reports_are_recorded_listed_newest_first_and_logged,
+            a_report_is_resolved_once_and_roles_are_given,
             // bookmarks and pins
             bookmarks_are_private_paged_newest_first_and_go_with_their_status,
             pins_are_listed_newest_first_flagged_and_go_with_their_status,

@@ -1,7 +1,7 @@
 //! Reports: recorded with their accounts and statuses, listed newest first, logged.
 
 use starling_core::event::EventKind;
-use starling_core::model::Timestamp;
+use starling_core::model::{Change, Role, Timestamp};
 use starling_core::page::PageRequest;
 use starling_core::report::{Category, NewReport};
 use starling_core::{Id, Store};
@@ -42,4 +42,38 @@ pub async fn reports_are_recorded_listed_newest_first_and_logged(store: &dyn Sto
     assert_eq!(events[0].kind, EventKind::Reported);
     assert_eq!((events[0].actor_id, events[0].subject_id), (Some(alice.id), Some(first.id)));
     assert_eq!(events[0].payload["target_account_id"], mallory.id.to_string());
+}
+
+pub async fn a_report_is_resolved_once_and_roles_are_given(store: &dyn Store) {
+    let (alice, mallory, mod_) =
+        (account(store, "alice").await, account(store, "mallory").await, account(store, "moda").await);
+    let report = store
+        .create_report(NewReport {
+            id: id(),
+            account: alice.id,
+            target: mallory.id,
+            status_ids: vec![],
+            comment: String::new(),
+            category: Category::Other,
+            created_at: Timestamp::now(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.report(report.id).await.unwrap(), report);
+    assert!(matches!(store.report(Id(42)).await, Err(starling_core::StoreError::NotFound)));
+    let seq = last_seq(store).await;
+
+    assert_eq!(store.set_role(mod_.id, Role::Moderator, None).await.unwrap(), Change::Made);
+    assert_eq!(store.set_role(mod_.id, Role::Moderator, None).await.unwrap(), Change::Unchanged);
+    assert_eq!(fetch_account(store, &mod_).await.role, Role::Moderator);
+    let resolved = store.resolve_report(report.id, mod_.id).await.unwrap();
+    let at = resolved.resolved_at.expect("resolved");
+    assert_eq!(store.resolve_report(report.id, mod_.id).await.unwrap().resolved_at, Some(at), "once");
+    assert!(store.reports(false, PageRequest::first(10)).await.unwrap().items.is_empty());
+    assert_eq!(store.reports(true, PageRequest::first(10)).await.unwrap().items, vec![resolved]);
+    let events = store.events_after(seq, 10).await.unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventKind::RoleChanged, EventKind::ReportResolved]);
+    assert_eq!(events[0].payload["role"], "moderator");
+    assert_eq!((events[1].actor_id, events[1].subject_id), (Some(mod_.id), Some(report.id)));
 }
