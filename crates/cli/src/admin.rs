@@ -19,6 +19,14 @@ pub enum Admin {
         /// The account's username.
         username: String,
     },
+    /// Give an account a role: user, moderator, admin or owner. Moderators and above use the
+    /// moderation API (`/api/v1/admin`) with a token holding `admin:read` / `admin:write`.
+    Role {
+        /// The account's username.
+        username: String,
+        /// user, moderator, admin or owner.
+        role: String,
+    },
     /// List the open reports, newest first, one per line.
     Reports {
         /// At most this many.
@@ -33,6 +41,7 @@ pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
         Admin::Suspend { username } => (username, true),
         Admin::Unsuspend { username } => (username, false),
         Admin::Reports { limit } => return reports(&*store, *limit).await,
+        Admin::Role { username, role } => return set_role(&*store, username, role).await,
     };
     let account =
         store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
@@ -69,6 +78,18 @@ async fn reports(store: &dyn starling_core::Store, limit: u32) -> anyhow::Result
             r.comment.replace('\n', " "),
             statuses.join(", ")
         );
+    }
+    Ok(())
+}
+
+async fn set_role(store: &dyn starling_core::Store, username: &str, role: &str) -> anyhow::Result<()> {
+    let role: starling_core::model::Role =
+        role.parse().map_err(|()| anyhow::anyhow!("a role is user, moderator, admin or owner, not {role:?}"))?;
+    let account =
+        store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
+    match store.set_role(account.id, role, None).await? {
+        Change::Made => println!("{username} is now {}", role.as_str()),
+        Change::Unchanged => println!("{username} already was {}", role.as_str()),
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ enum Command {
     /// List the monthly partitions of statuses and the event log (PostgreSQL), after making
     /// the months ahead that are missing.
     Partitions,
-    /// Operator tasks: suspend and unsuspend accounts, read reports.
+    /// Operator tasks: suspend and unsuspend accounts, give roles, read reports.
     Admin {
         #[command(subcommand)]
         action: admin::Admin,

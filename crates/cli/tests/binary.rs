@@ -885,6 +885,10 @@ async fn an_operator_suspends_an_account_from_the_command_line_and_its_stream_cl
 
     let (code, said, logged) = admin(&env, &["unsuspend", "mallory"])?;
     assert_eq!((code, said.as_str()), (0, "mallory is no longer suspended"), "{logged}");
+    let (code, said, logged) = admin(&env, &["role", "alice", "moderator"])?;
+    assert_eq!((code, said.as_str()), (0, "alice is now moderator"), "{logged}");
+    let (code, _, logged) = admin(&env, &["role", "alice", "king"])?;
+    assert!(code != 0 && logged.contains("a role is user, moderator, admin or owner"), "{logged}");
     let (code, _, logged) = admin(&env, &["suspend", "nobody"])?;
     assert_ne!(code, 0);
     assert!(logged.contains("no account is named \"nobody\""), "{logged}");

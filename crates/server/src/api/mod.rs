@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each owning its routes; this file only merges them.
 
 mod accounts;
+mod admin;
 mod apps;
 mod audit;
 mod chats;
@@ -38,5 +39,6 @@ pub fn router() -> Router<AppState> {
         .merge(stories::router())
         .merge(chats::router())
         .merge(reports::router())
+        .merge(admin::router())
         .merge(openapi::router())
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod authorization;
 mod chats;
 mod errors;
