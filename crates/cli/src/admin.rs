@@ -27,6 +27,17 @@ pub enum Admin {
         /// user, moderator, admin or owner.
         role: String,
     },
+    /// Create an account (signed up as through the API, but by the operator) and print its
+    /// password.
+    CreateUser {
+        username: String,
+        email: String,
+        /// user, moderator, admin or owner.
+        #[arg(long, default_value = "user")]
+        role: String,
+    },
+    /// Give an account a new password, print it, and sign the account out everywhere.
+    ResetPassword { username: String },
     /// List the open reports, newest first, one per line.
     Reports {
         /// At most this many.
@@ -42,6 +53,10 @@ pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
         Admin::Unsuspend { username } => (username, false),
         Admin::Reports { limit } => return reports(&*store, *limit).await,
         Admin::Role { username, role } => return set_role(&*store, username, role).await,
+        Admin::CreateUser { username, email, role } => {
+            return create_user(settings, &*store, username, email, role).await;
+        }
+        Admin::ResetPassword { username } => return reset_password(settings, &*store, username).await,
     };
     let account =
         store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
@@ -83,13 +98,65 @@ async fn reports(store: &dyn starling_core::Store, limit: u32) -> anyhow::Result
 }
 
 async fn set_role(store: &dyn starling_core::Store, username: &str, role: &str) -> anyhow::Result<()> {
-    let role: starling_core::model::Role =
-        role.parse().map_err(|()| anyhow::anyhow!("a role is user, moderator, admin or owner, not {role:?}"))?;
+    let role = role_named(role)?;
     let account =
         store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
     match store.set_role(account.id, role, None).await? {
         Change::Made => println!("{username} is now {}", role.as_str()),
         Change::Unchanged => println!("{username} already was {}", role.as_str()),
     }
+    Ok(())
+}
+
+fn role_named(role: &str) -> anyhow::Result<starling_core::model::Role> {
+    role.parse().map_err(|()| anyhow::anyhow!("a role is user, moderator, admin or owner, not {role:?}"))
+}
+
+async fn create_user(
+    settings: &Settings,
+    store: &dyn starling_core::Store,
+    username: &str,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    use starling_core::validate::{Email, Username};
+    let role = role_named(role)?;
+    let username = Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = starling_server::passwords::random_password();
+    let password_hash = starling_server::passwords::hash(password.clone(), settings.password_cost)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A node id of its own for the new account's id, as every process that makes ids leases.
+    let holder = starling_server::cluster::holder_name();
+    let node = starling_server::cluster::lease_node_id(store, &holder, std::time::Duration::from_secs(60)).await?;
+    let id = starling_core::IdGenerator::new(node).next();
+    store.release_lease(&format!("node/{node}"), &holder).await?;
+    let account = store
+        .create_account(starling_core::model::NewAccount {
+            id,
+            username: username.into_string(),
+            email: email.as_str().to_string(),
+            password_hash,
+            display_name: String::new(),
+            locale: "en".into(),
+            role,
+            created_at: starling_core::model::Timestamp::now(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("created {} ({}) with the password {password}", account.username, role.as_str());
+    Ok(())
+}
+
+async fn reset_password(settings: &Settings, store: &dyn starling_core::Store, username: &str) -> anyhow::Result<()> {
+    let account =
+        store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
+    let password = starling_server::passwords::random_password();
+    let hash = starling_server::passwords::hash(password.clone(), settings.password_cost)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let revoked = store.change_password(account.id, hash, None).await?;
+    println!("{username} has the password {password}; {revoked} sessions were signed out");
     Ok(())
 }

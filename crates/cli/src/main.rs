@@ -31,7 +31,8 @@ enum Command {
     /// List the monthly partitions of statuses and the event log (PostgreSQL), after making
     /// the months ahead that are missing.
     Partitions,
-    /// Operator tasks: suspend and unsuspend accounts, give roles, read reports.
+    /// Operator tasks: create users, reset passwords, give roles, suspend and unsuspend
+    /// accounts, read reports.
     Admin {
         #[command(subcommand)]
         action: admin::Admin,

@@ -889,6 +889,43 @@ async fn an_operator_suspends_an_account_from_the_command_line_and_its_stream_cl
     assert_eq!((code, said.as_str()), (0, "alice is now moderator"), "{logged}");
     let (code, _, logged) = admin(&env, &["role", "alice", "king"])?;
     assert!(code != 0 && logged.contains("a role is user, moderator, admin or owner"), "{logged}");
+    // An operator creates an admin, then resets its password: the old one and its sessions go.
+    let (code, said, logged) = admin(&env, &["create-user", "root_admin", "root@example.org", "--role", "admin"])?;
+    assert_eq!(code, 0, "{logged}");
+    let password = said.rsplit(' ').next().unwrap_or_default().to_string();
+    assert!(said.starts_with("created root_admin (admin) with the password ") && password.len() == 32, "{said}");
+    let sign_in = |password: String| {
+        let api = &api;
+        async move {
+            let app = api
+                .call(
+                    Method::POST,
+                    "/api/v1/apps",
+                    None,
+                    json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"}),
+                )
+                .await?;
+            api.call(
+                Method::POST,
+                "/oauth/token",
+                None,
+                json!({"grant_type": "password", "username": "root_admin", "password": password,
+                       "client_id": app["client_id"], "client_secret": app["client_secret"]}),
+            )
+            .await
+        }
+    };
+    let session = sign_in(password.clone()).await?;
+    let session = session["access_token"].as_str().unwrap_or_default().to_string();
+    let (code, said, logged) = admin(&env, &["reset-password", "root_admin"])?;
+    assert_eq!(code, 0, "{logged}");
+    assert!(said.ends_with("; 1 sessions were signed out"), "{said}");
+    let new_password = said.split(' ').nth(4).unwrap_or_default().trim_end_matches(';').to_string();
+    assert!(sign_in(password).await.is_err(), "the old password is gone");
+    assert!(sign_in(new_password).await.is_ok(), "the new one signs in");
+    let old = api.call(Method::GET, "/api/v1/accounts/verify_credentials", Some(&session), json!(null)).await;
+    assert!(old.is_err(), "the old session is signed out");
+
     let (code, _, logged) = admin(&env, &["suspend", "nobody"])?;
     assert_ne!(code, 0);
     assert!(logged.contains("no account is named \"nobody\""), "{logged}");

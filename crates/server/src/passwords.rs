@@ -19,6 +19,13 @@ fn hasher(cost: PasswordCost) -> ApiResult<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// A password for an operator to hand over: 24 random bytes, URL-safe base64 (32 characters).
+pub fn random_password() -> String {
+    use base64::Engine;
+    let bytes: [u8; 24] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 pub async fn hash(password: String, cost: PasswordCost) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || {
         let argon = hasher(cost)?;
