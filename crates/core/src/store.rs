@@ -330,6 +330,9 @@ pub trait Store: Send + Sync + 'static {
     /// Gives the account a role (`account.role_changed`, with `actor`: `None` for an operator's
     /// command line); unchanged when it had it.
     async fn set_role(&self, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change>;
+    /// Every account, newest first, for moderators: only suspended ones, or only staff
+    /// (moderators and above), when asked.
+    async fn admin_accounts(&self, suspended: bool, staff: bool, page: PageRequest) -> StoreResult<Page<Account>>;
 
     // ---- favourites and reblogs -------------------------------------------------------------
 

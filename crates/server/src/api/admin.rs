@@ -19,6 +19,7 @@ use crate::params::{Params, PathId};
 use crate::state::AppState;
 use crate::views;
 
+/// Pages of reports and of accounts, as Mastodon's admin API sizes them.
 const REPORTS: Limits = Limits { default: 100, max: 200 };
 
 pub fn router() -> Router<AppState> {
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/reports", get(reports))
         .route("/api/v1/admin/reports/{id}", get(report))
         .route("/api/v1/admin/reports/{id}/resolve", post(resolve))
+        .route("/api/v1/admin/accounts", get(accounts))
         .route("/api/v1/admin/accounts/{id}", get(account))
         .route("/api/v1/admin/accounts/{id}/action", post(action))
         .route("/api/v1/admin/accounts/{id}/unsuspend", post(unsuspend))
@@ -74,6 +76,23 @@ async fn resolve(State(state): State<AppState>, auth: Auth, PathId(id): PathId) 
     moderator(&auth, "admin:write:reports")?;
     let report = state.store.resolve_report(id, auth.id()).await?;
     Ok(Json(render_report(&state, &auth, &report).await?))
+}
+
+/// Every account, newest first; `suspended=true` or `staff=true` narrow it.
+async fn accounts(
+    State(state): State<AppState>,
+    auth: Auth,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ApiResult<Response> {
+    moderator(&auth, "admin:read:accounts")?;
+    let request = paging::page_request(&params, REPORTS)?;
+    let page = state.store.admin_accounts(params.flag("suspended")?, params.flag("staff")?, request).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for a in &page.items {
+        items.push(render_account(&state, a).await?);
+    }
+    Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
 async fn account(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {

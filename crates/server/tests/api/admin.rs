@@ -80,6 +80,16 @@ async fn moderators_handle_reports_and_suspend_accounts() -> TestResult {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    let (_, suspended) = app.get("/api/v1/admin/accounts?suspended=true", Some(&moda.token)).await;
+    assert_eq!(
+        suspended.as_array().map(|a| a.iter().map(|x| x["username"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("mallory")])
+    );
+    let (_, staff) = app.get("/api/v1/admin/accounts?staff=true", Some(&moda.token)).await;
+    assert_eq!(staff[0]["role"]["name"], "moderator");
+    let (_, everyone) = app.get("/api/v1/admin/accounts?limit=2", Some(&moda.token)).await;
+    assert_eq!(everyone.as_array().map(Vec::len), Some(2), "paged, newest first: {everyone}");
+    assert_eq!(everyone[0]["username"], "moda");
     let (status, lifted) =
         app.post(&format!("/api/v1/admin/accounts/{}/unsuspend", mallory.id), Some(&moda.token), json!({})).await;
     assert_eq!((status, &lifted["suspended"]), (StatusCode::OK, &json!(false)));

@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use starling_core::event;
-use starling_core::model::{Change, Role, Timestamp};
+use starling_core::model::{Account, Change, Role, Timestamp};
 use starling_core::page::{Page, PageRequest};
 use starling_core::report::{NewReport, Report};
 use starling_core::{Id, StoreError, StoreResult};
@@ -66,6 +66,24 @@ pub(crate) async fn set_role(c: &mut PgConnection, account: Id, role: Role, acto
     }
     events::append(c, event::role_changed(account, role, actor, Timestamp::now())).await?;
     Ok(Change::Made)
+}
+
+pub(crate) async fn accounts(
+    c: &mut PgConnection,
+    suspended: bool,
+    staff: bool,
+    req: PageRequest,
+) -> StoreResult<Page<Account>> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT a.id, a.id FROM accounts a WHERE true");
+    if suspended {
+        qb.push(" AND a.suspended_at IS NOT NULL");
+    }
+    if staff {
+        qb.push(" AND a.role <> 'user'");
+    }
+    page::push_bounds(&mut qb, "a.id", &req);
+    let pairs = page::fetch_pairs(c, qb).await?;
+    page::accounts(c, &req, pairs).await
 }
 
 pub(crate) async fn list(c: &mut PgConnection, resolved: bool, req: PageRequest) -> StoreResult<Page<Report>> {

@@ -291,6 +291,10 @@ impl Store for PostgresStore {
         client_read!(self, |c| reports::list(c, resolved, page))
     }
 
+    async fn admin_accounts(&self, suspended: bool, staff: bool, page: PageRequest) -> StoreResult<Page<Account>> {
+        client_read!(self, |c| reports::accounts(c, suspended, staff, page))
+    }
+
     async fn report(&self, id: Id) -> StoreResult<Report> {
         client_read!(self, |c| reports::one(c, id))
     }

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 use starling_core::event;
-use starling_core::model::{Change, Role, Timestamp};
+use starling_core::model::{Account, Change, Role, Timestamp};
 use starling_core::page::{Page, PageRequest};
 use starling_core::report::{NewReport, Report};
 use starling_core::{Id, StoreResult};
@@ -54,6 +54,19 @@ pub(crate) fn set_role(c: &Connection, account: Id, role: Role, actor: Option<Id
     }
     events::append(c, event::role_changed(account, role, actor, Timestamp::now()))?;
     Ok(Change::Made)
+}
+
+pub(crate) fn accounts(c: &Connection, suspended: bool, staff: bool, req: PageRequest) -> StoreResult<Page<Account>> {
+    let mut qb = QueryBuilder::new("SELECT a.id, a.id FROM accounts a WHERE 1 = 1");
+    if suspended {
+        qb.push(" AND a.suspended_at IS NOT NULL");
+    }
+    if staff {
+        qb.push(" AND a.role <> 'user'");
+    }
+    page::push_bounds(&mut qb, "a.id", &req);
+    let pairs = page::fetch_pairs(c, qb)?;
+    page::accounts(c, &req, pairs)
 }
 
 pub(crate) fn list(c: &Connection, resolved: bool, req: PageRequest) -> StoreResult<Page<Report>> {

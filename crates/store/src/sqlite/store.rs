@@ -249,6 +249,10 @@ impl Store for SqliteStore {
         read_conn!(self, |c| reports::list(c, resolved, page))
     }
 
+    async fn admin_accounts(&self, suspended: bool, staff: bool, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| reports::accounts(c, suspended, staff, page))
+    }
+
     async fn report(&self, id: Id) -> StoreResult<Report> {
         read_conn!(self, |c| reports::one(c, id))
     }

@@ -75,5 +75,11 @@ pub async fn a_report_is_resolved_once_and_roles_are_given(store: &dyn Store) {
     let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, vec![EventKind::RoleChanged, EventKind::ReportResolved]);
     assert_eq!(events[0].payload["role"], "moderator");
+    let staff = store.admin_accounts(false, true, PageRequest::first(10)).await.unwrap();
+    assert_eq!(ids(&staff), vec![mod_.id]);
+    store.suspend_account(mallory.id, Some(mod_.id)).await.unwrap();
+    assert_eq!(ids(&store.admin_accounts(true, false, PageRequest::first(10)).await.unwrap()), vec![mallory.id]);
+    let all = store.admin_accounts(false, false, PageRequest::first(2)).await.unwrap();
+    assert_eq!(ids(&all), vec![mod_.id, mallory.id], "newest first");
     assert_eq!((events[1].actor_id, events[1].subject_id), (Some(mod_.id), Some(report.id)));
 }
