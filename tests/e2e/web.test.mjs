@@ -221,6 +221,8 @@ describe('the web client', () => {
     const { alice, bob } = people;
     await bob.page.getByRole('link', { name: 'Home' }).click();
     await bob.page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    // The home view is on the screen before the network goes.
+    await bob.page.getByLabel('Post text').waitFor();
     await mark(bob.page);
     await bob.context.setOffline(true);
     await bob.page.evaluate(() => window.starling.stream.socket.close());

@@ -295,6 +295,18 @@ function boot() {
     render(location.pathname, new URLSearchParams(location.search));
   });
   start(render);
+  preloadViews();
+}
+
+/** Every view, so that each screen opens at once and none has to be fetched later, when the
+ * network may be gone: a browser remembers a module that failed to load as failed until the
+ * page is reloaded. */
+const VIEWS = ['timeline', 'thread', 'profile', 'notifications', 'signin', 'settings', 'stories', 'chats', 'search', 'stats'];
+
+function preloadViews() {
+  setTimeout(() => {
+    for (const name of VIEWS) import(`./views/${name}.js`).catch(() => {});
+  }, 0);
 }
 
 boot();
