@@ -804,10 +804,21 @@ def test_user_stream_delivers_updates_and_notifications_live(app):
     listener = Collector()
     handle = fan.api.stream_user(listener, run_async=True, reconnect_async=False)
     try:
-        # The stream is open once Mastodon.py has connected; a status posted by the fan
-        # itself arrives on its own user stream, which proves the subscription is live.
-        probe = fan.api.status_post(f"probe {RUN}")
-        listener.wait_for(lambda ev: any(k == "update" and str(v.id) == str(probe.id) for k, v in ev), "the probe")
+        # Mastodon.py connects in its own thread, so the stream may open after this returns: a
+        # status the fan posts arrives on their own user stream once it is open. Probe until
+        # one does (a probe posted before the connection is, rightly, never delivered).
+        probe = None
+        deadline = time.monotonic() + 15
+        while probe is None:
+            candidate = fan.api.status_post(f"probe {RUN} {time.monotonic()}")
+            try:
+                listener.wait_for(
+                    lambda ev: any(k == "update" and str(v.id) == str(candidate.id) for k, v in ev), "a probe", timeout=1
+                )
+                probe = candidate
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
 
         status = author.api.status_post(f"live to my followers {RUN}")
         listener.wait_for(lambda ev: any(k == "update" and str(v.id) == str(status.id) for k, v in ev), "the update")
