@@ -227,16 +227,22 @@ pub fn caption(field: &str, s: &str, max: usize, has_media: bool) -> Result<Stri
     if has_media && s.trim().is_empty() { Ok(String::new()) } else { short_text(field, s, max) }
 }
 
-/// A picture's description (alt text): at most `max` characters, no control characters.
-pub fn description(s: &str, max: usize) -> Result<String, Invalid> {
+/// A text that may be empty (a picture's description, a report's comment), trimmed: at most
+/// `max` characters, no control characters. `field` starts the messages.
+pub fn free_text(field: &str, s: &str, max: usize) -> Result<String, Invalid> {
     let s = s.trim();
     if has_controls(s) {
-        return Err(invalid("description contains invalid characters"));
+        return Err(invalid(format!("{field} contains invalid characters")));
     }
     if s.chars().count() > max {
-        return Err(invalid(format!("description is too long (maximum is {max} characters)")));
+        return Err(invalid(format!("{field} is too long (maximum is {max} characters)")));
     }
     Ok(s.to_string())
+}
+
+/// A picture's description (alt text).
+pub fn description(s: &str, max: usize) -> Result<String, Invalid> {
+    free_text("description", s, max)
 }
 
 /// The longest emoji sequence accepted, in bytes (the longest standard ones, flags of

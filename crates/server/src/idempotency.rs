@@ -95,7 +95,8 @@ async fn scope_of(state: &AppState, bearer: &str) -> ApiResult<String> {
     })
 }
 
-fn before(now: Timestamp, age: Duration) -> Timestamp {
+/// The moment `age` before `now`.
+pub fn before(now: Timestamp, age: Duration) -> Timestamp {
     Timestamp(now.0 - i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
 }
 

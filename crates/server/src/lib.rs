@@ -135,15 +135,17 @@ pub async fn start_node(mut settings: Settings) -> anyhow::Result<AppState> {
     // A SQLite database serves processes on this machine only: leases its dead processes left
     // (a crash, `kill -9`) are known dead, and are freed at once rather than when they expire,
     // so that a restarted node delivers live without waiting out its predecessor's jobs.
-    if starling_store::is_sqlite(&settings.database_url) {
-        let probe = open_store(&settings).await?;
-        cluster::free_leases_of_dead_processes(&*probe, &holder).await?;
+    // Both look at the leases through one store opened for that (the node's own ids depend on
+    // the node id leased here).
+    let sqlite = starling_store::is_sqlite(&settings.database_url);
+    let probe = if sqlite || settings.node_id.is_none() { Some(open_store(&settings).await?) } else { None };
+    if sqlite && let Some(probe) = &probe {
+        cluster::free_leases_of_dead_processes(&**probe, &holder).await?;
     }
-    let leased = match settings.node_id {
-        Some(_) => None,
-        None => {
-            let probe = open_store(&settings).await?;
-            let id = cluster::lease_node_id(&*probe, &holder, settings.lease_ttl).await?;
+    let leased = match (&probe, settings.node_id) {
+        (Some(_), Some(_)) | (None, _) => None,
+        (Some(probe), None) => {
+            let id = cluster::lease_node_id(&**probe, &holder, settings.lease_ttl).await?;
             settings.node_id = Some(id);
             Some(id)
         }

@@ -29,8 +29,8 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             Ok(created) => tracing::info!(partitions = ?created, "made partitions for the months ahead"),
             Err(e) => tracing::error!(error = %e, "making partitions failed; will retry"),
         }
-        let kept = i64::try_from(crate::idempotency::KEPT.as_millis()).unwrap_or(i64::MAX);
-        match state.store.purge_idempotency_keys(Timestamp(Timestamp::now().0 - kept)).await {
+        let day_ago = crate::idempotency::before(Timestamp::now(), crate::idempotency::KEPT);
+        match state.store.purge_idempotency_keys(day_ago).await {
             Ok(0) => {}
             Ok(forgotten) => tracing::info!(forgotten, "forgot idempotency keys older than a day"),
             Err(e) => tracing::error!(error = %e, "forgetting old idempotency keys failed; will retry"),

@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::model::Timestamp;
 use starling_core::report::{Category, MAX_COMMENT, NewReport, Report};
+use starling_core::validate;
 
 use crate::auth::Auth;
 use crate::entities::Renderer;
@@ -36,7 +37,7 @@ async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> Ap
         }
         status_ids.push(status.id);
     }
-    let comment = comment(params.get("comment").unwrap_or(""))?;
+    let comment = validate::free_text("Validation failed: Comment", params.get("comment").unwrap_or(""), MAX_COMMENT)?;
     let category = match params.text("category") {
         Some(c) => Category::parse(c)
             .ok_or_else(|| ApiError::unprocessable("category must be spam, legal, violation or other"))?,
@@ -55,19 +56,6 @@ async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> Ap
         })
         .await?;
     Ok(Json(render(&state, &report)))
-}
-
-fn comment(s: &str) -> ApiResult<String> {
-    let s = s.trim();
-    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(ApiError::unprocessable("Validation failed: Comment contains invalid characters"));
-    }
-    if s.chars().count() > MAX_COMMENT {
-        return Err(ApiError::unprocessable(format!(
-            "Validation failed: Comment is too long (maximum is {MAX_COMMENT} characters)"
-        )));
-    }
-    Ok(s.to_string())
 }
 
 /// Mastodon's Report entity, as its reporter sees it.

@@ -196,7 +196,6 @@ async fn followers_page_with_link_headers() -> TestResult {
 
 #[tokio::test]
 async fn a_password_change_signs_out_every_other_session_and_its_streams() -> TestResult {
-    use futures_util::StreamExt;
     let app = spawn_app().await;
     let alice = app.sign_up("alice").await;
     let client = app.register_app("read write").await;
@@ -221,15 +220,7 @@ async fn a_password_change_signs_out_every_other_session_and_its_streams() -> Te
     // The other session is out at once, on HTTP and on its open stream.
     let (status, body) = app.get("/api/v1/accounts/verify_credentials", Some(&phone)).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("The access token was revoked")));
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        while let Some(Ok(message)) = phone_stream.socket.next().await {
-            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
-                return frame.map(|f| f.reason.to_string());
-            }
-        }
-        None
-    })
-    .await?;
+    let closed = phone_stream.close_reason().await?;
     assert_eq!(closed.as_deref(), Some("the access token was revoked"));
     // The session that changed it goes on; only the new password signs in.
     assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&alice.token)).await.0, StatusCode::OK);
@@ -252,7 +243,6 @@ async fn a_password_change_signs_out_every_other_session_and_its_streams() -> Te
 
 #[tokio::test]
 async fn a_suspended_account_is_cut_off_live_and_refused_until_lifted() -> TestResult {
-    use futures_util::StreamExt;
     let app = spawn_app().await;
     let alice = app.sign_up("alice").await;
     let mallory = app.sign_up("mallory").await;
@@ -261,15 +251,7 @@ async fn a_suspended_account_is_cut_off_live_and_refused_until_lifted() -> TestR
 
     app.state.store.suspend_account(mallory_id, None).await?;
     // Her open stream is closed at once, saying why.
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        while let Some(Ok(message)) = socket.socket.next().await {
-            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
-                return frame.map(|f| f.reason.to_string());
-            }
-        }
-        None
-    })
-    .await?;
+    let closed = socket.close_reason().await?;
     assert_eq!(closed.as_deref(), Some("the access token was revoked"));
     let (status, _) = app.get("/api/v1/accounts/verify_credentials", Some(&mallory.token)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

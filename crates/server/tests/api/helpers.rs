@@ -329,6 +329,21 @@ impl WsClient {
         }
     }
 
+    /// Reads until the server closes the stream (within 5 s, else `Err`): the close frame's
+    /// reason, or `None` when the connection ended without one.
+    pub async fn close_reason(&mut self) -> Result<Option<String>, tokio::time::error::Elapsed> {
+        use futures_util::StreamExt;
+        tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Some(Ok(message)) = self.socket.next().await {
+                if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                    return frame.map(|f| f.reason.to_string());
+                }
+            }
+            None
+        })
+        .await
+    }
+
     /// Reads for half a second and panics if any message of `events` arrives (pings and other
     /// events are skipped): for what must not reach this connection.
     pub async fn expect_nothing_of(&mut self, events: &[&str]) {

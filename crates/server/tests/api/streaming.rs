@@ -457,15 +457,7 @@ async fn revoking_a_token_closes_its_open_streams_at_once() -> TestResult {
         .await;
     assert_eq!(status, StatusCode::OK);
     // The WebSocket is closed by the server, saying why.
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
-        while let Some(Ok(message)) = socket.socket.next().await {
-            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
-                return frame.map(|f| f.reason.to_string());
-            }
-        }
-        None
-    })
-    .await?;
+    let closed = socket.close_reason().await?;
     assert_eq!(closed.as_deref(), Some("the access token was revoked"));
     // The event stream ends.
     let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {

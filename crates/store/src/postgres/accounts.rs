@@ -475,3 +475,38 @@ pub(crate) async fn instance_counts(c: &mut PgConnection) -> StoreResult<Instanc
     .db()?;
     Ok(InstanceCounts { users, statuses })
 }
+
+// ---- moderation ----------------------------------------------------------------------------
+
+pub(crate) async fn set_role(c: &mut PgConnection, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
+    let updated = sqlx::query("UPDATE accounts SET role = $1 WHERE id = $2 AND role <> $1")
+        .bind(role.as_str())
+        .bind(account.0)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if updated.rows_affected() == 0 {
+        hydrate::account(c, account.0).await?;
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::role_changed(account, role, actor, Timestamp::now())).await?;
+    Ok(Change::Made)
+}
+
+pub(crate) async fn admin_list(
+    c: &mut PgConnection,
+    suspended: bool,
+    staff: bool,
+    req: PageRequest,
+) -> StoreResult<Page<Account>> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT a.id, a.id FROM accounts a WHERE true");
+    if suspended {
+        qb.push(" AND a.suspended_at IS NOT NULL");
+    }
+    if staff {
+        qb.push(" AND a.role <> 'user'");
+    }
+    page::push_bounds(&mut qb, "a.id", &req);
+    let pairs = page::fetch_pairs(c, qb).await?;
+    page::accounts(c, &req, pairs).await
+}

@@ -292,7 +292,7 @@ impl Store for PostgresStore {
     }
 
     async fn admin_accounts(&self, suspended: bool, staff: bool, page: PageRequest) -> StoreResult<Page<Account>> {
-        client_read!(self, |c| reports::accounts(c, suspended, staff, page))
+        client_read!(self, |c| accounts::admin_list(c, suspended, staff, page))
     }
 
     async fn report(&self, id: Id) -> StoreResult<Report> {
@@ -304,7 +304,7 @@ impl Store for PostgresStore {
     }
 
     async fn set_role(&self, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
-        write_tx!(self, |c| reports::set_role(c, account, role, actor))
+        write_tx!(self, |c| accounts::set_role(c, account, role, actor))
     }
 
     async fn bookmark(&self, account: Id, status: Id, at: Timestamp) -> StoreResult<Change> {

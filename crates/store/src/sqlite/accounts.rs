@@ -379,3 +379,31 @@ pub(crate) fn instance_counts(c: &Connection) -> StoreResult<InstanceCounts> {
     )?;
     Ok(InstanceCounts { users, statuses })
 }
+
+// ---- moderation ----------------------------------------------------------------------------
+
+pub(crate) fn set_role(c: &Connection, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
+    let updated = c.run(
+        "UPDATE accounts SET role = ? WHERE id = ? AND role <> ?",
+        params![role.as_str(), account.0, role.as_str()],
+    )?;
+    if updated == 0 {
+        hydrate::account(c, account.0)?;
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::role_changed(account, role, actor, Timestamp::now()))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn admin_list(c: &Connection, suspended: bool, staff: bool, req: PageRequest) -> StoreResult<Page<Account>> {
+    let mut qb = QueryBuilder::new("SELECT a.id, a.id FROM accounts a WHERE 1 = 1");
+    if suspended {
+        qb.push(" AND a.suspended_at IS NOT NULL");
+    }
+    if staff {
+        qb.push(" AND a.role <> 'user'");
+    }
+    page::push_bounds(&mut qb, "a.id", &req);
+    let pairs = page::fetch_pairs(c, qb)?;
+    page::accounts(c, &req, pairs)
+}

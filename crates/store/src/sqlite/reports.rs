@@ -1,8 +1,8 @@
-//! Moderation: the reports users make, and the roles of those who handle them.
+//! Reports to the operators.
 
 use rusqlite::{Connection, params};
 use starling_core::event;
-use starling_core::model::{Account, Change, Role, Timestamp};
+use starling_core::model::Timestamp;
 use starling_core::page::{Page, PageRequest};
 use starling_core::report::{NewReport, Report};
 use starling_core::{Id, StoreResult};
@@ -41,32 +41,6 @@ pub(crate) fn resolve(c: &Connection, id: Id, by: Id) -> StoreResult<Report> {
         events::append(c, event::report_resolved(id, by, at))?;
     }
     one(c, id)
-}
-
-pub(crate) fn set_role(c: &Connection, account: Id, role: Role, actor: Option<Id>) -> StoreResult<Change> {
-    let updated = c.run(
-        "UPDATE accounts SET role = ? WHERE id = ? AND role <> ?",
-        params![role.as_str(), account.0, role.as_str()],
-    )?;
-    if updated == 0 {
-        hydrate::account(c, account.0)?;
-        return Ok(Change::Unchanged);
-    }
-    events::append(c, event::role_changed(account, role, actor, Timestamp::now()))?;
-    Ok(Change::Made)
-}
-
-pub(crate) fn accounts(c: &Connection, suspended: bool, staff: bool, req: PageRequest) -> StoreResult<Page<Account>> {
-    let mut qb = QueryBuilder::new("SELECT a.id, a.id FROM accounts a WHERE 1 = 1");
-    if suspended {
-        qb.push(" AND a.suspended_at IS NOT NULL");
-    }
-    if staff {
-        qb.push(" AND a.role <> 'user'");
-    }
-    page::push_bounds(&mut qb, "a.id", &req);
-    let pairs = page::fetch_pairs(c, qb)?;
-    page::accounts(c, &req, pairs)
 }
 
 pub(crate) fn list(c: &Connection, resolved: bool, req: PageRequest) -> StoreResult<Page<Report>> {
