@@ -95,10 +95,18 @@ pub enum EventKind {
     ReportResolved,
     #[serde(rename = "account.role_changed")]
     RoleChanged,
+    #[serde(rename = "account.blocked")]
+    Blocked,
+    #[serde(rename = "account.unblocked")]
+    Unblocked,
+    #[serde(rename = "account.muted")]
+    Muted,
+    #[serde(rename = "account.unmuted")]
+    Unmuted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 39] = [
+    pub const ALL: [EventKind; 43] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -138,6 +146,10 @@ impl EventKind {
         EventKind::Reported,
         EventKind::ReportResolved,
         EventKind::RoleChanged,
+        EventKind::Blocked,
+        EventKind::Unblocked,
+        EventKind::Muted,
+        EventKind::Unmuted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -181,6 +193,10 @@ impl EventKind {
             EventKind::Reported => "report.created",
             EventKind::ReportResolved => "report.resolved",
             EventKind::RoleChanged => "account.role_changed",
+            EventKind::Blocked => "account.blocked",
+            EventKind::Unblocked => "account.unblocked",
+            EventKind::Muted => "account.muted",
+            EventKind::Unmuted => "account.unmuted",
         }
     }
 
@@ -286,6 +302,27 @@ pub fn unsuspended(account: Id, actor: Option<Id>, at: Timestamp) -> NewEvent {
 /// they reach the log (the account's audit trail) and nobody's notifications.
 pub fn kept(kind: EventKind, account: Id, status: Id, at: Timestamp) -> NewEvent {
     event(kind, Some(account), Some(status), json!({}), at)
+}
+
+/// `account` blocked `target` (`Blocked`) or lifted its block (`Unblocked`). The follows a block
+/// ends are logged before it, each as its own `account.unfollowed`.
+pub fn blocked(kind: EventKind, account: Id, target: Id, at: Timestamp) -> NewEvent {
+    event(kind, Some(account), Some(target), json!({}), at)
+}
+
+/// `account` muted `target`, or changed how (muting again replaces the mute).
+pub fn muted(account: Id, target: Id, mute: &crate::safety::Mute, at: Timestamp) -> NewEvent {
+    event(
+        EventKind::Muted,
+        Some(account),
+        Some(target),
+        json!({ "notifications": mute.notifications, "expires_at": mute.expires_at.map(|t| t.to_rfc3339()) }),
+        at,
+    )
+}
+
+pub fn unmuted(account: Id, target: Id, at: Timestamp) -> NewEvent {
+    event(EventKind::Unmuted, Some(account), Some(target), json!({}), at)
 }
 
 /// `account` reported `target` (the report's id is the subject).

@@ -6,6 +6,8 @@
 
 pub mod chat;
 pub mod event;
+#[cfg(test)]
+mod fixtures;
 pub mod id;
 pub mod media;
 pub mod model;
@@ -13,6 +15,7 @@ pub mod notify;
 pub mod page;
 pub mod projection;
 pub mod report;
+pub mod safety;
 pub mod scope;
 pub mod store;
 pub mod story;

@@ -362,6 +362,14 @@ pub struct Relationship {
     pub followed_by: bool,
     /// The viewer follows and is notified of every new post.
     pub notifying: bool,
+    /// The viewer blocks the account.
+    pub blocking: bool,
+    /// The account blocks the viewer.
+    pub blocked_by: bool,
+    /// The viewer mutes the account (a mute in force now).
+    pub muting: bool,
+    /// ... and its notifications too.
+    pub muting_notifications: bool,
 }
 
 /// Whether a follow or favourite changed anything: repeating one is not an error, but it

@@ -220,6 +220,10 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::Unsuspended
         | EventKind::Bookmarked
         | EventKind::Unbookmarked
+        | EventKind::Blocked
+        | EventKind::Unblocked
+        | EventKind::Muted
+        | EventKind::Unmuted
         | EventKind::Pinned
         | EventKind::Unpinned
         | EventKind::Reported

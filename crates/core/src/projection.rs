@@ -126,6 +126,10 @@ impl Projection {
             | EventKind::Unsuspended
             | EventKind::Bookmarked
             | EventKind::Unbookmarked
+            | EventKind::Blocked
+            | EventKind::Unblocked
+            | EventKind::Muted
+            | EventKind::Unmuted
             | EventKind::Pinned
             | EventKind::Unpinned
             | EventKind::Reported

@@ -17,6 +17,7 @@ use crate::model::*;
 use crate::notify::{Derived, Notification, NotificationKind};
 use crate::page::{Page, PageRequest};
 use crate::projection::{HomeTimelineCheck, LiveState};
+use crate::safety::{Hidden, Mute, Muted};
 use crate::story::{NewStory, Story, StoryChange, StoryView};
 use crate::trends::{Engagement, TagDay};
 
@@ -258,6 +259,27 @@ pub trait Store: Send + Sync + 'static {
     async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
     async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
 
+    // ---- blocks and mutes (the rule they make is `safety::Hidden`'s) -------------------------
+
+    /// `account` blocks `target`: the follows between them end both ways (each as `unfollow`
+    /// ends one, with its `account.unfollowed`), then `account.blocked`. Unchanged when it
+    /// already blocked. Blocking oneself is the caller's job to refuse.
+    async fn block(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change>;
+    /// Lifts the block (`account.unblocked`); the follows it ended stay ended.
+    async fn unblock(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change>;
+    /// The accounts `account` blocks, the newest block first, paged by the block.
+    async fn blocks(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
+    /// `account` mutes `target` as `mute` says (`account.muted`); muting again replaces the
+    /// mute, and the same mute again is unchanged. Muting oneself is the caller's job to refuse.
+    async fn mute(&self, account: Id, target: Id, mute: Mute, at: Timestamp) -> StoreResult<Change>;
+    /// Ends the mute (`account.unmuted`), whether or not it had expired.
+    async fn unmute(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change>;
+    /// The mutes of `account` still in force at `now`, the newest first, paged by the mute.
+    async fn mutes(&self, account: Id, now: Timestamp, page: PageRequest) -> StoreResult<Page<Muted>>;
+    /// Everyone hidden from `viewer`: the blocks either way and its mutes (expired ones
+    /// included; `Hidden` checks them against the time).
+    async fn hidden(&self, viewer: Id) -> StoreResult<Hidden>;
+
     // ---- followed hashtags --------------------------------------------------------------------
 
     /// Follows `tag` (normalised, without `#`) and appends `tag.followed`, unless already
@@ -404,7 +426,8 @@ pub trait Store: Send + Sync + 'static {
         upto: i64,
         derived: Vec<Derived>,
     ) -> StoreResult<Vec<Notification>>;
-    /// The recipient's notifications, newest first, paged by notification id.
+    /// The recipient's notifications, newest first, paged by notification id, without those
+    /// from accounts hidden from it (`Hidden::hides_notifications_from`).
     async fn notifications(
         &self,
         recipient: Id,
@@ -425,7 +448,8 @@ pub trait Store: Send + Sync + 'static {
     async fn dismiss_notification(&self, recipient: Id, id: Id, at: Timestamp) -> StoreResult<()>;
     /// Deletes all of the recipient's notifications and appends `notifications.cleared`.
     async fn clear_notifications(&self, recipient: Id, at: Timestamp) -> StoreResult<()>;
-    /// How many of the recipient's notifications are newer than their `notifications` marker.
+    /// How many of the recipient's notifications are newer than their `notifications` marker,
+    /// counting only those `notifications` lists.
     async fn unread_notifications(&self, recipient: Id) -> StoreResult<i64>;
 
     // ---- markers ------------------------------------------------------------------------

@@ -420,24 +420,39 @@ pub(crate) async fn relationships(c: &mut PgConnection, viewer: Id, ids: &[Id]) 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, bool, bool, bool)> = sqlx::query_as(
+    type Row = (i64, bool, bool, bool, bool, bool, Option<bool>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = a.id), \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = a.id AND f.followee_id = $1), \
-           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = a.id AND f.notify) \
+           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = a.id AND f.notify), \
+           EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $1 AND b.target_id = a.id), \
+           EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = a.id AND b.target_id = $1), \
+           (SELECT m.notifications FROM mutes m WHERE m.account_id = $1 AND m.target_id = a.id \
+              AND (m.expires_at IS NULL OR m.expires_at > $3)) \
          FROM accounts a WHERE a.id = ANY($2)",
     )
     .bind(viewer.0)
     .bind(ids.iter().map(|id| id.0).collect::<Vec<i64>>())
+    .bind(Timestamp::now().0)
     .fetch_all(&mut *c)
     .await
     .db()?;
-    let found: HashMap<i64, (bool, bool, bool)> = rows.into_iter().map(|(id, a, b, n)| (id, (a, b, n))).collect();
+    let found: HashMap<i64, Row> = rows.into_iter().map(|row| (row.0, row)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| {
-            let &(following, followed_by, notifying) = found.get(&id.0)?;
-            Some(Relationship { id: *id, following, followed_by, notifying })
+            let &(_, following, followed_by, notifying, blocking, blocked_by, muted) = found.get(&id.0)?;
+            Some(Relationship {
+                id: *id,
+                following,
+                followed_by,
+                notifying,
+                blocking,
+                blocked_by,
+                muting: muted.is_some(),
+                muting_notifications: muted == Some(true),
+            })
         })
         .collect())
 }

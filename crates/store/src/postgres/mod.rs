@@ -35,6 +35,7 @@ mod partitions;
 mod replay;
 mod replicas;
 mod reports;
+mod safety;
 mod search;
 mod statuses;
 mod store;

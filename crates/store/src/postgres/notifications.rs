@@ -14,7 +14,7 @@ use starling_core::store::NotificationFilter;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::hydrate::{self, GoneStatus};
-use super::{Db, events, page};
+use super::{Db, events, page, safety};
 use crate::rows::{NotificationRow, notification_columns};
 
 pub(crate) async fn consumer_offset(c: &mut PgConnection, consumer: &str) -> StoreResult<i64> {
@@ -147,6 +147,7 @@ pub(crate) async fn list(
     if !filter.exclude_types.is_empty() {
         qb.push(" AND n.kind <> ALL(").push_bind(kind_list(&filter.exclude_types)).push(")");
     }
+    safety::push_not_hidden(&mut qb, Timestamp::now());
     page::push_bounds(&mut qb, "n.id", &req);
     let rows: Vec<NotificationRow> = qb.build_query_as().fetch_all(&mut *c).await.db()?;
     let found = hydrate::notifications(c, rows, GoneStatus::Skip).await?;
@@ -216,13 +217,12 @@ pub(crate) async fn clear(c: &mut PgConnection, recipient: Id, at: Timestamp) ->
 /// Counts what the list would show above the marker: notifications whose status is gone are
 /// left out there (their retraction is on its way), so they are here too.
 pub(crate) async fn unread(c: &mut PgConnection, recipient: Id) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM notifications n WHERE n.recipient_id = $1 AND n.id > COALESCE( \
-           (SELECT last_read_id FROM markers WHERE account_id = $1 AND timeline = 'notifications'), 0) \
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM notifications n WHERE n.recipient_id = ");
+    qb.push_bind(recipient.0).push(
+        " AND n.id > COALESCE((SELECT last_read_id FROM markers m \
+           WHERE m.account_id = n.recipient_id AND m.timeline = 'notifications'), 0) \
          AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id))",
-    )
-    .bind(recipient.0)
-    .fetch_one(&mut *c)
-    .await
-    .db()
+    );
+    safety::push_not_hidden(&mut qb, Timestamp::now());
+    qb.build_query_scalar().fetch_one(&mut *c).await.db()
 }

@@ -330,20 +330,34 @@ pub(crate) fn relationships(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResu
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, bool, bool, bool)> = c.all(
+    type Row = (i64, bool, bool, bool, bool, bool, Option<bool>);
+    let rows: Vec<Row> = c.all(
         "SELECT a.id, \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id), \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = a.id AND f.followee_id = ?1), \
-           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id AND f.notify = 1) \
+           EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id AND f.notify = 1), \
+           EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = a.id), \
+           EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = a.id AND b.target_id = ?1), \
+           (SELECT m.notifications FROM mutes m WHERE m.account_id = ?1 AND m.target_id = a.id \
+              AND (m.expires_at IS NULL OR m.expires_at > ?3)) \
          FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?2))",
-        params![viewer.0, id_list(ids.iter().map(|id| id.0))],
+        params![viewer.0, id_list(ids.iter().map(|id| id.0)), Timestamp::now().0],
     )?;
-    let found: HashMap<i64, (bool, bool, bool)> = rows.into_iter().map(|(id, a, b, n)| (id, (a, b, n))).collect();
+    let found: HashMap<i64, Row> = rows.into_iter().map(|row| (row.0, row)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| {
-            let &(following, followed_by, notifying) = found.get(&id.0)?;
-            Some(Relationship { id: *id, following, followed_by, notifying })
+            let &(_, following, followed_by, notifying, blocking, blocked_by, muted) = found.get(&id.0)?;
+            Some(Relationship {
+                id: *id,
+                following,
+                followed_by,
+                notifying,
+                blocking,
+                blocked_by,
+                muting: muted.is_some(),
+                muting_notifications: muted == Some(true),
+            })
         })
         .collect())
 }

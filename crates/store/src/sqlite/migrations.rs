@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "suspensions", include_str!("../../migrations/sqlite/0014_suspensions.sql")),
     (15, "bookmarks and pins", include_str!("../../migrations/sqlite/0015_bookmarks_and_pins.sql")),
     (16, "reports", include_str!("../../migrations/sqlite/0016_reports.sql")),
+    (17, "blocks and mutes", include_str!("../../migrations/sqlite/0017_blocks_and_mutes.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

@@ -14,7 +14,7 @@ use starling_core::store::NotificationFilter;
 use starling_core::{Id, StoreError, StoreResult};
 
 use super::hydrate::{self, GoneStatus};
-use super::{QueryBuilder, Sql, events, id_list, page, text_list};
+use super::{QueryBuilder, Sql, events, id_list, page, safety, text_list};
 use crate::rows::{NotificationRow, notification_columns};
 
 pub(crate) fn consumer_offset(c: &Connection, consumer: &str) -> StoreResult<i64> {
@@ -126,6 +126,7 @@ pub(crate) fn list(
             .push_bind(kind_list(&filter.exclude_types)?)
             .push("))");
     }
+    safety::push_not_hidden(&mut qb, Timestamp::now());
     page::push_bounds(&mut qb, "n.id", &req);
     let rows: Vec<NotificationRow> = qb.all(c)?;
     let found = hydrate::notifications(c, rows, GoneStatus::Skip)?;
@@ -182,10 +183,13 @@ pub(crate) fn clear(c: &Connection, recipient: Id, at: Timestamp) -> StoreResult
 /// Counts what the list would show above the marker: notifications whose status is gone are
 /// left out there (their retraction is on its way), so they are here too.
 pub(crate) fn unread(c: &Connection, recipient: Id) -> StoreResult<i64> {
-    c.one(
-        "SELECT count(*) FROM notifications n WHERE n.recipient_id = ?1 AND n.id > COALESCE( \
-           (SELECT last_read_id FROM markers WHERE account_id = ?1 AND timeline = 'notifications'), 0) \
-         AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id))",
-        params![recipient.0],
-    )
+    let mut qb = QueryBuilder::new("SELECT count(*) FROM notifications n WHERE n.recipient_id = ");
+    qb.push_bind(recipient.0).push(
+        " AND n.id > COALESCE((SELECT last_read_id FROM markers m \
+               WHERE m.account_id = n.recipient_id AND m.timeline = 'notifications'), 0) \
+             AND (n.status_id IS NULL OR EXISTS (SELECT 1 FROM statuses s WHERE s.id = n.status_id))",
+    );
+    safety::push_not_hidden(&mut qb, Timestamp::now());
+    let counted: Vec<i64> = qb.all(c)?;
+    Ok(counted.first().copied().unwrap_or(0))
 }

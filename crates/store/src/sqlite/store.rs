@@ -12,6 +12,7 @@ use starling_core::notify::{Derived, Notification};
 use starling_core::page::{Page, PageRequest};
 use starling_core::projection::{HomeTimelineCheck, LiveState};
 use starling_core::report::{NewReport, Report};
+use starling_core::safety::{Hidden, Mute, Muted};
 use starling_core::store::{
     AccountStatusesFilter, IdempotencyClaim, IdempotencyState, InstanceCounts, Lease, Marker, NotificationFilter,
     PartitionInfo, StatusSearch, Store, StoredAnswer, TagUse, ViewerFlags,
@@ -25,7 +26,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::{
     SqliteStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media, notifications,
-    replay, reports, search, statuses, stories, tags, timelines, trends,
+    replay, reports, safety, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
@@ -150,6 +151,37 @@ impl Store for SqliteStore {
     async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
         let homes = self.homes;
         write_tx!(self, |c| accounts::unfollow(c, follower, followee, homes))
+    }
+
+    async fn block(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {
+        let block_id = self.ids.next();
+        let homes = self.homes;
+        write_tx!(self, |c| safety::block(c, account, target, block_id, at, homes))
+    }
+
+    async fn unblock(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| safety::unblock(c, account, target, at))
+    }
+
+    async fn blocks(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| safety::blocks(c, account, page))
+    }
+
+    async fn mute(&self, account: Id, target: Id, mute: Mute, at: Timestamp) -> StoreResult<Change> {
+        let mute_id = self.ids.next();
+        write_tx!(self, |c| safety::mute(c, account, target, mute, mute_id, at))
+    }
+
+    async fn unmute(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| safety::unmute(c, account, target, at))
+    }
+
+    async fn mutes(&self, account: Id, now: Timestamp, page: PageRequest) -> StoreResult<Page<Muted>> {
+        read_conn!(self, |c| safety::mutes(c, account, now, page))
+    }
+
+    async fn hidden(&self, viewer: Id) -> StoreResult<Hidden> {
+        read_conn!(self, |c| safety::hidden(c, viewer))
     }
 
     async fn set_follow_notify(&self, follower: Id, followee: Id, notify: bool) -> StoreResult<Change> {

@@ -24,6 +24,7 @@ mod notifications;
 mod pulled;
 mod replay;
 mod reports;
+mod safety;
 mod search;
 mod statuses;
 mod stories;
@@ -52,6 +53,7 @@ pub use notifications::*;
 pub use pulled::*;
 pub use replay::*;
 pub use reports::*;
+pub use safety::*;
 pub use search::*;
 pub use statuses::*;
 pub use stories::*;
@@ -154,6 +156,11 @@ macro_rules! conformance_tests {
             // reports
             reports_are_recorded_listed_newest_first_and_logged,
             a_report_is_resolved_once_and_roles_are_given,
+            // blocks and mutes
+            a_block_ends_follows_both_ways_and_is_logged_after_them,
+            blocks_and_mutes_are_listed_newest_first_and_paged,
+            a_mute_is_one_sided_replaced_by_muting_again_and_ends_by_itself,
+            notifications_from_hidden_accounts_are_neither_listed_nor_counted,
             // bookmarks and pins
             bookmarks_are_private_paged_newest_first_and_go_with_their_status,
             pins_are_listed_newest_first_flagged_and_go_with_their_status,

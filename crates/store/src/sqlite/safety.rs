@@ -1,0 +1,135 @@
+//! Blocks and mutes: the rows behind `safety::Hidden`, and the clause that keeps hidden
+//! accounts' notifications out of a recipient's list.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, params};
+use starling_core::event::{self, EventKind};
+use starling_core::model::{Account, Change, Timestamp};
+use starling_core::page::{Page, PageRequest};
+use starling_core::safety::{Hidden, Mute, Muted};
+use starling_core::{Id, StoreResult};
+
+use super::{QueryBuilder, Sql, accounts, events, hydrate, page};
+use crate::Homes;
+
+/// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
+/// muted with their notifications at `?now`. One rule for the list and the unread count.
+pub(crate) fn push_not_hidden(qb: &mut QueryBuilder, now: Timestamp) {
+    qb.push(
+        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.recipient_id AND b.target_id = n.from_account_id) \
+           OR (b.account_id = n.from_account_id AND b.target_id = n.recipient_id)) \
+         AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.recipient_id AND m.target_id = n.from_account_id \
+           AND m.notifications AND (m.expires_at IS NULL OR m.expires_at > ",
+    )
+    .push_bind(now.0)
+    .push("))");
+}
+
+pub(crate) fn block(
+    c: &Connection,
+    account: Id,
+    target: Id,
+    block_id: Id,
+    at: Timestamp,
+    homes: Homes,
+) -> StoreResult<Change> {
+    hydrate::account(c, target.0)?;
+    let inserted = c.run(
+        "INSERT INTO blocks (account_id, target_id, id, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (account_id, target_id) DO NOTHING",
+        params![account.0, target.0, block_id.0, at.0],
+    )?;
+    if inserted == 0 {
+        return Ok(Change::Unchanged);
+    }
+    accounts::unfollow(c, account, target, homes)?;
+    accounts::unfollow(c, target, account, homes)?;
+    events::append(c, event::blocked(EventKind::Blocked, account, target, at))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn unblock(c: &Connection, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {
+    hydrate::account(c, target.0)?;
+    let deleted = c.run("DELETE FROM blocks WHERE account_id = ? AND target_id = ?", params![account.0, target.0])?;
+    if deleted == 0 {
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::blocked(EventKind::Unblocked, account, target, at))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn blocks(c: &Connection, account: Id, req: PageRequest) -> StoreResult<Page<Account>> {
+    let mut qb = QueryBuilder::new("SELECT b.id, b.target_id FROM blocks b WHERE b.account_id = ");
+    qb.push_bind(account.0);
+    page::push_bounds(&mut qb, "b.id", &req);
+    let pairs = page::fetch_pairs(c, qb)?;
+    page::accounts(c, &req, pairs)
+}
+
+pub(crate) fn mute(
+    c: &Connection,
+    account: Id,
+    target: Id,
+    mute: Mute,
+    mute_id: Id,
+    at: Timestamp,
+) -> StoreResult<Change> {
+    hydrate::account(c, target.0)?;
+    let expires = mute.expires_at.map(|t| t.0);
+    let written = c.run(
+        "INSERT INTO mutes (account_id, target_id, id, notifications, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (account_id, target_id) DO UPDATE SET notifications = excluded.notifications, \
+           expires_at = excluded.expires_at \
+         WHERE mutes.notifications <> excluded.notifications OR mutes.expires_at IS NOT excluded.expires_at",
+        params![account.0, target.0, mute_id.0, mute.notifications, expires, at.0],
+    )?;
+    if written == 0 {
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::muted(account, target, &mute, at))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn unmute(c: &Connection, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {
+    hydrate::account(c, target.0)?;
+    let deleted = c.run("DELETE FROM mutes WHERE account_id = ? AND target_id = ?", params![account.0, target.0])?;
+    if deleted == 0 {
+        return Ok(Change::Unchanged);
+    }
+    events::append(c, event::unmuted(account, target, at))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn mutes(c: &Connection, account: Id, now: Timestamp, req: PageRequest) -> StoreResult<Page<Muted>> {
+    let mut qb = QueryBuilder::new("SELECT m.id, m.target_id FROM mutes m WHERE m.account_id = ");
+    qb.push_bind(account.0).push(" AND (m.expires_at IS NULL OR m.expires_at > ").push_bind(now.0).push(")");
+    page::push_bounds(&mut qb, "m.id", &req);
+    let pairs = page::fetch_pairs(c, qb)?;
+    let accounts = page::accounts(c, &req, pairs)?;
+    let how: HashMap<Id, Mute> = mutes_of(c, account)?;
+    // A mute lifted between the two reads still shows as it was when the page was read.
+    let lifted = Mute { notifications: false, expires_at: Some(now) };
+    Ok(accounts.map(|account| Muted { mute: how.get(&account.id).copied().unwrap_or(lifted), account }))
+}
+
+fn mutes_of(c: &Connection, account: Id) -> StoreResult<HashMap<Id, Mute>> {
+    let rows: Vec<(i64, bool, Option<i64>)> =
+        c.all("SELECT target_id, notifications, expires_at FROM mutes WHERE account_id = ?", params![account.0])?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, notifications, expires)| (Id(id), Mute { notifications, expires_at: expires.map(Timestamp) }))
+        .collect())
+}
+
+pub(crate) fn hidden(c: &Connection, viewer: Id) -> StoreResult<Hidden> {
+    let blocks: Vec<i64> = c.all(
+        "SELECT target_id FROM blocks WHERE account_id = ?1 UNION SELECT account_id FROM blocks WHERE target_id = ?1",
+        params![viewer.0],
+    )?;
+    Ok(Hidden {
+        viewer: Some(viewer),
+        blocks: blocks.into_iter().map(Id).collect::<HashSet<_>>(),
+        mutes: mutes_of(c, viewer)?,
+    })
+}
