@@ -11,6 +11,7 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use starling_core::model::{Account, NewAccount, NewStatus, Role, Status, Timestamp, Visibility};
 use starling_core::page::PageRequest;
+use starling_core::safety::{Concern, Hidden};
 use starling_core::{Id, IdGenerator, Store};
 use starling_server::entities::{Renderer, ViewerState};
 use starling_server::feeds::memory::MemoryHomes;
@@ -123,14 +124,19 @@ fn stream_messages(c: &mut Criterion) {
             event: "update",
             audience: Audience::users(users.clone()),
             payload: payload.clone(),
+            concern: Concern::status(&status),
         }];
         let streams = [Stream::User];
+        // Each reader's blocks and mutes are checked, as for every live message: most block
+        // and mute nobody.
+        let hidden = Hidden::nobody();
+        let now = Timestamp::now();
         group.bench_with_input(BenchmarkId::from_parameter(connections), &users, |b, users| {
             b.iter(|| {
                 let mut cache = FrameCache::default();
                 let mut frames = 0;
                 for user in users {
-                    frames += frames_for(Some(*user), &streams, &deliveries, &mut cache).len();
+                    frames += frames_for(Some(*user), Some(&hidden), &streams, &deliveries, &mut cache, now).len();
                 }
                 frames
             })

@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 
-use starling_core::model::{Account, Status, Visibility};
+use starling_core::model::{Account, Status, Timestamp, Visibility};
+use starling_core::safety::Hidden;
 use starling_core::{Id, text};
 
 use crate::auth::Auth;
@@ -25,14 +26,24 @@ fn needs_follow_check(s: &Status, viewer: Option<Id>) -> bool {
     }
 }
 
-/// Whether `viewer` may read `status`.
+/// Who is hidden from the viewer: blocks either way and its mutes (nobody for a reader who is
+/// signed out).
+pub async fn hidden(state: &AppState, viewer: Option<Id>) -> ApiResult<Hidden> {
+    match viewer {
+        Some(v) => Ok(state.store.hidden(v).await?),
+        None => Ok(Hidden::nobody()),
+    }
+}
+
+/// Whether `viewer` may read `status`: its visibility allows it and no block stands between
+/// them (a mute hides nothing that is asked for by id).
 pub async fn can_see(state: &AppState, viewer: Option<Id>, status: &Status) -> ApiResult<bool> {
     let t = target(status);
     let follows = match viewer {
         Some(v) if needs_follow_check(status, viewer) => state.store.is_following(v, t.account.id).await?,
         _ => false,
     };
-    Ok(t.visible_to(viewer, follows))
+    Ok(t.visible_to(viewer, follows) && !hidden(state, viewer).await?.blocks_status(status))
 }
 
 /// The status, or 404 when it does not exist or the viewer may not see it.
@@ -41,7 +52,8 @@ pub async fn visible_status(state: &AppState, viewer: Option<Id>, id: Id) -> Api
     if can_see(state, viewer, &status).await? { Ok(status) } else { Err(ApiError::NotFound) }
 }
 
-/// Keeps the statuses the viewer may see, in order, with one relationship lookup in all.
+/// Keeps the statuses the viewer may see, in order, with one relationship lookup in all: those
+/// their visibility allows and no block keeps from the viewer.
 pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<Status>) -> ApiResult<Vec<Status>> {
     let authors: Vec<Id> = statuses
         .iter()
@@ -56,13 +68,28 @@ pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<
         }
         _ => HashSet::new(),
     };
+    let hidden = hidden(state, viewer).await?;
     Ok(statuses
         .into_iter()
         .filter(|s| {
             let t = target(s);
-            t.visible_to(viewer, followed.contains(&t.account.id))
+            t.visible_to(viewer, followed.contains(&t.account.id)) && !hidden.blocks_status(s)
         })
         .collect())
+}
+
+/// What a timeline, a search or a thread shows of statuses the viewer may see: without those a
+/// block or a mute hides from it (`Hidden::hides_status`).
+pub async fn without_hidden(state: &AppState, viewer: Option<Id>, statuses: Vec<Status>) -> ApiResult<Vec<Status>> {
+    if viewer.is_none() || statuses.is_empty() {
+        return Ok(statuses);
+    }
+    let hidden = hidden(state, viewer).await?;
+    if hidden.is_empty() {
+        return Ok(statuses);
+    }
+    let now = Timestamp::now();
+    Ok(statuses.into_iter().filter(|s| !hidden.hides_status(s, now)).collect())
 }
 
 /// Renders statuses for the viewer, with `favourited`/`reblogged` filled from one query.

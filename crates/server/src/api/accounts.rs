@@ -167,6 +167,10 @@ async fn statuses(
     auth.require("read:statuses")?;
     state.store.account(id).await?;
     let request = paging::page_request(&params, STATUSES)?;
+    // A block keeps each account's statuses from the other; a mute does not reach a profile.
+    if views::hidden(&state, auth.id()).await?.blocked(id) {
+        return Ok(paging::paged(&state.settings.public_url, &uri, &request, Page::<()>::empty(), Vec::<()>::new()));
+    }
     // The pinned ones, at most five, all at once; each as visible to the reader as any other.
     let page = if params.flag("pinned")? {
         let pinned = state.store.pinned_statuses(id).await?;
@@ -228,7 +232,7 @@ async fn following(
     follow_list(&state, &uri, &params, FollowList::Following, id).await
 }
 
-async fn relationship_with(state: &AppState, auth: &Auth, id: starling_core::Id) -> ApiResult<Json<Value>> {
+pub(super) async fn relationship_with(state: &AppState, auth: &Auth, id: starling_core::Id) -> ApiResult<Json<Value>> {
     let rel = state.store.relationships(auth.id(), &[id]).await?.into_iter().next().ok_or(ApiError::NotFound)?;
     Ok(Json(json!(Renderer::new(&state.settings.public_url).relationship(&rel))))
 }
@@ -246,6 +250,9 @@ async fn follow(
     }
     let notify = params.bool("notify")?;
     state.store.account(id).await?;
+    if state.store.hidden(auth.id()).await?.blocked(id) {
+        return Err(ApiError::Forbidden("You cannot follow an account you block or that blocks you".into()));
+    }
     state.store.follow(auth.id(), id).await?;
     if let Some(notify) = notify {
         state.store.set_follow_notify(auth.id(), id, notify).await?;

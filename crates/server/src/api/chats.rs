@@ -9,8 +9,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use starling_core::chat::{MAX_PARTICIPANTS, NewChat, NewChatMessage};
+use starling_core::Id;
+use starling_core::chat::{Chat, MAX_PARTICIPANTS, NewChat, NewChatMessage};
 use starling_core::model::Timestamp;
+use starling_core::safety::Hidden;
 use starling_core::validate;
 
 use crate::auth::Auth;
@@ -32,6 +34,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/chats/{id}/leave", post(leave))
 }
 
+/// A chat of two across a block is gone for both: it is neither listed nor shown, and takes no
+/// message. In a group, each keeps the chat but not the other's messages.
+fn cut_off(chat: &Chat, hidden: &Hidden) -> bool {
+    !chat.group && chat.others.iter().any(|a| hidden.blocked(a.id))
+}
+
+/// The chat for the viewer, or 404 when it is not theirs or a block has cut it off.
+async fn open_chat(state: &AppState, auth: &Auth, id: Id) -> ApiResult<(Chat, Hidden)> {
+    let chat = state.store.chat(id, auth.id()).await?;
+    let hidden = state.store.hidden(auth.id()).await?;
+    if cut_off(&chat, &hidden) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((chat, hidden))
+}
+
 async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> ApiResult<Json<Value>> {
     auth.require("write:chats")?;
     let mut others = params.ids("account_ids")?;
@@ -43,6 +61,10 @@ async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> Ap
     }
     if others.len() + 1 > MAX_PARTICIPANTS {
         return Err(ApiError::unprocessable(format!("A chat has at most {MAX_PARTICIPANTS} participants")));
+    }
+    let hidden = state.store.hidden(auth.id()).await?;
+    if others.iter().any(|id| hidden.blocked(*id)) {
+        return Err(ApiError::Forbidden("You cannot chat with an account you block or that blocks you".into()));
     }
     let chat = NewChat { id: state.ids.next(), creator: auth.id(), others, created_at: Timestamp::now() };
     let created = state.store.create_chat(chat).await.map_err(|e| match e {
@@ -63,14 +85,15 @@ async fn list(
     auth.require("read:chats")?;
     let request = paging::page_request(&params, STATUSES)?;
     let page = state.store.chats(auth.id(), request).await?;
+    let hidden = state.store.hidden(auth.id()).await?;
     let renderer = Renderer::new(&state.settings.public_url);
-    let items: Vec<_> = page.items.iter().map(|c| renderer.chat(c)).collect();
+    let items: Vec<_> = page.items.iter().filter(|c| !cut_off(c, &hidden)).map(|c| renderer.chat(c)).collect();
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
 async fn show(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
     auth.require("read:chats")?;
-    let chat = state.store.chat(id, auth.id()).await?;
+    let (chat, _) = open_chat(&state, &auth, id).await?;
     Ok(Json(json!(Renderer::new(&state.settings.public_url).chat(&chat))))
 }
 
@@ -83,9 +106,11 @@ async fn messages(
 ) -> ApiResult<Response> {
     auth.require("read:chats")?;
     let request = paging::page_request(&params, STATUSES)?;
+    let (_, hidden) = open_chat(&state, &auth, id).await?;
     let page = state.store.chat_messages(id, auth.id(), request).await?;
     let renderer = Renderer::new(&state.settings.public_url);
-    let items: Vec<_> = page.items.iter().map(|m| renderer.chat_message(m)).collect();
+    let items: Vec<_> =
+        page.items.iter().filter(|m| !hidden.blocked(m.account.id)).map(|m| renderer.chat_message(m)).collect();
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -133,6 +158,14 @@ async fn send(
     auth.require("write:chats")?;
     let (text, media_ids, idempotency_key) =
         outsiders_first(&state, &auth, id, message_input(&state, &auth, &headers, &params).await).await?;
+    // Most senders block nobody and are blocked by nobody: then the chat need not be read.
+    let hidden = state.store.hidden(auth.id()).await?;
+    if !hidden.blocks.is_empty() {
+        let chat = state.store.chat(id, auth.id()).await?;
+        if cut_off(&chat, &hidden) {
+            return Err(ApiError::Forbidden("You cannot chat with an account you block or that blocks you".into()));
+        }
+    }
     let content = views::render_text(&state, &text).await?.html;
     let message = state
         .store
@@ -161,7 +194,7 @@ async fn read(State(state): State<AppState>, auth: Auth, PathId(id): PathId, par
 
 async fn typing(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
     auth.require("write:chats")?;
-    let chat = state.store.chat(id, auth.id()).await?;
+    let (chat, hidden) = open_chat(&state, &auth, id).await?;
     // Never stored: a signal to the others' connections on every node, gone if nobody listens.
     let payload = json!({
         "chat_id": chat.id,
@@ -169,7 +202,7 @@ async fn typing(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -
     });
     let signal = Signal::Message {
         event: "chat.typing".into(),
-        recipients: chat.others.iter().map(|a| a.id).collect(),
+        recipients: chat.others.iter().map(|a| a.id).filter(|id| !hidden.blocked(*id)).collect(),
         payload: payload.to_string(),
     };
     signals::send(&state, &signal);

@@ -12,6 +12,7 @@ mod notifications;
 mod oauth;
 mod openapi;
 mod reports;
+mod safety;
 mod search;
 mod statuses;
 mod stories;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(stories::router())
         .merge(chats::router())
         .merge(reports::router())
+        .merge(safety::router())
         .merge(admin::router())
         .merge(openapi::router())
 }

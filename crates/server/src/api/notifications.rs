@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::paging::{self, ACCOUNTS};
 use crate::params::{Params, PathId};
 use crate::state::AppState;
+use crate::views;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -64,6 +65,10 @@ async fn list(
 async fn show(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
     auth.require("read:notifications")?;
     let n = state.store.notification(auth.id(), id).await?;
+    // As the list: what a hidden account caused is not shown.
+    if views::hidden(&state, Some(auth.id())).await?.hides_notifications_from(n.from_account.id, Timestamp::now()) {
+        return Err(ApiError::NotFound);
+    }
     let mut rendered = render(&state, &auth, std::slice::from_ref(&n)).await?;
     rendered.pop().map(Json).ok_or(ApiError::NotFound)
 }

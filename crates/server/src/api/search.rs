@@ -56,6 +56,8 @@ async fn search(State(state): State<AppState>, auth: MaybeAuth, params: Params) 
     }
     let viewer = auth.id();
     let renderer = Renderer::new(&state.settings.public_url);
+    // Nobody finds an account that blocks them or that they block.
+    let hidden = views::hidden(&state, viewer).await?;
 
     let mut accounts = Vec::new();
     // Handles are matched in their folded form (`validate::Username`).
@@ -64,6 +66,9 @@ async fn search(State(state): State<AppState>, auth: MaybeAuth, params: Params) 
     if wants("accounts") && !prefix.is_empty() && !prefix.starts_with('#') {
         let followed_by = if following { viewer } else { None };
         for a in state.store.search_accounts(prefix, followed_by, limit, offset).await? {
+            if hidden.blocked(a.id) {
+                continue;
+            }
             accounts.push(json!(renderer.account(&a)));
         }
     }
@@ -81,7 +86,10 @@ async fn search(State(state): State<AppState>, auth: MaybeAuth, params: Params) 
         let search =
             StatusSearch { words, viewer, account: params.id("account_id")?, limit, offset, now: Timestamp::now() };
         let found = state.store.search_statuses(search).await?;
-        // The store applied the visibility rules; rendering adds the caller's own flags.
+        let now = Timestamp::now();
+        let found: Vec<_> = found.into_iter().filter(|s| !hidden.hides_status(s, now)).collect();
+        // The store applied the visibility rules, this the blocks and mutes; rendering adds the
+        // caller's own flags.
         statuses =
             views::render_statuses(&state, auth.0.as_ref(), &found).await?.into_iter().map(|s| json!(s)).collect();
     }

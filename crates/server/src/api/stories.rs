@@ -33,9 +33,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/stories", get(of_account))
 }
 
-/// Whether `viewer` may see `author`'s stories.
+/// Whether `viewer` may see `author`'s stories: no block between them, and the author is not
+/// locked or is followed by the viewer.
 async fn may_see(state: &AppState, viewer: Id, author: &Account) -> ApiResult<bool> {
-    Ok(viewer == author.id || !author.locked || state.store.is_following(viewer, author.id).await?)
+    if viewer == author.id {
+        return Ok(true);
+    }
+    if state.store.hidden(viewer).await?.blocked(author.id) {
+        return Ok(false);
+    }
+    Ok(!author.locked || state.store.is_following(viewer, author.id).await?)
 }
 
 /// The story as the caller sees it, or 404 when it is gone or not theirs to see.
@@ -86,7 +93,11 @@ async fn create(State(state): State<AppState>, auth: Auth, params: Params) -> Ap
 async fn feed(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     auth.require("read:stories")?;
     // Followees and oneself: every one of them may be seen, locked or not.
-    let stories = state.store.story_feed(auth.id(), Timestamp::now()).await?;
+    let now = Timestamp::now();
+    let mut stories = state.store.story_feed(auth.id(), now).await?;
+    // Without the accounts a block or a mute hides, as the home timeline is.
+    let hidden = state.store.hidden(auth.id()).await?;
+    stories.retain(|s| s.account.id == auth.id() || !(hidden.blocked(s.account.id) || hidden.muted(s.account.id, now)));
     Ok(Json(json!(Renderer::new(&state.settings.public_url).story_groups(&stories, auth.id()))))
 }
 
@@ -139,7 +150,9 @@ async fn viewers(
     let request = paging::page_request(&params, ACCOUNTS)?;
     let page = state.store.story_viewers(id, request, Timestamp::now()).await?;
     let renderer = Renderer::new(&state.settings.public_url);
-    let items: Vec<_> = page.items.iter().map(|v| renderer.story_viewer(v)).collect();
+    let hidden = state.store.hidden(auth.id()).await?;
+    let items: Vec<_> =
+        page.items.iter().filter(|v| !hidden.blocked(v.account.id)).map(|v| renderer.story_viewer(v)).collect();
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 

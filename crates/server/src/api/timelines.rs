@@ -30,8 +30,10 @@ async fn home(
 ) -> ApiResult<Response> {
     auth.require("read:statuses")?;
     let request = paging::page_request(&params, STATUSES)?;
-    let page = feeds::read::home_timeline(&state, auth.id(), request).await?;
-    let items = views::render_statuses(&state, Some(&auth), &page.items).await?;
+    let mut page = feeds::read::home_timeline(&state, auth.id(), request).await?;
+    // The page's cursors stay those of what was read, so the next page starts where it ended.
+    let shown = views::without_hidden(&state, Some(auth.id()), std::mem::take(&mut page.items)).await?;
+    let items = views::render_statuses(&state, Some(&auth), &shown).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -44,12 +46,13 @@ async fn public(
     auth.require("read:statuses")?;
     let request = paging::page_request(&params, STATUSES)?;
     // Every account is local: `remote=true` asks for statuses this server does not have.
-    let page = if params.flag("remote")? {
+    let mut page = if params.flag("remote")? {
         Page::empty()
     } else {
         state.store.public_timeline(request, params.flag("only_media")?).await?
     };
-    let items = views::render_statuses(&state, auth.0.as_ref(), &page.items).await?;
+    let shown = views::without_hidden(&state, auth.id(), std::mem::take(&mut page.items)).await?;
+    let items = views::render_statuses(&state, auth.0.as_ref(), &shown).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -64,11 +67,12 @@ async fn tag(
     let request = paging::page_request(&params, STATUSES)?;
     let tag = normalize_tag(hashtag.trim_start_matches('#'));
     // A name that is no hashtag (a NUL, punctuation) names no tag: nothing is tagged with it.
-    let page = if params.flag("remote")? || params.flag("only_media")? || !starling_core::text::is_hashtag(&tag) {
+    let mut page = if params.flag("remote")? || params.flag("only_media")? || !starling_core::text::is_hashtag(&tag) {
         Page::empty()
     } else {
         state.store.tag_timeline(&tag, request).await?
     };
-    let items = views::render_statuses(&state, auth.0.as_ref(), &page.items).await?;
+    let shown = views::without_hidden(&state, auth.id(), std::mem::take(&mut page.items)).await?;
+    let items = views::render_statuses(&state, auth.0.as_ref(), &shown).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }

@@ -14,6 +14,8 @@ use starling_core::event::{Event, EventKind};
 use starling_core::model::Timestamp;
 use starling_core::{Id, StoreError};
 
+use starling_core::safety::Concern;
+
 use super::route::{Audience, Delivery};
 use crate::entities::Renderer;
 use crate::error::{ApiError, ApiResult};
@@ -28,7 +30,14 @@ fn ids_at(event: &Event, key: &str) -> Vec<Id> {
 }
 
 fn delivery(event: &Event, name: &'static str, audience: Audience, payload: impl Into<Arc<str>>) -> Delivery {
-    Delivery { event_id: event.seq, committed_at: event.created_at, event: name, audience, payload: payload.into() }
+    Delivery {
+        event_id: event.seq,
+        committed_at: event.created_at,
+        event: name,
+        audience,
+        payload: payload.into(),
+        concern: Concern::Nobody,
+    }
 }
 
 fn json_text(value: &impl serde::Serialize) -> ApiResult<String> {

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::ws::Utf8Bytes;
 use starling_core::Id;
 use starling_core::model::Timestamp;
+use starling_core::safety::Hidden;
 use tokio::sync::{Mutex, Notify, broadcast, mpsc, watch};
 
 use super::route::{Audience, Delivery};
@@ -74,6 +75,9 @@ struct Conn {
 #[derive(Default)]
 struct Registry {
     conns: HashMap<u64, Conn>,
+    /// Who is hidden from each account with a connection here, kept fresh by the pipeline as
+    /// blocks and mutes are made and lifted.
+    hidden: HashMap<Id, Arc<Hidden>>,
     /// The last event sequence whose deliveries were pushed.
     processed: i64,
     /// How many connections each signed-in account has open here.
@@ -82,6 +86,9 @@ struct Registry {
 
 pub struct Hub {
     registry: Mutex<Registry>,
+    /// Bumped before each batch of block and mute changes is applied: a connection that loaded
+    /// its account's hidden set before a bump may have missed a change and loads it again.
+    hidden_version: AtomicU64,
     next_id: AtomicU64,
     processed_tx: watch::Sender<i64>,
     connections_tx: watch::Sender<usize>,
@@ -103,6 +110,9 @@ pub struct Registration {
     pub live_from: i64,
     /// Signalled when the hub drops the connection for being too slow.
     pub kicked: Arc<Notify>,
+    /// Blocks or mutes changed while the connection's hidden set was loaded: load it again and
+    /// hand it to `set_hidden`.
+    pub hidden_stale: bool,
 }
 
 fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
@@ -117,15 +127,21 @@ fn matches(stream: &Stream, user: Option<Id>, audience: &Audience) -> bool {
     }
 }
 
-/// The frames `deliveries` produce for a connection of `user` subscribed to `streams`.
+/// The frames `deliveries` produce for a connection of `user` subscribed to `streams`, without
+/// those whose concern `hidden` (the account's blocks and mutes) hides.
 pub fn frames_for(
     user: Option<Id>,
+    hidden: Option<&Hidden>,
     streams: &[Stream],
     deliveries: &[Delivery],
     cache: &mut FrameCache,
+    now: Timestamp,
 ) -> Vec<Arc<Frame>> {
     let mut out = Vec::new();
     for (index, d) in deliveries.iter().enumerate() {
+        if hidden.is_some_and(|h| h.hides(&d.concern, now)) {
+            continue;
+        }
         for stream in streams {
             if matches(stream, user, &d.audience) {
                 out.push(cache.frame(index, d, stream));
@@ -141,6 +157,7 @@ impl Hub {
     pub fn new(queue_capacity: usize) -> Hub {
         Hub {
             registry: Mutex::new(Registry::default()),
+            hidden_version: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             processed_tx: watch::Sender::new(0),
             connections_tx: watch::Sender::new(0),
@@ -149,12 +166,25 @@ impl Hub {
         }
     }
 
-    pub async fn register(&self, user: Option<Id>, token: Option<Id>, streams: Vec<Stream>) -> Registration {
+    /// Registers a connection of `user`, with who is hidden from it as loaded when
+    /// `hidden_version` was `loaded_at` (see [`Hub::hidden_version`]).
+    pub async fn register(
+        &self,
+        user: Option<Id>,
+        token: Option<Id>,
+        streams: Vec<Stream>,
+        hidden: Hidden,
+        loaded_at: u64,
+    ) -> Registration {
         let (tx, rx) = mpsc::channel(self.queue_capacity);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let kicked = Arc::new(Notify::new());
         let mut registry = self.registry.lock().await;
         registry.conns.insert(id, Conn { user, token, streams, tx, kicked: kicked.clone() });
+        if let Some(user) = user {
+            registry.hidden.insert(user, Arc::new(hidden));
+        }
+        let hidden_stale = self.hidden_version.load(Ordering::SeqCst) != loaded_at;
         if let Some(user) = user {
             let count = registry.online.entry(user).or_default();
             *count += 1;
@@ -163,7 +193,32 @@ impl Hub {
             }
         }
         self.connections_tx.send_replace(registry.conns.len());
-        Registration { id, rx, live_from: registry.processed, kicked }
+        Registration { id, rx, live_from: registry.processed, kicked, hidden_stale }
+    }
+
+    /// Counts changes of blocks and mutes; read it before loading a connection's hidden set.
+    pub fn hidden_version(&self) -> u64 {
+        self.hidden_version.load(Ordering::SeqCst)
+    }
+
+    /// Notes that blocks or mutes are about to change for some accounts, before the caller
+    /// looks which of them are online here (see `register`'s `hidden_stale`).
+    pub fn hidden_changing(&self) {
+        self.hidden_version.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Those of `accounts` with a connection here.
+    pub async fn online_among(&self, accounts: &[Id]) -> Vec<Id> {
+        let registry = self.registry.lock().await;
+        accounts.iter().copied().filter(|a| registry.online.contains_key(a)).collect()
+    }
+
+    /// Replaces who is hidden from `account`'s connections here, if it has any.
+    pub async fn set_hidden(&self, account: Id, hidden: Hidden) {
+        let mut registry = self.registry.lock().await;
+        if registry.online.contains_key(&account) {
+            registry.hidden.insert(account, Arc::new(hidden));
+        }
     }
 
     /// Closes every connection opened with `token` (it was revoked): each is told to close
@@ -192,6 +247,7 @@ impl Hub {
             *count -= 1;
             if *count == 0 {
                 registry.online.remove(&user);
+                registry.hidden.remove(&user);
                 let _ = presence.send((user, false));
             }
         }
@@ -259,8 +315,10 @@ impl Hub {
         let mut registry = self.registry.lock().await;
         let mut too_slow = Vec::new();
         let mut cache = FrameCache::default();
+        let now = Timestamp::now();
         for (id, conn) in &registry.conns {
-            for frame in frames_for(conn.user, &conn.streams, deliveries, &mut cache) {
+            let hidden = conn.user.and_then(|u| registry.hidden.get(&u)).map(|h| &**h);
+            for frame in frames_for(conn.user, hidden, &conn.streams, deliveries, &mut cache, now) {
                 if conn.tx.try_send(frame).is_err() {
                     too_slow.push(*id);
                     break;

@@ -25,3 +25,34 @@ pub mod ws;
 
 pub use hub::Hub;
 pub use stream::Stream;
+
+use starling_core::Id;
+use starling_core::safety::Hidden;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Registers a connection of `user` with the hub, with who is hidden from it, so that a block
+/// or a mute applies to the connection from its first message on: loaded before registering,
+/// and again if blocks or mutes changed meanwhile (the pipeline only refreshes accounts that
+/// are online).
+pub async fn register(
+    state: &AppState,
+    user: Option<Id>,
+    token: Option<Id>,
+    streams: Vec<Stream>,
+) -> ApiResult<hub::Registration> {
+    let version = state.hub.hidden_version();
+    let hidden = match user {
+        Some(u) => state.store.hidden(u).await?,
+        None => Hidden::nobody(),
+    };
+    let registration = state.hub.register(user, token, streams, hidden, version).await;
+    if registration.hidden_stale
+        && let Some(u) = user
+    {
+        let hidden = state.store.hidden(u).await?;
+        state.hub.set_hidden(u, hidden).await;
+    }
+    Ok(registration)
+}

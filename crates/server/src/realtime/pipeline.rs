@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use starling_core::Id;
+use starling_core::event::{Event, EventKind};
 use starling_core::notify::{self, Notification};
 use tokio::sync::watch;
 
@@ -77,16 +79,45 @@ async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
     for event in &events {
         deliveries.extend(route(state, event, &notifications).await?);
     }
+    // Before anything of this batch is pushed: what follows a block in the log never reaches
+    // the blocked.
+    refresh_hidden(state, &events).await?;
     state.hub.dispatch(last, &deliveries).await;
     super::counts::announce(state, &events).await;
     // A revoked token's open streams close at once, on every node.
-    for event in events.iter().filter(|e| e.kind == starling_core::event::EventKind::TokenRevoked) {
+    for event in events.iter().filter(|e| e.kind == EventKind::TokenRevoked) {
         if let Some(token) = event.subject_id {
             state.hub.close_token(token).await;
         }
     }
     state.stats.events_processed(&events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>());
     Ok(Some(last))
+}
+
+/// Reloads who is hidden from the accounts online here whose blocks or mutes these events
+/// change: both sides of a block, the muter of a mute.
+async fn refresh_hidden(state: &AppState, events: &[Event]) -> ApiResult<()> {
+    let mut changed: Vec<Id> = Vec::new();
+    for event in events {
+        match event.kind {
+            EventKind::Blocked | EventKind::Unblocked => {
+                changed.extend(event.actor_id.into_iter().chain(event.subject_id))
+            }
+            EventKind::Muted | EventKind::Unmuted => changed.extend(event.actor_id),
+            _ => {}
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    state.hub.hidden_changing();
+    for account in state.hub.online_among(&changed).await {
+        let hidden = state.store.hidden(account).await?;
+        state.hub.set_hidden(account, hidden).await;
+    }
+    Ok(())
 }
 
 pub enum Replay {
@@ -113,6 +144,11 @@ pub async fn replay(
         Some(u) => state.store.notifications_between(u, after, upto).await?,
         None => Vec::new(),
     };
+    let hidden = match user {
+        Some(u) => Some(state.store.hidden(u).await?),
+        None => None,
+    };
+    let now = starling_core::model::Timestamp::now();
     let mut frames = Vec::new();
     let mut from = after;
     while from < upto {
@@ -121,7 +157,7 @@ pub async fn replay(
         for event in events.iter().take_while(|e| e.seq <= upto) {
             let deliveries: Vec<Delivery> = route(state, event, &notifications).await?;
             // A cache per event: it is keyed by position in that event's deliveries.
-            frames.extend(frames_for(user, streams, &deliveries, &mut FrameCache::default()));
+            frames.extend(frames_for(user, hidden.as_ref(), streams, &deliveries, &mut FrameCache::default(), now));
         }
         from = last;
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use starling_core::event::{Event, EventKind};
 use starling_core::model::{Status, Timestamp, Visibility};
 use starling_core::notify::Notification;
+use starling_core::safety::Concern;
 use starling_core::{Id, StoreError};
 
 use super::extensions;
@@ -47,6 +48,8 @@ pub struct Delivery {
     pub event: &'static str,
     pub audience: Audience,
     pub payload: Arc<str>,
+    /// Whose doing it is: a connection whose account that is hidden from leaves it out.
+    pub concern: Concern,
 }
 
 fn rendered(state: &AppState, status: &Status) -> ApiResult<Arc<str>> {
@@ -82,6 +85,7 @@ fn conversation(state: &AppState, status: &Status, event: &Event) -> ApiResult<V
         out.push(Delivery {
             event_id: event.seq,
             committed_at: event.created_at,
+            concern: Concern::Nobody,
             event: "conversation",
             audience: Audience::Direct(vec![*recipient]),
             payload: payload.to_string().into(),
@@ -108,10 +112,12 @@ fn ids_in(v: &serde_json::Value) -> Vec<Id> {
 pub async fn route(state: &AppState, event: &Event, notifications: &[Notification]) -> ApiResult<Vec<Delivery>> {
     let mut out = Vec::new();
     let seq = event.seq;
+    let mut concern = Concern::Nobody;
     match event.kind {
         EventKind::StatusCreated | EventKind::StatusEdited => {
             let kind = if event.kind == EventKind::StatusCreated { "update" } else { "status.update" };
             if let Some(status) = status_or_none(state, event.subject_id).await? {
+                concern = Concern::status(&status);
                 if status.visibility == Visibility::Direct {
                     if kind == "update" {
                         out.extend(conversation(state, &status, event)?);
@@ -119,6 +125,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                         let payload = rendered(state, &status)?;
                         out.push(Delivery {
                             event_id: seq,
+                            concern: Concern::Nobody,
                             committed_at: event.created_at,
                             event: kind,
                             audience: Audience::Direct(participants(&status)),
@@ -132,6 +139,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     let users = state.recipients.of(&*state.store, status.id, seq).await?.to_vec();
                     out.push(Delivery {
                         event_id: seq,
+                        concern: Concern::Nobody,
                         committed_at: event.created_at,
                         event: kind,
                         audience: Audience::users(users),
@@ -142,6 +150,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                         if !reply_to_other {
                             out.push(Delivery {
                                 event_id: seq,
+                                concern: Concern::Nobody,
                                 committed_at: event.created_at,
                                 event: kind,
                                 audience: Audience::Public,
@@ -150,6 +159,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                             if !status.media.is_empty() {
                                 out.push(Delivery {
                                     event_id: seq,
+                                    concern: Concern::Nobody,
                                     committed_at: event.created_at,
                                     event: kind,
                                     audience: Audience::PublicMedia,
@@ -160,6 +170,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                         if !status.tags.is_empty() {
                             out.push(Delivery {
                                 event_id: seq,
+                                concern: Concern::Nobody,
                                 committed_at: event.created_at,
                                 event: kind,
                                 audience: Audience::Tags(status.tags.clone()),
@@ -173,9 +184,11 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
         EventKind::Reblogged => {
             let reblog_id = serde_json::from_value::<Id>(event.payload["reblog_id"].clone()).ok();
             if let Some(reblog) = status_or_none(state, reblog_id).await? {
+                concern = Concern::status(&reblog);
                 let users = state.recipients.of(&*state.store, reblog.id, seq).await?.to_vec();
                 out.push(Delivery {
                     event_id: seq,
+                    concern: Concern::Nobody,
                     committed_at: event.created_at,
                     event: "update",
                     audience: Audience::users(users),
@@ -196,6 +209,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 everyone.push(author);
                 out.push(Delivery {
                     event_id: seq,
+                    concern: Concern::Nobody,
                     committed_at: event.created_at,
                     event: "delete",
                     audience: Audience::Direct(everyone),
@@ -211,6 +225,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                 }
                 out.push(Delivery {
                     event_id: seq,
+                    concern: Concern::Nobody,
                     committed_at: event.created_at,
                     event: "delete",
                     audience: Audience::users(users),
@@ -221,6 +236,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     for audience in [Audience::Public, Audience::PublicMedia] {
                         out.push(Delivery {
                             event_id: seq,
+                            concern: Concern::Nobody,
                             committed_at: event.created_at,
                             event: "delete",
                             audience,
@@ -230,6 +246,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
                     if !tags.is_empty() {
                         out.push(Delivery {
                             event_id: seq,
+                            concern: Concern::Nobody,
                             committed_at: event.created_at,
                             event: "delete",
                             audience: Audience::Tags(tags),
@@ -246,8 +263,15 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
         | EventKind::ChatCreated
         | EventKind::ChatMessage
         | EventKind::ChatRead
-        | EventKind::ChatLeft => out.extend(extensions::route(state, event).await?),
+        | EventKind::ChatLeft => {
+            out.extend(extensions::route(state, event).await?);
+            // A story, a view, a reaction, a chat message: what its actor did.
+            concern = event.actor_id.map_or(Concern::Nobody, Concern::Account);
+        }
         _ => {}
+    }
+    for delivery in &mut out {
+        delivery.concern = concern.clone();
     }
     let renderer = Renderer::new(&state.settings.public_url);
     for n in notifications.iter().filter(|n| n.event_seq == seq) {
@@ -259,6 +283,7 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
             event: "notification",
             audience: Audience::Notify(n.recipient),
             payload,
+            concern: Concern::Notification { from: n.from_account.id },
         });
     }
     Ok(out)

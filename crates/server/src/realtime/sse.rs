@@ -58,7 +58,7 @@ pub async fn handler(
     };
     let streams = vec![stream];
     let token = caller.auth.as_ref().map(|a| a.caller.token.id);
-    let Registration { id, rx, live_from, kicked } = state.hub.register(user, token, streams.clone()).await;
+    let Registration { id, rx, live_from, kicked, .. } = super::register(&state, user, token, streams.clone()).await?;
     let guard = Unregister { state: state.clone(), id };
     let backlog = match resume {
         Some(after) => match replay(&state, user, &streams, after, live_from).await? {

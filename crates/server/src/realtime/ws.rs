@@ -183,8 +183,17 @@ async fn session(
     mut streams: Vec<Stream>,
     resume: Option<i64>,
 ) {
-    let Registration { id, mut rx, live_from, kicked } =
-        Box::pin(state.hub.register(user, token, streams.clone())).await;
+    let Registration { id, mut rx, live_from, kicked, .. } =
+        match Box::pin(super::register(&state, user, token, streams.clone())).await {
+            Ok(registration) => registration,
+            Err(e) => {
+                tracing::error!(error = %e, "registering a stream failed; closing it");
+                let _ = socket
+                    .send(Message::Close(Some(CloseFrame { code: 1011, reason: "try again later".into() })))
+                    .await;
+                return;
+            }
+        };
     let _guard = Unregister { state: state.clone(), id };
     if let Some(after) = resume {
         // Boxed, like `command` below: their state would otherwise sit in every idle

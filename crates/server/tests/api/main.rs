@@ -20,6 +20,7 @@ mod oauth;
 mod openapi;
 mod ratelimit;
 mod replicas;
+mod safety;
 mod schemathesis;
 mod search;
 mod statuses;
