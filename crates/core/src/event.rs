@@ -103,10 +103,16 @@ pub enum EventKind {
     Muted,
     #[serde(rename = "account.unmuted")]
     Unmuted,
+    #[serde(rename = "account.follow_requested")]
+    FollowRequested,
+    #[serde(rename = "account.follow_request_authorized")]
+    FollowRequestAuthorized,
+    #[serde(rename = "account.follow_request_rejected")]
+    FollowRequestRejected,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 43] = [
+    pub const ALL: [EventKind; 46] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -150,6 +156,9 @@ impl EventKind {
         EventKind::Unblocked,
         EventKind::Muted,
         EventKind::Unmuted,
+        EventKind::FollowRequested,
+        EventKind::FollowRequestAuthorized,
+        EventKind::FollowRequestRejected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -197,6 +206,9 @@ impl EventKind {
             EventKind::Unblocked => "account.unblocked",
             EventKind::Muted => "account.muted",
             EventKind::Unmuted => "account.unmuted",
+            EventKind::FollowRequested => "account.follow_requested",
+            EventKind::FollowRequestAuthorized => "account.follow_request_authorized",
+            EventKind::FollowRequestRejected => "account.follow_request_rejected",
         }
     }
 
@@ -433,6 +445,24 @@ pub fn unreblogged(account: Id, original: Id, reblog_id: Id, at: Timestamp) -> N
 
 pub fn followed(follower: Id, followee: Id, at: Timestamp) -> NewEvent {
     event(EventKind::Followed, Some(follower), Some(followee), json!({}), at)
+}
+
+/// A follow made by the followee's approval of a request: its `follow_request` notification
+/// was the news, so this one notifies nobody.
+pub fn follow_approved(follower: Id, followee: Id, at: Timestamp) -> NewEvent {
+    event(EventKind::Followed, Some(follower), Some(followee), json!({ "approved": true }), at)
+}
+
+/// `requester` asked to follow the locked `target`.
+pub fn follow_requested(requester: Id, target: Id, at: Timestamp) -> NewEvent {
+    event(EventKind::FollowRequested, Some(requester), Some(target), json!({}), at)
+}
+
+/// A follow request ended (`kind`: authorized or rejected) by `actor`, the target deciding or
+/// the requester withdrawing; the subject is the other party.
+pub fn follow_request_ended(kind: EventKind, actor: Id, requester: Id, target: Id, at: Timestamp) -> NewEvent {
+    let other = if actor == target { requester } else { target };
+    event(kind, Some(actor), Some(other), json!({ "requester_id": requester, "target_id": target }), at)
 }
 
 /// The follower changed whether they are notified of the followee's new posts.

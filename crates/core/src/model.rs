@@ -370,6 +370,10 @@ pub struct Relationship {
     pub muting: bool,
     /// ... and its notifications too.
     pub muting_notifications: bool,
+    /// The viewer asked to follow the account and awaits its approval.
+    pub requested: bool,
+    /// The account asked to follow the viewer.
+    pub requested_by: bool,
 }
 
 /// Whether a follow or favourite changed anything: repeating one is not an error, but it

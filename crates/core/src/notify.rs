@@ -25,16 +25,19 @@ pub enum NotificationKind {
     Update,
     /// Someone whose posts you asked to be notified of (`notify` on follow) posted.
     Status,
+    /// Someone asked to follow your locked account.
+    FollowRequest,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 7] = [
         NotificationKind::Mention,
         NotificationKind::Reblog,
         NotificationKind::Follow,
         NotificationKind::Favourite,
         NotificationKind::Update,
         NotificationKind::Status,
+        NotificationKind::FollowRequest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl NotificationKind {
             NotificationKind::Favourite => "favourite",
             NotificationKind::Update => "update",
             NotificationKind::Status => "status",
+            NotificationKind::FollowRequest => "follow_request",
         }
     }
 }
@@ -80,9 +84,10 @@ pub struct NewNotification {
 pub enum Retraction {
     /// Notifications of `kind` from `from_account` about `status_id` (or about no status).
     Of { kind: NotificationKind, from_account: Id, status_id: Option<Id> },
-    /// The follow notification `follower` caused `followee`. Follows are about no status, so
-    /// `Of` would take the follower's notifications to everyone else they follow with it.
-    Unfollowed { follower: Id, followee: Id },
+    /// Notifications of `kind` from `from_account` to `recipient` only. Follows and follow
+    /// requests are about no status, so `Of` would take the follower's notifications to
+    /// everyone else they follow with them.
+    Between { kind: NotificationKind, from_account: Id, recipient: Id },
     /// Every notification about this status.
     AboutStatus(Id),
     /// The recipient dismissed the notification caused by event `event_seq`.
@@ -156,8 +161,25 @@ pub fn derive(event: &Event) -> Derived {
             }
         }
         EventKind::Followed => {
-            if let Some(followee) = event.subject_id {
+            // An approved request told the followee already (`follow_request`).
+            if let Some(followee) = event.subject_id
+                && p["approved"] != true
+            {
                 notify(followee, NotificationKind::Follow, None);
+            }
+        }
+        EventKind::FollowRequested => {
+            if let Some(target) = event.subject_id {
+                notify(target, NotificationKind::FollowRequest, None);
+            }
+        }
+        EventKind::FollowRequestAuthorized | EventKind::FollowRequestRejected => {
+            if let (Some(requester), Some(target)) = (id(&p["requester_id"]), id(&p["target_id"])) {
+                out.retractions.push(Retraction::Between {
+                    kind: NotificationKind::FollowRequest,
+                    from_account: requester,
+                    recipient: target,
+                });
             }
         }
         EventKind::Unfavourited => out.retractions.push(Retraction::Of {
@@ -172,7 +194,11 @@ pub fn derive(event: &Event) -> Derived {
         }),
         EventKind::Unfollowed => {
             if let Some(followee) = event.subject_id {
-                out.retractions.push(Retraction::Unfollowed { follower: actor, followee });
+                out.retractions.push(Retraction::Between {
+                    kind: NotificationKind::Follow,
+                    from_account: actor,
+                    recipient: followee,
+                });
             }
         }
         EventKind::StatusDeleted => {
@@ -328,7 +354,10 @@ mod tests {
     #[test]
     fn unfollowing_retracts_only_the_follow_of_that_account() {
         let d = derive(&event(EventKind::Unfollowed, 1, 2, json!({})));
-        assert_eq!(d.retractions, vec![Retraction::Unfollowed { follower: Id(1), followee: Id(2) }]);
+        assert_eq!(
+            d.retractions,
+            vec![Retraction::Between { kind: NotificationKind::Follow, from_account: Id(1), recipient: Id(2) }]
+        );
     }
 
     #[test]

@@ -130,6 +130,9 @@ impl Projection {
             | EventKind::Unblocked
             | EventKind::Muted
             | EventKind::Unmuted
+            | EventKind::FollowRequested
+            | EventKind::FollowRequestAuthorized
+            | EventKind::FollowRequestRejected
             | EventKind::Pinned
             | EventKind::Unpinned
             | EventKind::Reported

@@ -259,10 +259,26 @@ pub trait Store: Send + Sync + 'static {
     async fn followers(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
     async fn following(&self, account: Id, page: PageRequest) -> StoreResult<Page<Account>>;
 
+    // ---- follow requests (to locked accounts) --------------------------------------------------
+
+    /// `follower` asks to follow `followee` (`account.follow_requested`); unchanged when it
+    /// already asked or already follows. Whether the followee is locked is the caller's rule.
+    async fn request_follow(&self, follower: Id, followee: Id, at: Timestamp) -> StoreResult<Change>;
+    /// The followee approves `follower`'s request: `account.follow_request_authorized`, then
+    /// the follow as `follow` makes it (its `account.followed` notifies nobody: the request
+    /// did). `NotFound` when there is no such request.
+    async fn authorize_follow_request(&self, followee: Id, follower: Id, at: Timestamp) -> StoreResult<Change>;
+    /// Ends the request without a follow (`account.follow_request_rejected`), by `actor`: the
+    /// followee rejecting it or the follower withdrawing it. Unchanged when there was none.
+    async fn reject_follow_request(&self, followee: Id, follower: Id, actor: Id, at: Timestamp) -> StoreResult<Change>;
+    /// Who asks to follow `followee`, the newest request first, paged by the request.
+    async fn follow_requests(&self, followee: Id, page: PageRequest) -> StoreResult<Page<Account>>;
+
     // ---- blocks and mutes (the rule they make is `safety::Hidden`'s) -------------------------
 
     /// `account` blocks `target`: the follows between them end both ways (each as `unfollow`
-    /// ends one, with its `account.unfollowed`), then `account.blocked`. Unchanged when it
+    /// ends one, with its `account.unfollowed`), so do their follow requests (each
+    /// `account.follow_request_rejected` by `account`), then `account.blocked`. Unchanged when it
     /// already blocked. Blocking oneself is the caller's job to refuse.
     async fn block(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change>;
     /// Lifts the block (`account.unblocked`); the follows it ended stay ended.

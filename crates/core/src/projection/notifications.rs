@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::diff::{NotificationKey, NotificationRecord};
 use crate::id::Id;
-use crate::notify::{Derived, NotificationKind, Retraction};
+use crate::notify::{Derived, Retraction};
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct Rebuilt {
@@ -67,9 +67,9 @@ impl Rebuilt {
                     None => self.rows.iter().filter(|(_, r)| matches(r)).map(|(k, _)| *k).collect(),
                 }
             }
-            Retraction::Unfollowed { follower, followee } => self
-                .of_recipient(followee, i64::MAX)
-                .filter(|(_, r)| r.kind == NotificationKind::Follow && r.from_account == follower)
+            Retraction::Between { kind, from_account, recipient } => self
+                .of_recipient(recipient, i64::MAX)
+                .filter(|(_, r)| r.kind == kind && r.from_account == from_account)
                 .map(|(k, _)| *k)
                 .collect(),
             Retraction::AboutStatus(status) => self.by_status.get(&status).into_iter().flatten().copied().collect(),

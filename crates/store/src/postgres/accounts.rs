@@ -309,6 +309,18 @@ pub(crate) async fn follow(
     follow_id: Id,
     homes: Homes,
 ) -> StoreResult<Change> {
+    make_follow(c, follower, followee, follow_id, homes, false).await
+}
+
+/// A follow, `approved` by the followee when it answers a request.
+pub(crate) async fn make_follow(
+    c: &mut PgConnection,
+    follower: Id,
+    followee: Id,
+    follow_id: Id,
+    homes: Homes,
+    approved: bool,
+) -> StoreResult<Change> {
     let at = Timestamp::now();
     home::lock(c, &[follower.0, followee.0], &[]).await?;
     let inserted = sqlx::query(
@@ -329,7 +341,9 @@ pub(crate) async fn follow(
     if homes.materialised() {
         home::followed(c, follower, followee).await?;
     }
-    events::append(c, event::followed(follower, followee, at)).await?;
+    let event =
+        if approved { event::follow_approved(follower, followee, at) } else { event::followed(follower, followee, at) };
+    events::append(c, event).await?;
     Ok(Change::Made)
 }
 
@@ -420,7 +434,7 @@ pub(crate) async fn relationships(c: &mut PgConnection, viewer: Id, ids: &[Id]) 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    type Row = (i64, bool, bool, bool, bool, bool, Option<bool>);
+    type Row = (i64, bool, bool, bool, bool, bool, Option<bool>, bool, bool);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = a.id), \
@@ -429,7 +443,9 @@ pub(crate) async fn relationships(c: &mut PgConnection, viewer: Id, ids: &[Id]) 
            EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $1 AND b.target_id = a.id), \
            EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = a.id AND b.target_id = $1), \
            (SELECT m.notifications FROM mutes m WHERE m.account_id = $1 AND m.target_id = a.id \
-              AND (m.expires_at IS NULL OR m.expires_at > $3)) \
+              AND (m.expires_at IS NULL OR m.expires_at > $3)), \
+           EXISTS (SELECT 1 FROM follow_requests r WHERE r.account_id = $1 AND r.target_id = a.id), \
+           EXISTS (SELECT 1 FROM follow_requests r WHERE r.account_id = a.id AND r.target_id = $1) \
          FROM accounts a WHERE a.id = ANY($2)",
     )
     .bind(viewer.0)
@@ -442,7 +458,8 @@ pub(crate) async fn relationships(c: &mut PgConnection, viewer: Id, ids: &[Id]) 
     Ok(ids
         .iter()
         .filter_map(|id| {
-            let &(_, following, followed_by, notifying, blocking, blocked_by, muted) = found.get(&id.0)?;
+            let &(_, following, followed_by, notifying, blocking, blocked_by, muted, requested, requested_by) =
+                found.get(&id.0)?;
             Some(Relationship {
                 id: *id,
                 following,
@@ -452,6 +469,8 @@ pub(crate) async fn relationships(c: &mut PgConnection, viewer: Id, ids: &[Id]) 
                 blocked_by,
                 muting: muted.is_some(),
                 muting_notifications: muted == Some(true),
+                requested,
+                requested_by,
             })
         })
         .collect())

@@ -31,6 +31,7 @@ fn migrator() -> Migrator {
         migration(13, "bookmarks and pins", include_str!("../../migrations/postgres/0013_bookmarks_and_pins.sql")),
         migration(14, "reports", include_str!("../../migrations/postgres/0014_reports.sql")),
         migration(15, "blocks and mutes", include_str!("../../migrations/postgres/0015_blocks_and_mutes.sql")),
+        migration(16, "follow requests", include_str!("../../migrations/postgres/0016_follow_requests.sql")),
     ])
 }
 

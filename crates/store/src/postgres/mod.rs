@@ -35,6 +35,7 @@ mod partitions;
 mod replay;
 mod replicas;
 mod reports;
+mod requests;
 mod safety;
 mod search;
 mod statuses;

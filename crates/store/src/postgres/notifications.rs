@@ -41,12 +41,12 @@ async fn retract(c: &mut PgConnection, retraction: &Retraction) -> StoreResult<(
                 .bind(from_account.0)
                 .bind(kind.as_str())
         }
-        // Served by `(from_account_id, kind)`: the follower's follow notifications are few.
-        Retraction::Unfollowed { follower, followee } => {
+        // Served by `(from_account_id, kind)`: one account's follow notifications are few.
+        Retraction::Between { kind, from_account, recipient } => {
             sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND kind = $2 AND recipient_id = $3")
-                .bind(follower.0)
-                .bind(NotificationKind::Follow.as_str())
-                .bind(followee.0)
+                .bind(from_account.0)
+                .bind(kind.as_str())
+                .bind(recipient.0)
         }
         Retraction::AboutStatus(status) => sqlx::query("DELETE FROM notifications WHERE status_id = $1").bind(status.0),
         Retraction::Dismissed { recipient, event_seq } => {

@@ -10,7 +10,7 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::safety::{Hidden, Mute, Muted};
 use starling_core::{Id, StoreResult};
 
-use super::{Db, accounts, events, hydrate, page};
+use super::{Db, accounts, events, hydrate, page, requests};
 use crate::Homes;
 
 /// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
@@ -49,6 +49,9 @@ pub(crate) async fn block(
     if inserted.rows_affected() == 0 {
         return Ok(Change::Unchanged);
     }
+    // Neither may ask to follow the other any more: pending requests end with the follows.
+    requests::reject(c, target, account, account, at).await?;
+    requests::reject(c, account, target, account, at).await?;
     accounts::unfollow(c, account, target, homes).await?;
     accounts::unfollow(c, target, account, homes).await?;
     events::append(c, event::blocked(EventKind::Blocked, account, target, at)).await?;

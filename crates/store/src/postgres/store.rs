@@ -39,7 +39,7 @@ use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
     Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media,
-    notifications, partitions, replay, reports, safety, search, statuses, stories, tags, timelines, trends,
+    notifications, partitions, replay, reports, requests, safety, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Client reads served, by database (only counted where there are replicas).
@@ -196,6 +196,25 @@ impl Store for PostgresStore {
     async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
         let homes = self.homes;
         write_tx!(self, |c| accounts::unfollow(c, follower, followee, homes))
+    }
+
+    async fn request_follow(&self, follower: Id, followee: Id, at: Timestamp) -> StoreResult<Change> {
+        let request_id = self.ids.next();
+        write_tx!(self, |c| requests::request(c, follower, followee, request_id, at))
+    }
+
+    async fn authorize_follow_request(&self, followee: Id, follower: Id, at: Timestamp) -> StoreResult<Change> {
+        let follow_id = self.ids.next();
+        let homes = self.homes;
+        write_tx!(self, |c| requests::authorize(c, followee, follower, follow_id, at, homes))
+    }
+
+    async fn reject_follow_request(&self, followee: Id, follower: Id, actor: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| requests::reject(c, followee, follower, actor, at))
+    }
+
+    async fn follow_requests(&self, followee: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        client_read!(self, |c| requests::list(c, followee, page))
     }
 
     async fn block(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {

@@ -258,6 +258,18 @@ pub(crate) fn update_account(c: &Connection, id: Id, u: AccountUpdate) -> StoreR
 // ---- follows ------------------------------------------------------------------------------------
 
 pub(crate) fn follow(c: &Connection, follower: Id, followee: Id, follow_id: Id, homes: Homes) -> StoreResult<Change> {
+    make_follow(c, follower, followee, follow_id, homes, false)
+}
+
+/// A follow, `approved` by the followee when it answers a request.
+pub(crate) fn make_follow(
+    c: &Connection,
+    follower: Id,
+    followee: Id,
+    follow_id: Id,
+    homes: Homes,
+    approved: bool,
+) -> StoreResult<Change> {
     let at = Timestamp::now();
     let inserted = c.run(
         "INSERT INTO follows (follower_id, followee_id, id, created_at) VALUES (?, ?, ?, ?) \
@@ -271,7 +283,9 @@ pub(crate) fn follow(c: &Connection, follower: Id, followee: Id, follow_id: Id, 
     if homes.materialised() {
         home::followed(c, follower, followee)?;
     }
-    events::append(c, event::followed(follower, followee, at))?;
+    let event =
+        if approved { event::follow_approved(follower, followee, at) } else { event::followed(follower, followee, at) };
+    events::append(c, event)?;
     Ok(Change::Made)
 }
 
@@ -330,7 +344,7 @@ pub(crate) fn relationships(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResu
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    type Row = (i64, bool, bool, bool, bool, bool, Option<bool>);
+    type Row = (i64, bool, bool, bool, bool, bool, Option<bool>, bool, bool);
     let rows: Vec<Row> = c.all(
         "SELECT a.id, \
            EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id), \
@@ -339,7 +353,9 @@ pub(crate) fn relationships(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResu
            EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = ?1 AND b.target_id = a.id), \
            EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = a.id AND b.target_id = ?1), \
            (SELECT m.notifications FROM mutes m WHERE m.account_id = ?1 AND m.target_id = a.id \
-              AND (m.expires_at IS NULL OR m.expires_at > ?3)) \
+              AND (m.expires_at IS NULL OR m.expires_at > ?3)), \
+           EXISTS (SELECT 1 FROM follow_requests r WHERE r.account_id = ?1 AND r.target_id = a.id), \
+           EXISTS (SELECT 1 FROM follow_requests r WHERE r.account_id = a.id AND r.target_id = ?1) \
          FROM accounts a WHERE a.id IN (SELECT value FROM json_each(?2))",
         params![viewer.0, id_list(ids.iter().map(|id| id.0)), Timestamp::now().0],
     )?;
@@ -347,7 +363,8 @@ pub(crate) fn relationships(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResu
     Ok(ids
         .iter()
         .filter_map(|id| {
-            let &(_, following, followed_by, notifying, blocking, blocked_by, muted) = found.get(&id.0)?;
+            let &(_, following, followed_by, notifying, blocking, blocked_by, muted, requested, requested_by) =
+                found.get(&id.0)?;
             Some(Relationship {
                 id: *id,
                 following,
@@ -357,6 +374,8 @@ pub(crate) fn relationships(c: &Connection, viewer: Id, ids: &[Id]) -> StoreResu
                 blocked_by,
                 muting: muted.is_some(),
                 muting_notifications: muted == Some(true),
+                requested,
+                requested_by,
             })
         })
         .collect())

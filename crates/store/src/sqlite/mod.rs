@@ -24,6 +24,7 @@ mod notifications;
 mod page;
 mod replay;
 mod reports;
+mod requests;
 mod safety;
 mod search;
 mod sql;

@@ -30,10 +30,10 @@ fn retract(c: &Connection, retraction: &Retraction) -> StoreResult<()> {
             params![from_account.0, kind.as_str(), status_id.map(|id| id.0)],
         ),
         // The unary `+` keeps the planner off the recipient's index, which would read every
-        // notification the followee ever had, and on `(from_account_id, kind)`.
-        Retraction::Unfollowed { follower, followee } => c.run(
+        // notification the recipient ever had, and on `(from_account_id, kind)`.
+        Retraction::Between { kind, from_account, recipient } => c.run(
             "DELETE FROM notifications WHERE from_account_id = ? AND kind = ? AND +recipient_id = ?",
-            params![follower.0, NotificationKind::Follow.as_str(), followee.0],
+            params![from_account.0, kind.as_str(), recipient.0],
         ),
         Retraction::AboutStatus(status) => c.run("DELETE FROM notifications WHERE status_id = ?", params![status.0]),
         Retraction::Dismissed { recipient, event_seq } => {

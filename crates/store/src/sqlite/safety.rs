@@ -10,7 +10,7 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::safety::{Hidden, Mute, Muted};
 use starling_core::{Id, StoreResult};
 
-use super::{QueryBuilder, Sql, accounts, events, hydrate, page};
+use super::{QueryBuilder, Sql, accounts, events, hydrate, page, requests};
 use crate::Homes;
 
 /// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
@@ -43,6 +43,9 @@ pub(crate) fn block(
     if inserted == 0 {
         return Ok(Change::Unchanged);
     }
+    // Neither may ask to follow the other any more: pending requests end with the follows.
+    requests::reject(c, target, account, account, at)?;
+    requests::reject(c, account, target, account, at)?;
     accounts::unfollow(c, account, target, homes)?;
     accounts::unfollow(c, target, account, homes)?;
     events::append(c, event::blocked(EventKind::Blocked, account, target, at))?;

@@ -26,7 +26,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::{
     SqliteStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media, notifications,
-    replay, reports, safety, search, statuses, stories, tags, timelines, trends,
+    replay, reports, requests, safety, search, statuses, stories, tags, timelines, trends,
 };
 
 /// Runs `$body` with `$c` bound to the writer's connection, inside its transaction, and
@@ -151,6 +151,25 @@ impl Store for SqliteStore {
     async fn unfollow(&self, follower: Id, followee: Id) -> StoreResult<Change> {
         let homes = self.homes;
         write_tx!(self, |c| accounts::unfollow(c, follower, followee, homes))
+    }
+
+    async fn request_follow(&self, follower: Id, followee: Id, at: Timestamp) -> StoreResult<Change> {
+        let request_id = self.ids.next();
+        write_tx!(self, |c| requests::request(c, follower, followee, request_id, at))
+    }
+
+    async fn authorize_follow_request(&self, followee: Id, follower: Id, at: Timestamp) -> StoreResult<Change> {
+        let follow_id = self.ids.next();
+        let homes = self.homes;
+        write_tx!(self, |c| requests::authorize(c, followee, follower, follow_id, at, homes))
+    }
+
+    async fn reject_follow_request(&self, followee: Id, follower: Id, actor: Id, at: Timestamp) -> StoreResult<Change> {
+        write_tx!(self, |c| requests::reject(c, followee, follower, actor, at))
+    }
+
+    async fn follow_requests(&self, followee: Id, page: PageRequest) -> StoreResult<Page<Account>> {
+        read_conn!(self, |c| requests::list(c, followee, page))
     }
 
     async fn block(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {

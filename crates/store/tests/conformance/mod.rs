@@ -24,6 +24,7 @@ mod notifications;
 mod pulled;
 mod replay;
 mod reports;
+mod requests;
 mod safety;
 mod search;
 mod statuses;
@@ -53,6 +54,7 @@ pub use notifications::*;
 pub use pulled::*;
 pub use replay::*;
 pub use reports::*;
+pub use requests::*;
 pub use safety::*;
 pub use search::*;
 pub use statuses::*;
@@ -156,6 +158,9 @@ macro_rules! conformance_tests {
             // reports
             reports_are_recorded_listed_newest_first_and_logged,
             a_report_is_resolved_once_and_roles_are_given,
+            // follow requests
+            a_follow_request_is_asked_once_then_approved_into_a_follow,
+            a_follow_request_is_rejected_withdrawn_or_ended_by_a_block,
             // blocks and mutes
             a_block_ends_follows_both_ways_and_is_logged_after_them,
             blocks_and_mutes_are_listed_newest_first_and_paged,

@@ -288,7 +288,8 @@ pub async fn each_retraction_removes_exactly_what_it_should(store: &dyn Store) {
     expected = minus(expected, &[(dave.id, follow, carol.id, None)]);
     assert_eq!(everything(store, &everyone).await, expected);
 
-    retract(store, Retraction::Unfollowed { follower: dave.id, followee: bob.id }).await;
+    retract(store, Retraction::Between { kind: NotificationKind::Follow, from_account: dave.id, recipient: bob.id })
+        .await;
     assert_eq!(everything(store, &everyone).await, expected, "dave never followed bob");
     retract(store, Retraction::AboutStatus(Id(42))).await;
     assert_eq!(everything(store, &everyone).await, expected);
