@@ -99,3 +99,32 @@ async fn accounts_and_hashtags_are_found_by_prefix() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn resolve_true_or_false_is_accepted_and_finds_the_same() -> TestResult {
+    let app = spawn_app().await;
+    let alice = app.sign_up("alice").await;
+    let puffins = app.say(&alice, "#puffins nest on the cliffs").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let plain = loop {
+        let found = search(&app, Some(&alice), "q=puffins").await;
+        if ids_of(&found) == vec![puffins.clone()] {
+            break found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not indexed: {found}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(names(&plain["hashtags"], "name"), vec!["puffins"]);
+    // Clients send `resolve=true` to look a handle up, and `resolve=false` for what is known:
+    // every account is local, so both must find what a plain search finds.
+    let handle = format!("q=%40alice%40{}", app.state.settings.domain());
+    let plain_handle = search(&app, Some(&alice), &handle).await;
+    assert_eq!(names(&plain_handle["accounts"], "username"), vec!["alice"]);
+    for resolve in ["false", "true"] {
+        assert_eq!(search(&app, Some(&alice), &format!("q=puffins&resolve={resolve}")).await, plain, "{resolve}");
+        assert_eq!(search(&app, Some(&alice), &format!("{handle}&resolve={resolve}")).await, plain_handle, "{resolve}");
+        let anonymous = search(&app, None, &format!("{handle}&type=accounts&resolve={resolve}")).await;
+        assert_eq!(names(&anonymous["accounts"], "username"), vec!["alice"], "{resolve}");
+    }
+    Ok(())
+}
