@@ -183,6 +183,7 @@ macro_rules! conformance_tests {
             hashtags_are_found_by_prefix_most_used_first,
             statuses_are_found_by_every_word_only_where_the_viewer_may_see_them,
             the_index_follows_the_log_in_batches_and_says_how_far,
+            a_stronger_match_ranks_above_a_weaker_one_of_the_same_age,
             // trends
             hashtag_use_is_counted_per_day_by_statuses_and_distinct_accounts,
             engaged_statuses_are_fresh_public_originals_most_engaged_first,

@@ -127,3 +127,25 @@ pub async fn the_index_follows_the_log_in_batches_and_says_how_far(store: &dyn S
     assert_eq!(store.index_for_search(last).await.unwrap(), last);
     assert!(store.search_statuses(query()).await.unwrap().is_empty());
 }
+
+pub async fn a_stronger_match_ranks_above_a_weaker_one_of_the_same_age(store: &dyn Store) {
+    let alice = account(store, "alice").await;
+    let at = Timestamp::now();
+    let same_age = |text: &str| NewStatus { created_at: at, ..draft(&alice, text) };
+    // The stronger matches are posted first: on equal ranks the newer id would come first, so
+    // only the rank can put them on top.
+    let strong = store.create_status(same_age("albatross albatross albatross")).await.unwrap();
+    let weak = store.create_status(same_age("an albatross flew over the old harbour at dawn")).await.unwrap();
+    let close = store.create_status(same_age("harbour seal, harbour seal, harbour seal")).await.unwrap();
+    let apart = store.create_status(same_age("a seal swam past the old stone harbour wall today")).await.unwrap();
+    // Statuses that match nothing: SQLite's bm25 gives a word found in half the statuses or more
+    // next to no weight, which would leave the ranks a hair apart.
+    for text in ["gulls and terns", "nothing to see here", "a quiet morning"] {
+        post(store, &alice, text).await;
+    }
+    // Both backends agree on more occurrences, and on words found closer together (ts_rank
+    // weighs their distance, bm25 the shorter text). Length alone is not tested: ts_rank, as
+    // used, ignores it.
+    assert_eq!(found(store, search(&["albatross"], None)).await, vec![strong.id, weak.id]);
+    assert_eq!(found(store, search(&["harbour", "seal"], None)).await, vec![close.id, apart.id]);
+}
