@@ -376,7 +376,230 @@ describe('the web client', () => {
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
   });
+
+  test('a post with an image and its description reaches a follower’s timeline', async () => {
+    const { alice, bob } = people;
+    await bob.page.getByRole('link', { name: 'Home' }).click();
+    await bob.page.getByRole('feed', { name: 'Home timeline' }).waitFor();
+    await alice.page.getByRole('link', { name: 'Home' }).click();
+    await alice.page.getByLabel('Add images').setInputFiles({ name: 'sea.png', mimeType: 'image/png', buffer: await picture(alice.page) });
+    await alice.page.getByLabel('Image description').fill(SEA_ALT);
+    await alice.page.getByLabel('Post text').fill('A picture of the sea');
+    // Post stays disabled until the upload is done; the click waits for it.
+    await alice.page.getByRole('button', { name: 'Post', exact: true }).click();
+    for (const { page } of [alice, bob]) {
+      const post = statusWith(page, 'A picture of the sea');
+      await post.getByRole('button', { name: `View image: ${SEA_ALT}` }).waitFor();
+      await waitForImage(post.locator(`img[alt="${SEA_ALT}"]`));
+    }
+    await shot(bob.page, '21-home-image');
+    // The full-size image, with its description, in the lightbox.
+    await statusWith(bob.page, 'A picture of the sea').getByRole('button', { name: `View image: ${SEA_ALT}` }).click();
+    const lightbox = bob.page.getByRole('dialog', { name: 'Image' });
+    await lightbox.getByText(SEA_ALT).waitFor();
+    await waitForImage(lightbox.locator(`img[alt="${SEA_ALT}"]`));
+    await bob.page.keyboard.press('Escape');
+    await lightbox.waitFor({ state: 'detached' });
+  });
+
+  test('a reply shows in the thread of the post it answers', async () => {
+    const { alice, bob } = people;
+    const post = statusWith(bob.page, 'A picture of the sea');
+    await post.getByRole('button', { name: 'Reply' }).click();
+    const dialog = bob.page.getByRole('dialog', { name: 'Reply to @alice' });
+    const text = dialog.getByLabel('Post text');
+    assert.equal(await text.inputValue(), '@alice ', 'a reply starts by naming the author');
+    await text.press('End');
+    await text.pressSequentially('What a view!');
+    await dialog.getByRole('button', { name: 'Post', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const replies = post.getByRole('button', { name: 'Reply' }).locator('.count');
+    await assertEventually(async () => (await replies.textContent()).trim() === '1', 'the reply count');
+    await statusWith(alice.page, 'A picture of the sea').locator('a.status-time').click();
+    const reply = alice.page.getByRole('feed', { name: 'Replies' }).locator('article.status').filter({ hasText: 'What a view!' });
+    await reply.waitFor();
+    assert.match(await reply.innerText(), /@bob/);
+    await shot(alice.page, '22-thread-reply');
+  });
+
+  test('a boost is counted and shows on the booster’s profile', async () => {
+    const { alice, bob } = people;
+    const boost = statusWith(bob.page, 'A picture of the sea').getByRole('button', { name: 'Boost' });
+    await boost.click();
+    await assertEventually(async () => (await boost.getAttribute('aria-pressed')) === 'true', 'the boost button is pressed');
+    await assertEventually(async () => (await boost.locator('.count').textContent()).trim() === '1', 'the boost count');
+    await alice.page.goto('/@bob');
+    const boosted = alice.page.locator('article.status-boost').filter({ hasText: 'A picture of the sea' });
+    await boosted.locator('.status-boosted-by').getByRole('link', { name: '@bob' }).waitFor();
+  });
+
+  test('a deleted post leaves the author’s and a follower’s timelines', async () => {
+    const { alice, bob } = people;
+    await bob.page.getByRole('link', { name: 'Home' }).click();
+    await bob.page.getByRole('feed', { name: 'Home timeline' }).waitFor();
+    await alice.page.getByRole('link', { name: 'Home' }).click();
+    await alice.page.getByLabel('Post text').fill('A post that will not stay');
+    await alice.page.getByRole('button', { name: 'Post', exact: true }).click();
+    await statusWith(bob.page, 'A post that will not stay').waitFor();
+    await mark(bob.page);
+    await statusWith(alice.page, 'A post that will not stay').getByRole('button', { name: 'More actions' }).click();
+    await alice.page.getByRole('menuitem', { name: 'Delete', exact: true }).click();
+    const confirm = alice.page.getByRole('dialog', { name: 'Delete post?' });
+    await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+    await statusWith(alice.page, 'A post that will not stay').waitFor({ state: 'detached' });
+    await statusWith(bob.page, 'A post that will not stay').waitFor({ state: 'detached' });
+    await assertNotReloaded(bob.page);
+    await bob.page.goto('/@alice');
+    await statusWith(bob.page, 'A picture of the sea').waitFor();
+    assert.equal(await statusWith(bob.page, 'A post that will not stay').count(), 0, 'gone from the profile too');
+  });
+
+  test('the local, public and hashtag timelines show public posts, and a tag two people use trends', async () => {
+    const { alice, bob } = people;
+    await alice.page.getByRole('link', { name: 'Home' }).click();
+    await alice.page.getByLabel('Post text').fill('Gulls at the pier #seabirds');
+    await alice.page.getByRole('button', { name: 'Post', exact: true }).click();
+    await statusWith(alice.page, 'Gulls at the pier').waitFor();
+    await bob.page.getByRole('link', { name: 'Home' }).click();
+    await bob.page.getByLabel('Post text').fill('Terns on the rocks #SeaBirds');
+    await bob.page.getByRole('button', { name: 'Post', exact: true }).click();
+    await statusWith(bob.page, 'Terns on the rocks').waitFor();
+    for (const [link, feed] of [
+      ['Local', 'Local timeline'],
+      ['Public', 'Public timeline'],
+    ]) {
+      await alice.page.getByRole('link', { name: link, exact: true }).click();
+      const timeline = alice.page.getByRole('feed', { name: feed });
+      for (const text of ['Gulls at the pier', 'Terns on the rocks']) await statusWith(timeline, text).waitFor();
+    }
+    await alice.page.goto('/tags/seabirds');
+    await alice.page.getByRole('heading', { name: '#seabirds' }).waitFor();
+    const tagged = alice.page.getByRole('feed', { name: 'Posts tagged #seabirds' });
+    for (const text of ['Gulls at the pier', 'Terns on the rocks']) await statusWith(tagged, text).waitFor();
+    assert.equal(await statusWith(tagged, 'A picture of the sea').count(), 0, 'only tagged posts');
+    // A tag trends once two accounts use it on a day (`starling_core::trends`), at once.
+    await alice.page.getByRole('link', { name: 'Explore' }).click();
+    const trending = alice.page.locator('.trending-tags .tag-item').filter({ hasText: '#seabirds' });
+    await trending.getByRole('link', { name: '#seabirds' }).waitFor();
+    assert.match(await trending.innerText(), /2 people today/);
+    // Its reply and boost make the picture the most engaged post.
+    const posts = alice.page.locator('.trending-posts article.status');
+    await posts.first().waitFor();
+    assert.match(await posts.first().innerText(), /A picture of the sea/);
+    await shot(alice.page, '23-explore-trending');
+  });
+
+  test('followers and following pages list the follow, and unfollowing ends it', async () => {
+    const { alice, bob } = people;
+    await alice.page.goto('/@alice');
+    await alice.page.getByRole('navigation', { name: 'Profile sections' }).getByRole('link', { name: 'Followers' }).click();
+    await alice.page.getByRole('list', { name: 'Followers of @alice' }).locator('.account-row').filter({ hasText: '@bob' }).waitFor();
+    await alice.page.goto('/@bob/following');
+    await alice.page.getByRole('list', { name: 'Accounts @bob follows' }).locator('.account-row').filter({ hasText: '@alice' }).waitFor();
+    await shot(alice.page, '24-following');
+
+    await bob.page.goto('/@alice');
+    await bob.page.getByRole('button', { name: 'Unfollow' }).click();
+    await bob.page.getByRole('button', { name: 'Follow', exact: true }).waitFor();
+    await bob.page.locator('.profile-counts').getByText('0 followers').waitFor();
+    await alice.page.goto('/@alice/followers');
+    await alice.page.getByRole('list', { name: 'Followers of @alice' }).getByText('No followers yet.').waitFor();
+    await alice.page.goto('/@bob/following');
+    await alice.page.getByRole('list', { name: 'Accounts @bob follows' }).getByText('Not following anyone yet.').waitFor();
+  });
+
+  test('the theme toggles between light and dark, and is remembered', async () => {
+    const carol = await person('carol');
+    people.carol = carol;
+    await signUp(carol);
+    const { page } = carol;
+    const theme = () => page.evaluate(() => [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor]);
+    const [before, lightBackground] = await theme();
+    assert.equal(before, 'light', 'headless Chromium prefers light');
+    await page.getByRole('button', { name: 'Dark theme' }).click();
+    await page.getByRole('button', { name: 'Light theme', pressed: true }).waitFor();
+    const [after, darkBackground] = await theme();
+    assert.equal(after, 'dark');
+    assert.notEqual(darkBackground, lightBackground, 'the page itself changed colour');
+    await shot(page, '25-home-dark');
+    await page.reload();
+    await page.getByRole('button', { name: 'Light theme', pressed: true }).waitFor();
+    assert.deepEqual(await theme(), ['dark', darkBackground]);
+    await page.getByRole('button', { name: 'Light theme' }).click();
+    await page.getByRole('button', { name: 'Dark theme', pressed: false }).waitFor();
+    assert.deepEqual(await theme(), ['light', lightBackground]);
+  });
+
+  test('a post can be written and sent with the keyboard alone', async () => {
+    const { page } = people.carol;
+    await page.goto('/home');
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    // The view focuses its main region once rendered; tabbing starts from there.
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await tabTo(page, 'the composer', () => document.activeElement?.matches('textarea.composer-text'));
+    await page.keyboard.type('Typed without a mouse');
+    await tabTo(page, 'the Post button', () => document.activeElement?.matches('button.composer-submit'));
+    await page.keyboard.press('Enter');
+    await statusWith(page, 'Typed without a mouse').waitFor();
+    // Focus goes back to the emptied composer, so the next post can follow at once.
+    await assertEventually(
+      () => page.evaluate(() => document.activeElement?.matches('textarea.composer-text') && document.activeElement.value === ''),
+      'focus is back in the empty composer',
+    );
+    await page.keyboard.type('And sent with Ctrl+Enter');
+    await page.keyboard.press('Control+Enter');
+    await statusWith(page, 'And sent with Ctrl+Enter').waitFor();
+  });
+
+  test('signing out forgets the account and its token', async () => {
+    const { page } = people.carol;
+    const token = await page.evaluate(() => window.starling.account.token);
+    await page.getByRole('button', { name: /^Accounts \(signed in as @carol\)/ }).click();
+    await page.getByRole('menuitem', { name: 'Sign out @carol' }).click();
+    await page.waitForURL('**/signin');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Accounts/ }).count(), 0);
+    assert.deepEqual(await page.evaluate(() => JSON.parse(localStorage.getItem('starling.accounts'))), []);
+    // Asked from here, not from the page: Chromium logs a refused request as a console error.
+    const check = await fetch(new URL('/api/v1/accounts/verify_credentials', BASE), { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(check.status, 401, 'the token was revoked');
+  });
 });
+
+const SEA_ALT = 'A blue sea under a yellow sun';
+
+/** A PNG drawn by the browser's own canvas: a real image for the server to check and resize. */
+async function picture(page) {
+  const data = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 160;
+    canvas.height = 100;
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#1e6fa8';
+    g.fillRect(0, 0, 160, 100);
+    g.fillStyle = '#f5d76e';
+    g.beginPath();
+    g.arc(120, 30, 18, 0, 2 * Math.PI);
+    g.fill();
+    return canvas.toDataURL('image/png').split(',')[1];
+  });
+  return Buffer.from(data, 'base64');
+}
+
+/** Waits until the image `locator` names has loaded and decoded (a broken one has no width). */
+async function waitForImage(locator) {
+  await locator.waitFor();
+  await assertEventually(() => locator.evaluate((img) => img.complete && img.naturalWidth > 0), 'the image loads');
+}
+
+/** Presses Tab until `focused` (run in the page) holds, as someone without a mouse would. */
+async function tabTo(page, what, focused) {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(focused)) return;
+  }
+  assert.fail(`Tab never reached ${what}`);
+}
 
 /** Waits up to a minute for `path` to exist. */
 async function waitForFile(path) {
