@@ -102,7 +102,11 @@ async fn update_credentials(State(state): State<AppState>, auth: Auth, params: P
     }
     update.locked = params.bool("locked")?;
     update.bot = params.bool("bot")?;
+    let unlocking = auth.account.locked && update.locked == Some(false);
     let account = state.store.update_account(auth.id(), update).await?;
+    if unlocking {
+        super::follow_requests::approve_all(&state, account.id).await?;
+    }
     let renderer = Renderer::new(&state.settings.public_url);
     Ok(Json(json!(renderer.credential_account(&account))))
 }
@@ -249,9 +253,14 @@ async fn follow(
         return Err(ApiError::Forbidden("You cannot follow yourself".into()));
     }
     let notify = params.bool("notify")?;
-    state.store.account(id).await?;
+    let target = state.store.account(id).await?;
     if state.store.hidden(auth.id()).await?.blocked(id) {
         return Err(ApiError::Forbidden("You cannot follow an account you block or that blocks you".into()));
+    }
+    // A locked account decides who follows it: following it asks, once.
+    if target.locked && !state.store.is_following(auth.id(), id).await? {
+        state.store.request_follow(auth.id(), id, Timestamp::now()).await?;
+        return relationship_with(&state, &auth, id).await;
     }
     state.store.follow(auth.id(), id).await?;
     if let Some(notify) = notify {
@@ -264,5 +273,7 @@ async fn unfollow(State(state): State<AppState>, auth: Auth, PathId(id): PathId)
     auth.require("write:follows")?;
     state.store.account(id).await?;
     state.store.unfollow(auth.id(), id).await?;
+    // Unfollowing an account one only asked to follow withdraws the request.
+    state.store.reject_follow_request(id, auth.id(), auth.id(), Timestamp::now()).await?;
     relationship_with(&state, &auth, id).await
 }

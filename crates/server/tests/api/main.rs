@@ -11,6 +11,7 @@ mod errors;
 mod feeds;
 mod idempotency;
 mod input;
+mod locked;
 mod mastodon_py;
 mod media;
 mod memory_homes;

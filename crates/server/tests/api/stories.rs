@@ -197,7 +197,12 @@ async fn a_locked_accounts_stories_are_for_its_followers_only() -> TestResult {
     let bob = app.sign_up("bob").await;
     let eve = app.sign_up("eve").await;
     lock(&app, &alice).await;
-    app.follow(&bob, &alice).await;
+    // Following a locked account asks it; alice approves bob.
+    let (_, rel) = app.post(&format!("/api/v1/accounts/{}/follow", alice.id), Some(&bob.token), json!({})).await;
+    assert_eq!(rel["requested"], true, "{rel}");
+    let (status, rel) =
+        app.post(&format!("/api/v1/follow_requests/{}/authorize", bob.id), Some(&alice.token), json!({})).await;
+    assert_eq!((status, &rel["followed_by"]), (StatusCode::OK, &json!(true)), "{rel}");
     let s = story(&app, &alice, json!({"text": "friends only"})).await;
     let story_path = format!("/api/v1/stories/{}", id(&s));
 
