@@ -109,10 +109,16 @@ pub enum EventKind {
     FollowRequestAuthorized,
     #[serde(rename = "account.follow_request_rejected")]
     FollowRequestRejected,
+    #[serde(rename = "filter.created")]
+    FilterCreated,
+    #[serde(rename = "filter.updated")]
+    FilterUpdated,
+    #[serde(rename = "filter.deleted")]
+    FilterDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 46] = [
+    pub const ALL: [EventKind; 49] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -159,6 +165,9 @@ impl EventKind {
         EventKind::FollowRequested,
         EventKind::FollowRequestAuthorized,
         EventKind::FollowRequestRejected,
+        EventKind::FilterCreated,
+        EventKind::FilterUpdated,
+        EventKind::FilterDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -209,6 +218,9 @@ impl EventKind {
             EventKind::FollowRequested => "account.follow_requested",
             EventKind::FollowRequestAuthorized => "account.follow_request_authorized",
             EventKind::FollowRequestRejected => "account.follow_request_rejected",
+            EventKind::FilterCreated => "filter.created",
+            EventKind::FilterUpdated => "filter.updated",
+            EventKind::FilterDeleted => "filter.deleted",
         }
     }
 
@@ -335,6 +347,12 @@ pub fn muted(account: Id, target: Id, mute: &crate::safety::Mute, at: Timestamp)
 
 pub fn unmuted(account: Id, target: Id, at: Timestamp) -> NewEvent {
     event(EventKind::Unmuted, Some(account), Some(target), json!({}), at)
+}
+
+/// `account` made, changed or deleted (`kind`) one of its keyword filters: its streams are told
+/// (`filters_changed`).
+pub fn filter_changed(kind: EventKind, account: Id, filter: Id, at: Timestamp) -> NewEvent {
+    event(kind, Some(account), Some(filter), json!({}), at)
 }
 
 /// `account` reported `target` (the report's id is the subject).

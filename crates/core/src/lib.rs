@@ -6,6 +6,7 @@
 
 pub mod chat;
 pub mod event;
+pub mod filters;
 #[cfg(test)]
 mod fixtures;
 pub mod id;

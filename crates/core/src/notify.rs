@@ -250,6 +250,9 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::Unblocked
         | EventKind::Muted
         | EventKind::Unmuted
+        | EventKind::FilterCreated
+        | EventKind::FilterUpdated
+        | EventKind::FilterDeleted
         | EventKind::Pinned
         | EventKind::Unpinned
         | EventKind::Reported

@@ -130,6 +130,9 @@ impl Projection {
             | EventKind::Unblocked
             | EventKind::Muted
             | EventKind::Unmuted
+            | EventKind::FilterCreated
+            | EventKind::FilterUpdated
+            | EventKind::FilterDeleted
             | EventKind::FollowRequested
             | EventKind::FollowRequestAuthorized
             | EventKind::FollowRequestRejected

@@ -1,10 +1,13 @@
-//! Whom an account does not see. A block hides two accounts from each other everywhere; a mute
-//! takes an account out of the muter's timelines (and, when asked, its notifications) but not
-//! off its own profile, and may end by itself. Every reader applies the one rule here: the
-//! timelines and searches, the notifications, and live delivery on every stream.
+//! Whom and what an account does not see. A block hides two accounts from each other
+//! everywhere; a mute takes an account out of the muter's timelines (and, when asked, its
+//! notifications) but not off its own profile, and may end by itself; a keyword filter hides or
+//! marks statuses in the contexts it names (`filters`). Every reader applies the one rule
+//! here: the timelines and searches, the notifications, and live delivery on every stream.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
+use crate::filters::{self, Filter, FilterContext, FilterMatch, Judgement};
 use crate::id::Id;
 use crate::model::{Account, Status, Timestamp};
 
@@ -21,6 +24,14 @@ impl Mute {
     pub fn active(&self, now: Timestamp) -> bool {
         self.expires_at.is_none_or(|end| end > now)
     }
+}
+
+/// Statuses as a timeline shows them to one viewer (`Hidden::sift`).
+#[derive(Clone, Debug, Default)]
+pub struct Sifted {
+    pub statuses: Vec<Status>,
+    /// The `warn` filters that matched each status shown, by status id.
+    pub warnings: HashMap<Id, Vec<FilterMatch>>,
 }
 
 /// A muted account as `GET /api/v1/mutes` lists it.
@@ -40,6 +51,8 @@ pub struct Hidden {
     pub blocks: HashSet<Id>,
     /// Accounts the viewer mutes (expired mutes included: each is checked against the time).
     pub mutes: HashMap<Id, Mute>,
+    /// The viewer's keyword filters (expired ones included, as mutes are).
+    pub filters: Vec<Filter>,
 }
 
 /// Whose doing a live message is, so that each connection can leave out what is hidden from its
@@ -49,8 +62,9 @@ pub enum Concern {
     /// Nothing hides it (a deletion, a read marker of one's own).
     #[default]
     Nobody,
-    /// A status: hidden as `Hidden::hides_status` hides it.
-    Status { author: Id, involved: Vec<Id> },
+    /// A status: hidden as `Hidden::hides_status` hides it, or by a `hide` filter matching
+    /// `text` (its `filters::filterable_text`) in the stream's context.
+    Status { author: Id, involved: Vec<Id>, text: Arc<str> },
     /// A notification of what `from` did: hidden as `Hidden::hides_notifications_from`.
     Notification { from: Id },
     /// Something `account` did (a story, a chat message, a view): hidden by a block only.
@@ -59,7 +73,11 @@ pub enum Concern {
 
 impl Concern {
     pub fn status(status: &Status) -> Concern {
-        Concern::Status { author: status.account.id, involved: involved(status).collect() }
+        Concern::Status {
+            author: status.account.id,
+            involved: involved(status).collect(),
+            text: filters::filterable_text(status).into(),
+        }
     }
 }
 
@@ -80,7 +98,15 @@ impl Hidden {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty() && self.mutes.is_empty()
+        self.blocks.is_empty() && self.mutes.is_empty() && self.filters.is_empty()
+    }
+
+    /// What the viewer's filters say of `status` in `context`.
+    pub fn judge(&self, status: &Status, context: FilterContext, now: Timestamp) -> Judgement {
+        if self.is_own(status) {
+            return Judgement::Shown(Vec::new());
+        }
+        filters::judge(&self.filters, status, context, now)
     }
 
     /// Whether a block stands between the viewer and `account`, either way.
@@ -113,16 +139,48 @@ impl Hidden {
         self.blocked(actor) || self.mutes.get(&actor).is_some_and(|m| m.notifications && m.active(now))
     }
 
-    /// Whether a live message of this concern is left out of the viewer's streams.
-    pub fn hides(&self, concern: &Concern, now: Timestamp) -> bool {
+    /// Whether a live message of this concern is left out of a stream of the viewer's that
+    /// shows `context` (`None`: a stream no filter applies to).
+    pub fn hides(&self, concern: &Concern, context: Option<FilterContext>, now: Timestamp) -> bool {
         match concern {
             Concern::Nobody => false,
-            Concern::Status { author, involved } => {
-                self.viewer != Some(*author) && involved.iter().any(|a| self.blocked(*a) || self.muted(*a, now))
+            Concern::Status { author, involved, text } => {
+                self.viewer != Some(*author)
+                    && (involved.iter().any(|a| self.blocked(*a) || self.muted(*a, now))
+                        || context.is_some_and(|c| {
+                            let applying = self.filters.iter().filter(|f| f.applies_in(c, now));
+                            filters::judge_text(applying, text) == Judgement::Hidden
+                        }))
             }
             Concern::Notification { from } => self.hides_notifications_from(*from, now),
             Concern::Account(account) => self.blocked(*account),
         }
+    }
+
+    /// What a timeline of `context` shows the viewer of `statuses`, in order: without those a
+    /// block, a mute (except on a profile, where mutes do not reach) or a `hide` filter keeps
+    /// from it, and with the `warn` filters that matched each status shown.
+    pub fn sift(&self, statuses: Vec<Status>, context: FilterContext, now: Timestamp) -> Sifted {
+        let mut sifted = Sifted::default();
+        for status in statuses {
+            let kept_out = if context == FilterContext::Account {
+                self.blocks_status(&status)
+            } else {
+                self.hides_status(&status, now)
+            };
+            if kept_out {
+                continue;
+            }
+            match self.judge(&status, context, now) {
+                Judgement::Hidden => continue,
+                Judgement::Shown(warnings) if !warnings.is_empty() => {
+                    sifted.warnings.insert(status.id, warnings);
+                }
+                Judgement::Shown(_) => {}
+            }
+            sifted.statuses.push(status);
+        }
+        sifted
     }
 
     fn is_own(&self, status: &Status) -> bool {
@@ -142,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_block_hides_by_id_what_its_accounts_wrote_and_from_timelines_what_involves_them() {
-        let hidden = Hidden { viewer: Some(Id(1)), blocks: [Id(2)].into(), mutes: HashMap::new() };
+        let hidden = Hidden { viewer: Some(Id(1)), blocks: [Id(2)].into(), ..Hidden::default() };
         let now = Timestamp(0);
         assert!(hidden.blocks_status(&status(10, 2)));
         let mut reblog = status(11, 3);
@@ -171,7 +229,7 @@ mod tests {
             (Id(2), Mute { notifications: true, expires_at: Some(Timestamp(1_000)) }),
             (Id(3), Mute { notifications: false, expires_at: None }),
         ]);
-        let hidden = Hidden { viewer: Some(Id(1)), blocks: HashSet::new(), mutes };
+        let hidden = Hidden { viewer: Some(Id(1)), mutes, ..Hidden::default() };
         assert!(hidden.hides_status(&status(10, 2), Timestamp(999)));
         assert!(!hidden.hides_status(&status(10, 2), Timestamp(1_000)), "the mute has ended");
         assert!(!hidden.blocks_status(&status(10, 2)), "a mute is no block");
@@ -183,17 +241,17 @@ mod tests {
     #[test]
     fn a_live_message_is_hidden_as_what_it_carries_would_be() {
         let mutes = HashMap::from([(Id(3), Mute { notifications: false, expires_at: None })]);
-        let hidden = Hidden { viewer: Some(Id(1)), blocks: [Id(2)].into(), mutes };
+        let hidden = Hidden { viewer: Some(Id(1)), blocks: [Id(2)].into(), mutes, ..Hidden::default() };
         let now = Timestamp(0);
         let mut reply = status(10, 4);
         reply.mentions.push(MentionRef { id: Id(3), username: "u3".into() });
-        assert!(hidden.hides(&Concern::status(&reply), now), "it names a muted account");
-        assert!(!hidden.hides(&Concern::status(&status(11, 4)), now));
-        assert!(!hidden.hides(&Concern::status(&status(12, 1)), now), "the viewer's own");
-        assert!(hidden.hides(&Concern::Notification { from: Id(2) }, now));
-        assert!(!hidden.hides(&Concern::Notification { from: Id(3) }, now), "muted, but not its notifications");
-        assert!(hidden.hides(&Concern::Account(Id(2)), now));
-        assert!(!hidden.hides(&Concern::Account(Id(3)), now), "a mute hides no chat or story");
-        assert!(!hidden.hides(&Concern::Nobody, now));
+        assert!(hidden.hides(&Concern::status(&reply), None, now), "it names a muted account");
+        assert!(!hidden.hides(&Concern::status(&status(11, 4)), None, now));
+        assert!(!hidden.hides(&Concern::status(&status(12, 1)), None, now), "the viewer's own");
+        assert!(hidden.hides(&Concern::Notification { from: Id(2) }, None, now));
+        assert!(!hidden.hides(&Concern::Notification { from: Id(3) }, None, now), "muted, but not its notifications");
+        assert!(hidden.hides(&Concern::Account(Id(2)), None, now));
+        assert!(!hidden.hides(&Concern::Account(Id(3)), None, now), "a mute hides no chat or story");
+        assert!(!hidden.hides(&Concern::Nobody, None, now));
     }
 }

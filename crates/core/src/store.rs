@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 use crate::chat::{Chat, ChatMessage, CreatedChat, NewChat, NewChatMessage};
 use crate::event::Event;
+use crate::filters::{Filter, FilterUpdate, NewFilter};
 use crate::id::Id;
 use crate::media::{Media, MediaUpdate, NewMedia};
 use crate::model::*;
@@ -274,6 +275,21 @@ pub trait Store: Send + Sync + 'static {
     /// Who asks to follow `followee`, the newest request first, paged by the request.
     async fn follow_requests(&self, followee: Id, page: PageRequest) -> StoreResult<Page<Account>>;
 
+    // ---- keyword filters ----------------------------------------------------------------------
+    //
+    // A filter is its account's alone: every method answers `NotFound` for anyone else's.
+
+    /// Creates a filter with its keywords (`filter.created`).
+    async fn create_filter(&self, filter: NewFilter) -> StoreResult<Filter>;
+    /// Changes a filter and its keywords (`filter.updated`); a keyword to change or remove that
+    /// is not the filter's is `NotFound`.
+    async fn update_filter(&self, id: Id, account: Id, update: FilterUpdate, at: Timestamp) -> StoreResult<Filter>;
+    /// Deletes a filter with its keywords (`filter.deleted`).
+    async fn delete_filter(&self, id: Id, account: Id, at: Timestamp) -> StoreResult<()>;
+    async fn filter(&self, id: Id, account: Id) -> StoreResult<Filter>;
+    /// The account's filters, the newest first, expired ones included.
+    async fn filters(&self, account: Id) -> StoreResult<Vec<Filter>>;
+
     // ---- blocks and mutes (the rule they make is `safety::Hidden`'s) -------------------------
 
     /// `account` blocks `target`: the follows between them end both ways (each as `unfollow`
@@ -292,8 +308,8 @@ pub trait Store: Send + Sync + 'static {
     async fn unmute(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change>;
     /// The mutes of `account` still in force at `now`, the newest first, paged by the mute.
     async fn mutes(&self, account: Id, now: Timestamp, page: PageRequest) -> StoreResult<Page<Muted>>;
-    /// Everyone hidden from `viewer`: the blocks either way and its mutes (expired ones
-    /// included; `Hidden` checks them against the time).
+    /// Everyone and everything hidden from `viewer`: the blocks either way, its mutes and its
+    /// keyword filters (expired ones included; `Hidden` checks them against the time).
     async fn hidden(&self, viewer: Id) -> StoreResult<Hidden>;
 
     // ---- followed hashtags --------------------------------------------------------------------

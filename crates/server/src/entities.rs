@@ -3,11 +3,12 @@
 //! media until uploads exist) is present with its empty value so that clients that expect the
 //! field keep working.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
 use starling_core::Id;
+use starling_core::filters::{Filter, FilterKeyword, FilterMatch};
 use starling_core::media::Media;
 use starling_core::model::{Account, Relationship, Status, StatusVersion, Visibility};
 use starling_core::notify::Notification;
@@ -125,7 +126,7 @@ pub struct StatusJson {
     /// Only in the answer to a delete, for delete-and-redraft.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    pub filtered: [Value; 0],
+    pub filtered: Vec<FilterResultJson>,
     pub reblog: Option<Box<StatusJson>>,
     pub application: Option<ApplicationJson>,
     pub account: AccountJson,
@@ -250,6 +251,8 @@ pub struct ViewerState {
     /// Quoted followers-only or direct statuses the viewer may see (public and unlisted ones
     /// every reader may): the rest show as `unauthorized`.
     pub visible_quotes: HashSet<Id>,
+    /// The viewer's `warn` filters that matched each status, by status id (`filtered`).
+    pub filtered: HashMap<Id, Vec<FilterMatch>>,
 }
 
 impl ViewerState {
@@ -263,6 +266,7 @@ impl ViewerState {
             pinned: flags.pinned.into_iter().collect(),
             account: Some(account),
             visible_quotes,
+            filtered: HashMap::new(),
         }
     }
 }
@@ -388,7 +392,10 @@ impl<'a> Renderer<'a> {
             pinned: viewer.map(|v| v.pinned.contains(&s.id)),
             content: s.content.clone(),
             text: None,
-            filtered: [],
+            filtered: viewer
+                .and_then(|v| v.filtered.get(&s.id))
+                .map(|matches| matches.iter().map(|m| self.filter_result(m)).collect())
+                .unwrap_or_default(),
             reblog,
             application: s
                 .application
@@ -475,6 +482,26 @@ impl<'a> Renderer<'a> {
         self.notification_for(n, None)
     }
 
+    pub fn filter(&self, f: &Filter) -> FilterJson {
+        FilterJson {
+            id: f.id,
+            title: f.title.clone(),
+            context: f.context.iter().map(|c| c.as_str()).collect(),
+            expires_at: f.expires_at.map(|t| t.to_rfc3339()),
+            filter_action: f.action.as_str(),
+            keywords: f.keywords.iter().map(|k| self.filter_keyword(k)).collect(),
+            statuses: [],
+        }
+    }
+
+    pub fn filter_keyword(&self, k: &FilterKeyword) -> FilterKeywordJson {
+        FilterKeywordJson { id: k.id, keyword: k.keyword.clone(), whole_word: k.whole_word }
+    }
+
+    fn filter_result(&self, m: &FilterMatch) -> FilterResultJson {
+        FilterResultJson { filter: self.filter(&m.filter), keyword_matches: m.keywords.clone(), status_matches: None }
+    }
+
     pub fn relationship(&self, r: &Relationship) -> RelationshipJson {
         RelationshipJson {
             id: r.id,
@@ -494,6 +521,34 @@ impl<'a> Renderer<'a> {
             note: String::new(),
         }
     }
+}
+
+/// Mastodon's `Filter` (v2).
+#[derive(Serialize, Debug, Clone)]
+pub struct FilterJson {
+    pub id: Id,
+    pub title: String,
+    pub context: Vec<&'static str>,
+    pub expires_at: Option<String>,
+    pub filter_action: &'static str,
+    pub keywords: Vec<FilterKeywordJson>,
+    /// Filters of single statuses are not supported: always empty.
+    pub statuses: [Value; 0],
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct FilterKeywordJson {
+    pub id: Id,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+/// Mastodon's `FilterResult`, in a status's `filtered`.
+#[derive(Serialize, Debug, Clone)]
+pub struct FilterResultJson {
+    pub filter: FilterJson,
+    pub keyword_matches: Vec<String>,
+    pub status_matches: Option<Vec<String>>,
 }
 
 fn quote_approval(s: &Status, reader: Option<Id>) -> QuoteApprovalJson {

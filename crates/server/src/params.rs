@@ -43,6 +43,13 @@ impl Params {
             Value::Bool(b) => self.pairs.push((prefix.to_string(), b.to_string())),
             Value::Number(n) => self.pairs.push((prefix.to_string(), n.to_string())),
             Value::String(s) => self.pairs.push((prefix.to_string(), s.clone())),
+            // An array of objects keeps each object's fields together (`key[0][field]`, read
+            // back by `objects`); any other array becomes repeated values under its key.
+            Value::Array(items) if items.iter().any(Value::is_object) => {
+                for (i, v) in items.iter().enumerate() {
+                    self.extend_json(&format!("{prefix}[{i}]"), v);
+                }
+            }
             Value::Array(items) => items.iter().for_each(|v| self.extend_json(prefix, v)),
             Value::Object(map) => {
                 for (k, v) in map {
@@ -63,6 +70,34 @@ impl Params {
         }
     }
 
+    /// The objects of an array of objects under `key`, each as its fields and their values, in
+    /// the order given: from JSON (an array of objects), from forms with indices
+    /// (`key[0][field]=…`, also how Rails nests them) or without (`key[][field]=…`, where a
+    /// field given again starts the next object).
+    pub fn objects(&self, key: &str) -> Vec<Vec<(String, String)>> {
+        let mut indexed: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        let mut unindexed: Vec<Vec<(String, String)>> = Vec::new();
+        let prefix = format!("{key}[");
+        for (k, v) in &self.pairs {
+            let Some(rest) = k.strip_prefix(&prefix) else { continue };
+            let Some((index, field)) = rest.split_once("][") else { continue };
+            let Some(field) = field.strip_suffix(']') else { continue };
+            let pair = (field.to_string(), v.clone());
+            if index.is_empty() {
+                match unindexed.last_mut() {
+                    Some(object) if !object.iter().any(|(f, _)| f == field) => object.push(pair),
+                    _ => unindexed.push(vec![pair]),
+                }
+            } else {
+                match indexed.iter_mut().find(|(i, _)| i == index) {
+                    Some((_, object)) => object.push(pair),
+                    None => indexed.push((index.to_string(), vec![pair])),
+                }
+            }
+        }
+        indexed.into_iter().map(|(_, object)| object).chain(unindexed).collect()
+    }
+
     /// The last value given for `key`, if any. An empty string counts as given.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
@@ -78,12 +113,7 @@ impl Params {
     }
 
     pub fn bool(&self, key: &str) -> ApiResult<Option<bool>> {
-        match self.get(key).map(str::trim) {
-            None => Ok(None),
-            Some("true" | "1" | "on" | "yes" | "True") => Ok(Some(true)),
-            Some("false" | "0" | "off" | "no" | "False" | "") => Ok(Some(false)),
-            Some(_) => Err(ApiError::unprocessable(format!("{key} must be true or false"))),
-        }
+        self.get(key).map(|v| boolean(key, v)).transpose()
     }
 
     pub fn flag(&self, key: &str) -> ApiResult<bool> {
@@ -164,6 +194,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// A boolean parameter `key` as Mastodon's clients spell one.
+pub fn boolean(key: &str, value: &str) -> ApiResult<bool> {
+    match value.trim() {
+        "true" | "1" | "on" | "yes" | "True" => Ok(true),
+        "false" | "0" | "off" | "no" | "False" | "" => Ok(false),
+        _ => Err(ApiError::unprocessable(format!("{key} must be true or false"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +225,42 @@ mod tests {
         assert_eq!(p.bool("b").ok().flatten(), Some(false));
         assert!(p.bool("c").is_err());
         assert_eq!(p.bool("d").ok().flatten(), None);
+    }
+
+    #[test]
+    fn arrays_of_objects_read_the_same_from_json_and_both_form_styles() {
+        let mut json = Params::default();
+        json.extend_json(
+            "",
+            &serde_json::json!({"k": [{"keyword": "a", "whole_word": true}, {"keyword": "b"}, {"id": "7", "_destroy": true}]}),
+        );
+        let indexed = Params::from_query(Some(
+            "k[0][keyword]=a&k[0][whole_word]=true&k[1][keyword]=b&k[2][id]=7&k[2][_destroy]=true",
+        ));
+        let unindexed =
+            Params::from_query(Some("k[][keyword]=a&k[][whole_word]=true&k[][keyword]=b&k[][id]=7&k[][_destroy]=true"));
+        let pairs =
+            |list: &[(&str, &str)]| list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        let expected = vec![
+            pairs(&[("keyword", "a"), ("whole_word", "true")]),
+            pairs(&[("keyword", "b"), ("id", "7"), ("_destroy", "true")]),
+        ];
+        // Without indices, only a repeated field can start the next object: `b`'s object takes
+        // the `id` that follows it. Indexed and JSON forms keep the three apart.
+        assert_eq!(unindexed.objects("k"), expected);
+        let three = vec![
+            pairs(&[("keyword", "a"), ("whole_word", "true")]),
+            pairs(&[("keyword", "b")]),
+            pairs(&[("id", "7"), ("_destroy", "true")]),
+        ];
+        assert_eq!(indexed.objects("k"), three);
+        // A JSON object's fields come in no particular order.
+        let mut from_json = json.objects("k");
+        from_json.iter_mut().for_each(|object| object.sort());
+        let mut three = three;
+        three.iter_mut().for_each(|object| object.sort());
+        assert_eq!(from_json, three);
+        assert!(json.objects("other").is_empty());
     }
 
     #[test]

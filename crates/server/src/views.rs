@@ -2,8 +2,9 @@
 //! own flags. Every handler that shows a status goes through here, so visibility is decided
 //! in one place.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use starling_core::filters::{FilterContext, FilterMatch};
 use starling_core::model::{Account, Status, Timestamp, Visibility};
 use starling_core::safety::Hidden;
 use starling_core::{Id, text};
@@ -78,18 +79,22 @@ pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<
         .collect())
 }
 
-/// What a timeline, a search or a thread shows of statuses the viewer may see: without those a
-/// block or a mute hides from it (`Hidden::hides_status`).
-pub async fn without_hidden(state: &AppState, viewer: Option<Id>, statuses: Vec<Status>) -> ApiResult<Vec<Status>> {
-    if viewer.is_none() || statuses.is_empty() {
-        return Ok(statuses);
+/// What a timeline of `context` (home, public, a thread, a profile) shows the viewer of statuses
+/// it may see, rendered: without what its blocks, mutes and `hide` filters keep from it, and
+/// with its `warn` filters' marks (`Hidden::sift`).
+pub async fn timeline(
+    state: &AppState,
+    viewer: Option<&Auth>,
+    statuses: Vec<Status>,
+    context: FilterContext,
+) -> ApiResult<Vec<StatusJson>> {
+    let Some(auth) = viewer else { return render_statuses(state, None, &statuses).await };
+    if statuses.is_empty() {
+        return Ok(Vec::new());
     }
-    let hidden = hidden(state, viewer).await?;
-    if hidden.is_empty() {
-        return Ok(statuses);
-    }
-    let now = Timestamp::now();
-    Ok(statuses.into_iter().filter(|s| !hidden.hides_status(s, now)).collect())
+    let hidden = state.store.hidden(auth.id()).await?;
+    let sifted = hidden.sift(statuses, context, Timestamp::now());
+    render_marked(state, Some(auth), &sifted.statuses, sifted.warnings).await
 }
 
 /// Renders statuses for the viewer, with `favourited`/`reblogged` filled from one query.
@@ -98,6 +103,16 @@ pub async fn render_statuses(
     viewer: Option<&Auth>,
     statuses: &[Status],
 ) -> ApiResult<Vec<StatusJson>> {
+    render_marked(state, viewer, statuses, HashMap::new()).await
+}
+
+/// [`render_statuses`], with the viewer's `warn` filters that matched each status.
+async fn render_marked(
+    state: &AppState,
+    viewer: Option<&Auth>,
+    statuses: &[Status],
+    filtered: HashMap<Id, Vec<FilterMatch>>,
+) -> ApiResult<Vec<StatusJson>> {
     let renderer = Renderer::new(&state.settings.public_url);
     let viewer_state = match viewer {
         Some(auth) => {
@@ -105,7 +120,9 @@ pub async fn render_statuses(
             ids.extend(statuses.iter().filter_map(|s| s.reblog.as_ref().map(|r| r.id)));
             let flags =
                 if ids.is_empty() { Default::default() } else { state.store.viewer_flags(auth.id(), &ids).await? };
-            Some(ViewerState::of(auth.id(), flags, visible_quotes(state, auth.id(), statuses).await?))
+            let mut viewer = ViewerState::of(auth.id(), flags, visible_quotes(state, auth.id(), statuses).await?);
+            viewer.filtered = filtered;
+            Some(viewer)
         }
         None => None,
     };

@@ -6,6 +6,7 @@ use axum::response::Response;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use starling_core::filters::FilterContext;
 use starling_core::model::{AccountUpdate, NewAccount, Role, Timestamp};
 use starling_core::page::Page;
 use starling_core::store::AccountStatusesFilter;
@@ -176,7 +177,7 @@ async fn statuses(
         return Ok(paging::paged(&state.settings.public_url, &uri, &request, Page::<()>::empty(), Vec::<()>::new()));
     }
     // The pinned ones, at most five, all at once; each as visible to the reader as any other.
-    let page = if params.flag("pinned")? {
+    let mut page = if params.flag("pinned")? {
         let pinned = state.store.pinned_statuses(id).await?;
         Page { items: views::filter_visible(&state, auth.id(), pinned).await?, cursors: Vec::new() }
     } else {
@@ -187,7 +188,8 @@ async fn statuses(
         };
         state.store.account_statuses(id, auth.id(), filter, request).await?
     };
-    let items = views::render_statuses(&state, auth.0.as_ref(), &page.items).await?;
+    let items =
+        views::timeline(&state, auth.0.as_ref(), std::mem::take(&mut page.items), FilterContext::Account).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 

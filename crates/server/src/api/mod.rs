@@ -5,6 +5,7 @@ mod admin;
 mod apps;
 mod audit;
 mod chats;
+mod filters;
 mod follow_requests;
 pub use instance::version;
 mod instance;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(chats::router())
         .merge(reports::router())
         .merge(safety::router())
+        .merge(filters::router())
         .merge(follow_requests::router())
         .merge(admin::router())
         .merge(openapi::router())

@@ -1,10 +1,13 @@
 //! Notifications (`/api/v1/notifications`) and reading positions (`/api/v1/markers`).
 
+use std::collections::HashMap;
+
 use axum::extract::{OriginalUri, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use starling_core::filters::{FilterContext, Judgement};
 use starling_core::model::Timestamp;
 use starling_core::notify::{Notification, NotificationKind};
 use starling_core::store::NotificationFilter;
@@ -33,12 +36,34 @@ fn kinds(params: &Params, key: &str) -> Vec<NotificationKind> {
     params.all(key).into_iter().filter_map(|k| k.parse().ok()).collect()
 }
 
-/// Renders notifications with the recipient's own flags on their statuses.
+/// Renders notifications with the recipient's own flags on their statuses, leaving out those
+/// whose status a `hide` filter of the recipient's hides in notifications and marking those a
+/// `warn` filter matches.
 async fn render(state: &AppState, auth: &Auth, items: &[Notification]) -> ApiResult<Vec<Value>> {
+    let hidden = state.store.hidden(auth.id()).await?;
+    let now = Timestamp::now();
+    let mut filtered = HashMap::new();
+    let items: Vec<&Notification> = items
+        .iter()
+        .filter(|n| match &n.status {
+            None => true,
+            Some(s) => match hidden.judge(s, FilterContext::Notifications, now) {
+                Judgement::Hidden => false,
+                Judgement::Shown(warnings) => {
+                    if !warnings.is_empty() {
+                        filtered.insert(s.id, warnings);
+                    }
+                    true
+                }
+            },
+        })
+        .collect();
     let ids: Vec<_> = items.iter().filter_map(|n| n.status.as_ref().map(|s| s.id)).collect();
     let flags = if ids.is_empty() { Default::default() } else { state.store.viewer_flags(auth.id(), &ids).await? };
     let statuses: Vec<_> = items.iter().filter_map(|n| n.status.clone()).collect();
-    let viewer = ViewerState::of(auth.id(), flags, crate::views::visible_quotes(state, auth.id(), &statuses).await?);
+    let mut viewer =
+        ViewerState::of(auth.id(), flags, crate::views::visible_quotes(state, auth.id(), &statuses).await?);
+    viewer.filtered = filtered;
     let renderer = Renderer::new(&state.settings.public_url);
     Ok(items.iter().map(|n| json!(renderer.notification_for(n, Some(&viewer)))).collect())
 }

@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use starling_core::Id;
+use starling_core::filters::FilterContext;
 use starling_core::model::{NewStatus, Status, StatusEdit, Timestamp, Visibility};
 use starling_core::store::MAX_PINNED;
 use starling_core::validate::{self, StatusText};
@@ -237,14 +238,12 @@ async fn context(State(state): State<AppState>, auth: MaybeAuth, PathId(id): Pat
     let status = views::visible_status(&state, auth.id(), id).await?;
     let root = status.reblog.as_ref().map_or(status.id, |r| r.id);
     let (ancestors, descendants) = state.store.context(root).await?;
-    // A thread shows what the reader may see, without what it blocks or mutes.
+    // A thread shows what the reader may see, without what it blocks, mutes or filters out.
     let ancestors = views::filter_visible(&state, auth.id(), ancestors).await?;
-    let ancestors = views::without_hidden(&state, auth.id(), ancestors).await?;
     let descendants = views::filter_visible(&state, auth.id(), descendants).await?;
-    let descendants = views::without_hidden(&state, auth.id(), descendants).await?;
     Ok(Json(json!({
-        "ancestors": views::render_statuses(&state, auth.0.as_ref(), &ancestors).await?,
-        "descendants": views::render_statuses(&state, auth.0.as_ref(), &descendants).await?,
+        "ancestors": views::timeline(&state, auth.0.as_ref(), ancestors, FilterContext::Thread).await?,
+        "descendants": views::timeline(&state, auth.0.as_ref(), descendants, FilterContext::Thread).await?,
     })))
 }
 

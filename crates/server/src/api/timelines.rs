@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::{OriginalUri, Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use starling_core::filters::FilterContext;
 use starling_core::page::Page;
 use starling_core::text::normalize_tag;
 
@@ -32,8 +33,7 @@ async fn home(
     let request = paging::page_request(&params, STATUSES)?;
     let mut page = feeds::read::home_timeline(&state, auth.id(), request).await?;
     // The page's cursors stay those of what was read, so the next page starts where it ended.
-    let shown = views::without_hidden(&state, Some(auth.id()), std::mem::take(&mut page.items)).await?;
-    let items = views::render_statuses(&state, Some(&auth), &shown).await?;
+    let items = views::timeline(&state, Some(&auth), std::mem::take(&mut page.items), FilterContext::Home).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -51,8 +51,8 @@ async fn public(
     } else {
         state.store.public_timeline(request, params.flag("only_media")?).await?
     };
-    let shown = views::without_hidden(&state, auth.id(), std::mem::take(&mut page.items)).await?;
-    let items = views::render_statuses(&state, auth.0.as_ref(), &shown).await?;
+    let items =
+        views::timeline(&state, auth.0.as_ref(), std::mem::take(&mut page.items), FilterContext::Public).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -72,7 +72,7 @@ async fn tag(
     } else {
         state.store.tag_timeline(&tag, request).await?
     };
-    let shown = views::without_hidden(&state, auth.id(), std::mem::take(&mut page.items)).await?;
-    let items = views::render_statuses(&state, auth.0.as_ref(), &shown).await?;
+    let items =
+        views::timeline(&state, auth.0.as_ref(), std::mem::take(&mut page.items), FilterContext::Public).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }

@@ -139,11 +139,10 @@ pub fn frames_for(
 ) -> Vec<Arc<Frame>> {
     let mut out = Vec::new();
     for (index, d) in deliveries.iter().enumerate() {
-        if hidden.is_some_and(|h| h.hides(&d.concern, now)) {
-            continue;
-        }
         for stream in streams {
-            if matches(stream, user, &d.audience) {
+            if matches(stream, user, &d.audience)
+                && !hidden.is_some_and(|h| h.hides(&d.concern, stream.filter_context(), now))
+            {
                 out.push(cache.frame(index, d, stream));
             }
         }

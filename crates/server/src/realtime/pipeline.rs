@@ -94,8 +94,8 @@ async fn step(state: &AppState, cursor: i64) -> ApiResult<Option<i64>> {
     Ok(Some(last))
 }
 
-/// Reloads who is hidden from the accounts online here whose blocks or mutes these events
-/// change: both sides of a block, the muter of a mute.
+/// Reloads who and what is hidden from the accounts online here whose blocks, mutes or filters
+/// these events change: both sides of a block, the muter of a mute, a filter's owner.
 async fn refresh_hidden(state: &AppState, events: &[Event]) -> ApiResult<()> {
     let mut changed: Vec<Id> = Vec::new();
     for event in events {
@@ -103,7 +103,11 @@ async fn refresh_hidden(state: &AppState, events: &[Event]) -> ApiResult<()> {
             EventKind::Blocked | EventKind::Unblocked => {
                 changed.extend(event.actor_id.into_iter().chain(event.subject_id))
             }
-            EventKind::Muted | EventKind::Unmuted => changed.extend(event.actor_id),
+            EventKind::Muted
+            | EventKind::Unmuted
+            | EventKind::FilterCreated
+            | EventKind::FilterUpdated
+            | EventKind::FilterDeleted => changed.extend(event.actor_id),
             _ => {}
         }
     }

@@ -268,6 +268,19 @@ pub async fn route(state: &AppState, event: &Event, notifications: &[Notificatio
             // A story, a view, a reaction, a chat message: what its actor did.
             concern = event.actor_id.map_or(Concern::Nobody, Concern::Account);
         }
+        EventKind::FilterCreated | EventKind::FilterUpdated | EventKind::FilterDeleted => {
+            // Mastodon's `filters_changed`, without a payload: the client fetches its filters.
+            if let Some(account) = event.actor_id {
+                out.push(Delivery {
+                    event_id: seq,
+                    committed_at: event.created_at,
+                    event: "filters_changed",
+                    audience: Audience::users(vec![account]),
+                    payload: "".into(),
+                    concern: Concern::Nobody,
+                });
+            }
+        }
         _ => {}
     }
     for delivery in &mut out {

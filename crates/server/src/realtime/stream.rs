@@ -1,6 +1,7 @@
 //! The streams a client can subscribe to, named as Mastodon names them.
 
 use starling_core::Id;
+use starling_core::filters::FilterContext;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Stream {
@@ -39,6 +40,23 @@ impl std::fmt::Display for StreamError {
 }
 
 impl Stream {
+    /// The timeline whose keyword filters apply to this stream's statuses (`None`: none do,
+    /// as Mastodon filters no direct conversation).
+    pub fn filter_context(&self) -> Option<FilterContext> {
+        match self {
+            Stream::User => Some(FilterContext::Home),
+            Stream::UserNotification => Some(FilterContext::Notifications),
+            Stream::Public
+            | Stream::PublicLocal
+            | Stream::PublicRemote
+            | Stream::PublicMedia
+            | Stream::PublicLocalMedia
+            | Stream::Hashtag(_)
+            | Stream::HashtagLocal(_) => Some(FilterContext::Public),
+            Stream::Direct => None,
+        }
+    }
+
     /// Parses a stream name and its tag; user streams need a signed-in user.
     pub fn parse(name: &str, tag: Option<&str>, user: Option<Id>) -> Result<Stream, StreamError> {
         let tag = || {

@@ -187,10 +187,8 @@ async fn session(
         match Box::pin(super::register(&state, user, token, streams.clone())).await {
             Ok(registration) => registration,
             Err(e) => {
+                // The store could not be read (it is down or restarting): the client reconnects.
                 tracing::error!(error = %e, "registering a stream failed; closing it");
-                let _ = socket
-                    .send(Message::Close(Some(CloseFrame { code: 1011, reason: "try again later".into() })))
-                    .await;
                 return;
             }
         };

@@ -9,6 +9,7 @@ mod authorization;
 mod chats;
 mod errors;
 mod feeds;
+mod filters;
 mod idempotency;
 mod input;
 mod locked;

@@ -20,6 +20,7 @@
 mod accounts;
 mod chats;
 mod events;
+mod filters;
 mod home;
 mod hydrate;
 mod idempotency;

@@ -10,7 +10,7 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::safety::{Hidden, Mute, Muted};
 use starling_core::{Id, StoreResult};
 
-use super::{Db, accounts, events, hydrate, page, requests};
+use super::{Db, accounts, events, filters, hydrate, page, requests};
 use crate::Homes;
 
 /// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
@@ -170,5 +170,6 @@ pub(crate) async fn hidden(c: &mut PgConnection, viewer: Id) -> StoreResult<Hidd
         viewer: Some(viewer),
         blocks: blocks.into_iter().map(Id).collect::<HashSet<_>>(),
         mutes: mutes_of(c, viewer).await?,
+        filters: filters::of_account(c, viewer).await?,
     })
 }

@@ -18,6 +18,7 @@
 use async_trait::async_trait;
 use starling_core::chat::{Chat, ChatMessage, CreatedChat, NewChat, NewChatMessage};
 use starling_core::event::Event;
+use starling_core::filters::{Filter, FilterUpdate, NewFilter};
 use starling_core::media::{Media, MediaUpdate, NewMedia};
 use starling_core::model::*;
 use starling_core::notify::{Derived, Notification};
@@ -38,7 +39,7 @@ use crate::HomeMode;
 use super::accounts::{self, FollowList};
 use super::replicas::Target;
 use super::{
-    Db, PostgresStore, chats, events, home, hydrate, idempotency, interactions, kept, leases, markers, media,
+    Db, PostgresStore, chats, events, filters, home, hydrate, idempotency, interactions, kept, leases, markers, media,
     notifications, partitions, replay, reports, requests, safety, search, statuses, stories, tags, timelines, trends,
 };
 
@@ -215,6 +216,26 @@ impl Store for PostgresStore {
 
     async fn follow_requests(&self, followee: Id, page: PageRequest) -> StoreResult<Page<Account>> {
         client_read!(self, |c| requests::list(c, followee, page))
+    }
+
+    async fn create_filter(&self, filter: NewFilter) -> StoreResult<Filter> {
+        write_tx!(self, |c| filters::create(c, filter))
+    }
+
+    async fn update_filter(&self, id: Id, account: Id, update: FilterUpdate, at: Timestamp) -> StoreResult<Filter> {
+        write_tx!(self, |c| filters::update(c, id, account, update, at))
+    }
+
+    async fn delete_filter(&self, id: Id, account: Id, at: Timestamp) -> StoreResult<()> {
+        write_tx!(self, |c| filters::delete(c, id, account, at))
+    }
+
+    async fn filter(&self, id: Id, account: Id) -> StoreResult<Filter> {
+        client_read!(self, |c| filters::one(c, id, account))
+    }
+
+    async fn filters(&self, account: Id) -> StoreResult<Vec<Filter>> {
+        client_read!(self, |c| filters::of_account(c, account))
     }
 
     async fn block(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change> {

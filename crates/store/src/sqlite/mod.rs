@@ -11,6 +11,7 @@ mod accounts;
 mod chats;
 mod events;
 mod exec;
+mod filters;
 mod home;
 mod hydrate;
 mod idempotency;

@@ -10,7 +10,7 @@ use starling_core::page::{Page, PageRequest};
 use starling_core::safety::{Hidden, Mute, Muted};
 use starling_core::{Id, StoreResult};
 
-use super::{QueryBuilder, Sql, accounts, events, hydrate, page, requests};
+use super::{QueryBuilder, Sql, accounts, events, filters, hydrate, page, requests};
 use crate::Homes;
 
 /// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
@@ -134,5 +134,6 @@ pub(crate) fn hidden(c: &Connection, viewer: Id) -> StoreResult<Hidden> {
         viewer: Some(viewer),
         blocks: blocks.into_iter().map(Id).collect::<HashSet<_>>(),
         mutes: mutes_of(c, viewer)?,
+        filters: filters::of_account(c, viewer)?,
     })
 }

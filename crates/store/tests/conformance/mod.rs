@@ -15,6 +15,7 @@
 mod accounts;
 mod chats;
 mod events;
+mod filters;
 mod home;
 mod idempotency;
 mod kept;
@@ -45,6 +46,7 @@ use starling_store::StoreOptions;
 pub use accounts::*;
 pub use chats::*;
 pub use events::*;
+pub use filters::*;
 pub use home::*;
 pub use idempotency::*;
 pub use kept::*;
@@ -158,6 +160,8 @@ macro_rules! conformance_tests {
             // reports
             reports_are_recorded_listed_newest_first_and_logged,
             a_report_is_resolved_once_and_roles_are_given,
+            // keyword filters
+            filters_are_made_changed_and_deleted_by_their_account_only,
             // follow requests
             a_follow_request_is_asked_once_then_approved_into_a_follow,
             a_follow_request_is_rejected_withdrawn_or_ended_by_a_block,
