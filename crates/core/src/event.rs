@@ -115,10 +115,18 @@ pub enum EventKind {
     FilterUpdated,
     #[serde(rename = "filter.deleted")]
     FilterDeleted,
+    #[serde(rename = "account.silenced")]
+    Silenced,
+    #[serde(rename = "account.unsilenced")]
+    Unsilenced,
+    #[serde(rename = "account.disabled")]
+    Disabled,
+    #[serde(rename = "account.enabled")]
+    Enabled,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 49] = [
+    pub const ALL: [EventKind; 53] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -168,6 +176,10 @@ impl EventKind {
         EventKind::FilterCreated,
         EventKind::FilterUpdated,
         EventKind::FilterDeleted,
+        EventKind::Silenced,
+        EventKind::Unsilenced,
+        EventKind::Disabled,
+        EventKind::Enabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -221,6 +233,10 @@ impl EventKind {
             EventKind::FilterCreated => "filter.created",
             EventKind::FilterUpdated => "filter.updated",
             EventKind::FilterDeleted => "filter.deleted",
+            EventKind::Silenced => "account.silenced",
+            EventKind::Unsilenced => "account.unsilenced",
+            EventKind::Disabled => "account.disabled",
+            EventKind::Enabled => "account.enabled",
         }
     }
 
@@ -320,6 +336,12 @@ pub fn suspended(account: Id, actor: Option<Id>, revoked_tokens: usize, at: Time
 
 pub fn unsuspended(account: Id, actor: Option<Id>, at: Timestamp) -> NewEvent {
     event(EventKind::Unsuspended, actor, Some(account), json!({}), at)
+}
+
+/// A moderator (`actor`; `None`: an operator's command line) limited `account` or lifted the
+/// limit (`kind`: silenced, unsilenced, disabled, enabled).
+pub fn limited(kind: EventKind, account: Id, actor: Option<Id>, at: Timestamp) -> NewEvent {
+    event(kind, actor, Some(account), json!({}), at)
 }
 
 /// A bookmark or a pin (`kind`) of `status` by `account`, or its removal. Bookmarks are private:

@@ -19,6 +19,8 @@ pub(crate) fn account(id: i64) -> Account {
         statuses_count: 0,
         last_status_at: None,
         suspended: false,
+        silenced: false,
+        disabled: false,
     }
 }
 

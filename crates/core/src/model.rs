@@ -147,8 +147,21 @@ pub struct Account {
     pub following_count: i64,
     pub statuses_count: i64,
     pub last_status_at: Option<Timestamp>,
-    /// Suspended by an operator: signed out everywhere and refused sign-in until unsuspended.
+    /// Suspended by an operator: signed out everywhere and refused sign-in until unsuspended,
+    /// and its content hidden from everyone.
     pub suspended: bool,
+    /// Silenced (Mastodon's "limited") by a moderator: its statuses stay out of the public and
+    /// hashtag timelines and searches of everyone who does not follow it.
+    pub silenced: bool,
+    /// Disabled by a moderator: signed out and refused sign-in; its content stays.
+    pub disabled: bool,
+}
+
+/// A limit a moderator puts on an account, short of suspending it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Silence,
+    Disable,
 }
 
 /// What sign-in needs and nothing else hands out: the password hash stays inside this type.
@@ -414,6 +427,8 @@ mod tests {
                 statuses_count: 0,
                 last_status_at: None,
                 suspended: false,
+                silenced: false,
+                disabled: false,
             },
             in_reply_to_id: None,
             in_reply_to_account_id: None,

@@ -250,6 +250,10 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::Unblocked
         | EventKind::Muted
         | EventKind::Unmuted
+        | EventKind::Silenced
+        | EventKind::Unsilenced
+        | EventKind::Disabled
+        | EventKind::Enabled
         | EventKind::FilterCreated
         | EventKind::FilterUpdated
         | EventKind::FilterDeleted

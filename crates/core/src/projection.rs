@@ -130,6 +130,10 @@ impl Projection {
             | EventKind::Unblocked
             | EventKind::Muted
             | EventKind::Unmuted
+            | EventKind::Silenced
+            | EventKind::Unsilenced
+            | EventKind::Disabled
+            | EventKind::Enabled
             | EventKind::FilterCreated
             | EventKind::FilterUpdated
             | EventKind::FilterDeleted

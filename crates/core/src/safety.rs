@@ -53,6 +53,8 @@ pub struct Hidden {
     pub mutes: HashMap<Id, Mute>,
     /// The viewer's keyword filters (expired ones included, as mutes are).
     pub filters: Vec<Filter>,
+    /// Silenced accounts the viewer does not follow: out of its public timelines.
+    pub silenced: HashSet<Id>,
 }
 
 /// Whose doing a live message is, so that each connection can leave out what is hidden from its
@@ -98,7 +100,7 @@ impl Hidden {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty() && self.mutes.is_empty() && self.filters.is_empty()
+        self.blocks.is_empty() && self.mutes.is_empty() && self.filters.is_empty() && self.silenced.is_empty()
     }
 
     /// What the viewer's filters say of `status` in `context`.
@@ -163,10 +165,10 @@ impl Hidden {
     pub fn sift(&self, statuses: Vec<Status>, context: FilterContext, now: Timestamp) -> Sifted {
         let mut sifted = Sifted::default();
         for status in statuses {
-            let kept_out = if context == FilterContext::Account {
-                self.blocks_status(&status)
-            } else {
-                self.hides_status(&status, now)
+            let kept_out = match context {
+                FilterContext::Account => self.blocks_status(&status),
+                FilterContext::Public => self.hides_status(&status, now) || self.silenced.contains(&status.account.id),
+                _ => self.hides_status(&status, now),
             };
             if kept_out {
                 continue;

@@ -219,6 +219,10 @@ pub trait Store: Send + Sync + 'static {
     async fn suspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
     /// Lifts a suspension (`account.unsuspended`); the account signs in again.
     async fn unsuspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
+    /// Puts `limit` on the account (`on`) or lifts it, with `account.silenced`/`unsilenced` or
+    /// `account.disabled`/`enabled` and `actor` as for suspensions. Disabling signs the account
+    /// out everywhere, as suspending does. Unchanged when it already stood so.
+    async fn limit_account(&self, account: Id, limit: Limit, on: bool, actor: Option<Id>) -> StoreResult<Change>;
 
     async fn create_auth_code(&self, code: AuthCode) -> StoreResult<()>;
     /// Removes and returns the code: a code works once.
@@ -308,9 +312,14 @@ pub trait Store: Send + Sync + 'static {
     async fn unmute(&self, account: Id, target: Id, at: Timestamp) -> StoreResult<Change>;
     /// The mutes of `account` still in force at `now`, the newest first, paged by the mute.
     async fn mutes(&self, account: Id, now: Timestamp, page: PageRequest) -> StoreResult<Page<Muted>>;
-    /// Everyone and everything hidden from `viewer`: the blocks either way, its mutes and its
-    /// keyword filters (expired ones included; `Hidden` checks them against the time).
+    /// Everyone and everything hidden from `viewer`: the blocks either way (and suspended
+    /// accounts, hidden as if they blocked everyone), its mutes, its keyword filters (expired
+    /// ones included; `Hidden` checks them against the time) and the silenced accounts it does
+    /// not follow.
     async fn hidden(&self, viewer: Id) -> StoreResult<Hidden>;
+    /// What is hidden from a reader who is signed out: suspended accounts, and silenced ones
+    /// from public timelines.
+    async fn hidden_from_everyone(&self) -> StoreResult<Hidden>;
 
     // ---- followed hashtags --------------------------------------------------------------------
 

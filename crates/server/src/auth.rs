@@ -217,6 +217,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Calle
     if account.as_ref().is_some_and(|a| a.suspended) {
         return Err(ApiError::Forbidden("Your login is currently suspended".into()));
     }
+    // So does disabling.
+    if account.as_ref().is_some_and(|a| a.disabled) {
+        return Err(ApiError::Forbidden("Your login is currently disabled".into()));
+    }
     let scopes = Scopes::parse(&token.scopes).map_err(|_| invalid())?;
     Ok(Some(Caller { token, scopes, account }))
 }

@@ -27,12 +27,12 @@ fn needs_follow_check(s: &Status, viewer: Option<Id>) -> bool {
     }
 }
 
-/// Who is hidden from the viewer: blocks either way and its mutes (nobody for a reader who is
-/// signed out).
+/// Who and what is hidden from the viewer: blocks either way, mutes, filters, suspended
+/// accounts and silenced ones it does not follow (for a reader who is signed out, the last two).
 pub async fn hidden(state: &AppState, viewer: Option<Id>) -> ApiResult<Hidden> {
     match viewer {
         Some(v) => Ok(state.store.hidden(v).await?),
-        None => Ok(Hidden::nobody()),
+        None => Ok(state.store.hidden_from_everyone().await?),
     }
 }
 
@@ -88,13 +88,12 @@ pub async fn timeline(
     statuses: Vec<Status>,
     context: FilterContext,
 ) -> ApiResult<Vec<StatusJson>> {
-    let Some(auth) = viewer else { return render_statuses(state, None, &statuses).await };
     if statuses.is_empty() {
         return Ok(Vec::new());
     }
-    let hidden = state.store.hidden(auth.id()).await?;
+    let hidden = hidden(state, viewer.map(Auth::id)).await?;
     let sifted = hidden.sift(statuses, context, Timestamp::now());
-    render_marked(state, Some(auth), &sifted.statuses, sifted.warnings).await
+    render_marked(state, viewer, &sifted.statuses, sifted.warnings).await
 }
 
 /// Renders statuses for the viewer, with `favourited`/`reblogged` filled from one query.

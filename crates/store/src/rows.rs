@@ -57,7 +57,8 @@ fn notification_kind(s: &str) -> StoreResult<NotificationKind> {
 macro_rules! account_columns {
     () => {
         "a.id, a.username, a.display_name, a.note, a.note_source, a.locked, a.bot, a.role, a.created_at, \
-         a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.suspended_at"
+         a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.suspended_at, \
+         a.silenced_at, a.disabled_at"
     };
 }
 pub(crate) use account_columns;
@@ -78,6 +79,8 @@ row! {
         pub statuses_count: i64,
         pub last_status_at: Option<i64>,
         pub suspended_at: Option<i64>,
+        pub silenced_at: Option<i64>,
+        pub disabled_at: Option<i64>,
     }
 }
 
@@ -99,6 +102,8 @@ impl TryFrom<AccountRow> for Account {
             statuses_count: r.statuses_count,
             last_status_at: r.last_status_at.map(Timestamp),
             suspended: r.suspended_at.is_some(),
+            silenced: r.silenced_at.is_some(),
+            disabled: r.disabled_at.is_some(),
         })
     }
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use starling_core::model::{Account, Role};
+use starling_core::model::{Account, Limit, Role};
 use starling_core::report::Report;
 
 use crate::auth::Auth;
@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/accounts/{id}", get(account))
         .route("/api/v1/admin/accounts/{id}/action", post(action))
         .route("/api/v1/admin/accounts/{id}/unsuspend", post(unsuspend))
+        .route("/api/v1/admin/accounts/{id}/unsilence", post(unsilence))
+        .route("/api/v1/admin/accounts/{id}/enable", post(enable))
 }
 
 /// A moderator's token with `scope`; anyone else is refused.
@@ -101,9 +103,9 @@ async fn account(State(state): State<AppState>, auth: Auth, PathId(id): PathId) 
     Ok(Json(render_account(&state, &account).await?))
 }
 
-/// `type`: `suspend`, or `none` (only resolving `report_id`). Silencing, disabling and marking
-/// media sensitive are not supported (422). Nobody acts on themselves or on staff of their own
-/// rank or above.
+/// `type`: `suspend`, `silence`, `disable`, or `none` (only resolving `report_id`). Marking an
+/// account's media sensitive is not supported (422). Nobody acts on themselves or on staff of
+/// their own rank or above.
 async fn action(State(state): State<AppState>, auth: Auth, PathId(id): PathId, params: Params) -> ApiResult<Response> {
     moderator(&auth, "admin:write:accounts")?;
     let target = state.store.account(id).await?;
@@ -121,9 +123,15 @@ async fn action(State(state): State<AppState>, auth: Auth, PathId(id): PathId, p
         "suspend" => {
             state.store.suspend_account(target.id, Some(auth.id())).await?;
         }
+        "silence" => {
+            state.store.limit_account(target.id, Limit::Silence, true, Some(auth.id())).await?;
+        }
+        "disable" => {
+            state.store.limit_account(target.id, Limit::Disable, true, Some(auth.id())).await?;
+        }
         "none" => {}
-        "silence" | "disable" | "sensitive" => {
-            return Err(ApiError::unprocessable("Only suspend and none are supported"));
+        "sensitive" => {
+            return Err(ApiError::unprocessable("Marking an account's media sensitive is not supported"));
         }
         _ => return Err(ApiError::unprocessable("type must be none, sensitive, disable, silence or suspend")),
     }
@@ -141,6 +149,22 @@ async fn unsuspend(State(state): State<AppState>, auth: Auth, PathId(id): PathId
     Ok(Json(render_account(&state, &target).await?))
 }
 
+async fn unsilence(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    lift(&state, &auth, id, Limit::Silence).await
+}
+
+/// Lets a disabled account sign in again.
+async fn enable(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    lift(&state, &auth, id, Limit::Disable).await
+}
+
+async fn lift(state: &AppState, auth: &Auth, id: starling_core::Id, limit: Limit) -> ApiResult<Json<Value>> {
+    moderator(auth, "admin:write:accounts")?;
+    state.store.limit_account(id, limit, false, Some(auth.id())).await?;
+    let target = state.store.account(id).await?;
+    Ok(Json(render_account(state, &target).await?))
+}
+
 /// Mastodon's Admin::Account, for what Starling knows: no IP addresses are kept.
 async fn render_account(state: &AppState, a: &Account) -> ApiResult<Value> {
     let email = state.store.credentials(&a.username).await?.email;
@@ -155,8 +179,8 @@ async fn render_account(state: &AppState, a: &Account) -> ApiResult<Value> {
         "role": { "name": a.role.as_str() },
         "confirmed": true,
         "approved": true,
-        "disabled": false,
-        "silenced": false,
+        "disabled": a.disabled,
+        "silenced": a.silenced,
         "suspended": a.suspended,
         "account": Renderer::new(&state.settings.public_url).account(a),
     }))

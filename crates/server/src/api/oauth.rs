@@ -232,8 +232,10 @@ async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult<Opt
         Err(e) => return Err(e.into()),
     };
     let ok = passwords::verify(password.to_string(), credentials.password_hash).await?;
-    // A suspended account's right password signs nobody in, and says no more than a wrong one.
-    Ok((ok && !credentials.account.suspended).then_some(credentials.account))
+    // A suspended or disabled account's right password signs nobody in, and says no more than
+    // a wrong one.
+    let barred = credentials.account.suspended || credentials.account.disabled;
+    Ok((ok && !barred).then_some(credentials.account))
 }
 
 fn hash_code(code: &str) -> String {

@@ -60,13 +60,13 @@ async fn moderators_handle_reports_and_suspend_accounts() -> TestResult {
     let (_, handled) = app.get("/api/v1/admin/reports?resolved=true", Some(&moda.token)).await;
     assert_eq!(handled[0]["action_taken"], true);
 
-    // Not on oneself, not on staff of one's rank; unsupported actions are said so.
+    // Not on oneself, not on staff of one's rank; an unsupported action is said so.
     let (status, _) = app
         .post(&format!("/api/v1/admin/accounts/{}/action", moda.id), Some(&moda.token), json!({"type": "suspend"}))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app
-        .post(&format!("/api/v1/admin/accounts/{}/action", alice.id), Some(&moda.token), json!({"type": "silence"}))
+        .post(&format!("/api/v1/admin/accounts/{}/action", alice.id), Some(&moda.token), json!({"type": "sensitive"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -90,4 +90,101 @@ async fn moderators_handle_reports_and_suspend_accounts() -> TestResult {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
     Ok(())
+}
+
+/// A moderator of the app with the admin scopes.
+async fn moderator(app: &TestApp, name: &str) -> User {
+    let user = app.sign_up(name).await;
+    app.state.store.set_role(id_of(&user), Role::Moderator, None).await.expect("role");
+    let client = app.register_app("read write admin:read admin:write").await;
+    let token = app.password_token(&client, name, "read write admin:read admin:write").await;
+    User { id: user.id, token }
+}
+
+async fn act(app: &TestApp, moda: &User, target: &User, action: &str) {
+    let path = match action {
+        "unsilence" | "enable" | "unsuspend" => format!("/api/v1/admin/accounts/{}/{action}", target.id),
+        _ => format!("/api/v1/admin/accounts/{}/action", target.id),
+    };
+    let (status, body) = app.post(&path, Some(&moda.token), json!({ "type": action })).await;
+    assert_eq!(status, StatusCode::OK, "{action}: {body}");
+}
+
+#[tokio::test]
+async fn silenced_disabled_and_suspended_accounts_are_limited_as_moderators_say() {
+    let app = spawn_app().await;
+    let moda = moderator(&app, "moda").await;
+    let (alice, bob, carol) = (app.sign_up("alice").await, app.sign_up("bob").await, app.sign_up("carol").await);
+    app.follow(&bob, &alice).await;
+    let post = app.say(&alice, "breaking #news").await;
+    let carols = app.say(&carol, "a quiet day").await;
+    let (status, _) = app.post(&format!("/api/v1/statuses/{carols}/favourite"), Some(&alice.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let public_ids = |user: Option<&User>, path: &'static str| {
+        let app = &app;
+        let token = user.map(|u| u.token.clone());
+        async move { ids(&app.get(path, token.as_deref()).await.1) }
+    };
+
+    // Silenced: out of the public and hashtag timelines of those who do not follow alice.
+    act(&app, &moda, &alice, "silence").await;
+    for path in ["/api/v1/timelines/public", "/api/v1/timelines/tag/news"] {
+        assert!(!public_ids(Some(&carol), path).await.contains(&post), "{path} as carol");
+        assert!(!public_ids(None, path).await.contains(&post), "{path} signed out");
+        assert!(public_ids(Some(&bob), path).await.contains(&post), "{path} as her follower bob");
+    }
+    let (_, profile) = app.get(&format!("/api/v1/accounts/{}/statuses", alice.id), Some(&carol.token)).await;
+    assert_eq!(ids(&profile), vec![post.clone()], "her profile still shows it");
+    assert_eq!(app.get(&format!("/api/v1/admin/accounts/{}", alice.id), Some(&moda.token)).await.1["silenced"], true);
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&alice.token)).await.0,
+        StatusCode::OK,
+        "she still signs in"
+    );
+    act(&app, &moda, &alice, "unsilence").await;
+    assert!(public_ids(Some(&carol), "/api/v1/timelines/public").await.contains(&post));
+
+    // Disabled: signed out and refused sign-in; what she wrote stays.
+    act(&app, &moda, &alice, "disable").await;
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&alice.token)).await.0, StatusCode::UNAUTHORIZED);
+    let client = app.register_app("read").await;
+    let (status, _) = app
+        .post(
+            "/oauth/token",
+            None,
+            json!({ "grant_type": "password", "username": "alice", "password": "password-alice",
+                    "client_id": client.client_id, "client_secret": client.client_secret, "scope": "read" }),
+        )
+        .await;
+    assert!(status.is_client_error(), "a disabled account signs nobody in: {status}");
+    assert_eq!(app.get(&format!("/api/v1/statuses/{post}"), Some(&carol.token)).await.0, StatusCode::OK);
+    assert_eq!(app.get(&format!("/api/v1/admin/accounts/{}", alice.id), Some(&moda.token)).await.1["disabled"], true);
+    act(&app, &moda, &alice, "enable").await;
+    let alice_again = User { id: alice.id.clone(), token: app.password_token(&client, "alice", "read").await };
+    assert_eq!(app.get("/api/v1/accounts/verify_credentials", Some(&alice_again.token)).await.0, StatusCode::OK);
+
+    // Suspended: her content is hidden from everyone, her notifications too.
+    let (_, notes) = app.get("/api/v1/notifications", Some(&carol.token)).await;
+    assert_eq!(notes[0]["account"]["id"], alice.id.as_str(), "{notes}");
+    act(&app, &moda, &alice, "suspend").await;
+    for user in [Some(&carol), Some(&bob), None] {
+        let token = user.map(|u| u.token.as_str());
+        assert_eq!(app.get(&format!("/api/v1/statuses/{post}"), token).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.get(&format!("/api/v1/accounts/{}/statuses", alice.id), token).await.1, json!([]));
+        assert!(!public_ids(user, "/api/v1/timelines/public").await.contains(&post));
+    }
+    assert!(!home(&app, &bob, "").await.contains(&post), "nor at her followers' homes");
+    assert_eq!(app.get("/api/v1/notifications", Some(&carol.token)).await.1, json!([]));
+    assert_eq!(app.get("/api/v1/notifications/unread_count", Some(&carol.token)).await.1["count"], 0);
+    let (_, found) = app.get("/api/v2/search?q=alice&type=accounts", Some(&carol.token)).await;
+    assert_eq!(found["accounts"], json!([]));
+    // Lifted, it is all back.
+    act(&app, &moda, &alice, "unsuspend").await;
+    assert_eq!(app.get(&format!("/api/v1/statuses/{post}"), Some(&carol.token)).await.0, StatusCode::OK);
+    assert!(home(&app, &bob, "").await.contains(&post));
+    let (_, trail) = app.call(Method::GET, "/api/v1/audit", Some(&moda.token), None).await;
+    let kinds: Vec<&str> = trail.as_array().into_iter().flatten().filter_map(|e| e["type"].as_str()).collect();
+    for kind in ["account.silenced", "account.unsilenced", "account.disabled", "account.enabled"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
-use starling_core::event;
+use starling_core::event::{self, EventKind};
 use starling_core::model::*;
 use starling_core::page::{Page, PageRequest};
 use starling_core::store::InstanceCounts;
@@ -175,6 +175,45 @@ pub(crate) async fn suspend(c: &mut PgConnection, account: Id, actor: Option<Id>
     }
     let revoked = sign_out(c, account, None).await?;
     events::append(c, event::suspended(account, actor, revoked, at)).await?;
+    Ok(Change::Made)
+}
+
+pub(crate) async fn limit(
+    c: &mut PgConnection,
+    account: Id,
+    limit: Limit,
+    on: bool,
+    actor: Option<Id>,
+) -> StoreResult<Change> {
+    let (set, unset, made, lifted) = match limit {
+        Limit::Silence => (
+            "UPDATE accounts SET silenced_at = $1 WHERE id = $2 AND silenced_at IS NULL",
+            "UPDATE accounts SET silenced_at = NULL WHERE id = $1 AND silenced_at IS NOT NULL",
+            EventKind::Silenced,
+            EventKind::Unsilenced,
+        ),
+        Limit::Disable => (
+            "UPDATE accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+            "UPDATE accounts SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+            EventKind::Disabled,
+            EventKind::Enabled,
+        ),
+    };
+    let at = Timestamp::now();
+    let updated = if on {
+        sqlx::query(set).bind(at.0).bind(account.0).execute(&mut *c).await.db()?
+    } else {
+        sqlx::query(unset).bind(account.0).execute(&mut *c).await.db()?
+    };
+    if updated.rows_affected() == 0 {
+        hydrate::account(c, account.0).await?;
+        return Ok(Change::Unchanged);
+    }
+    // A disabled account is signed out everywhere, as a suspended one is.
+    if on && limit == Limit::Disable {
+        sign_out(c, account, None).await?;
+    }
+    events::append(c, event::limited(if on { made } else { lifted }, account, actor, at)).await?;
     Ok(Change::Made)
 }
 

@@ -33,6 +33,7 @@ fn migrator() -> Migrator {
         migration(15, "blocks and mutes", include_str!("../../migrations/postgres/0015_blocks_and_mutes.sql")),
         migration(16, "follow requests", include_str!("../../migrations/postgres/0016_follow_requests.sql")),
         migration(17, "filters", include_str!("../../migrations/postgres/0017_filters.sql")),
+        migration(18, "limits", include_str!("../../migrations/postgres/0018_limits.sql")),
     ])
 }
 

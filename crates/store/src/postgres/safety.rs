@@ -13,11 +13,12 @@ use starling_core::{Id, StoreResult};
 use super::{Db, accounts, events, filters, hydrate, page, requests};
 use crate::Homes;
 
-/// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
-/// muted with their notifications at `now`. One rule for the list and the unread count.
+/// Notifications (`n`) from accounts hidden from their recipient: suspended, blocked either way,
+/// or muted with their notifications at `now`. One rule for the list and the unread count.
 pub(crate) fn push_not_hidden(qb: &mut QueryBuilder<Postgres>, now: Timestamp) {
     qb.push(
-        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.recipient_id AND b.target_id = n.from_account_id) \
+        " AND NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = n.from_account_id AND sa.suspended_at IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.recipient_id AND b.target_id = n.from_account_id) \
            OR (b.account_id = n.from_account_id AND b.target_id = n.recipient_id)) \
          AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.recipient_id AND m.target_id = n.from_account_id \
            AND m.notifications AND (m.expires_at IS NULL OR m.expires_at > ",
@@ -159,8 +160,18 @@ async fn mutes_of(c: &mut PgConnection, account: Id) -> StoreResult<HashMap<Id, 
 }
 
 pub(crate) async fn hidden(c: &mut PgConnection, viewer: Id) -> StoreResult<Hidden> {
+    // Suspended accounts are hidden from everyone, as if each blocked everyone.
     let blocks: Vec<i64> = sqlx::query_scalar(
-        "SELECT target_id FROM blocks WHERE account_id = $1 UNION SELECT account_id FROM blocks WHERE target_id = $1",
+        "SELECT target_id FROM blocks WHERE account_id = $1 UNION SELECT account_id FROM blocks WHERE target_id = $1 \
+         UNION SELECT id FROM accounts WHERE suspended_at IS NOT NULL AND id <> $1",
+    )
+    .bind(viewer.0)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    let silenced: Vec<i64> = sqlx::query_scalar(
+        "SELECT a.id FROM accounts a WHERE a.silenced_at IS NOT NULL AND a.id <> $1 \
+         AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = a.id)",
     )
     .bind(viewer.0)
     .fetch_all(&mut *c)
@@ -171,5 +182,18 @@ pub(crate) async fn hidden(c: &mut PgConnection, viewer: Id) -> StoreResult<Hidd
         blocks: blocks.into_iter().map(Id).collect::<HashSet<_>>(),
         mutes: mutes_of(c, viewer).await?,
         filters: filters::of_account(c, viewer).await?,
+        silenced: silenced.into_iter().map(Id).collect(),
+    })
+}
+
+pub(crate) async fn hidden_from_everyone(c: &mut PgConnection) -> StoreResult<Hidden> {
+    let suspended: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE suspended_at IS NOT NULL").fetch_all(&mut *c).await.db()?;
+    let silenced: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE silenced_at IS NOT NULL").fetch_all(&mut *c).await.db()?;
+    Ok(Hidden {
+        blocks: suspended.into_iter().map(Id).collect(),
+        silenced: silenced.into_iter().map(Id).collect(),
+        ..Hidden::default()
     })
 }

@@ -139,6 +139,10 @@ impl Store for PostgresStore {
         write_tx!(self, |c| accounts::suspend(c, account, actor))
     }
 
+    async fn limit_account(&self, account: Id, limit: Limit, on: bool, actor: Option<Id>) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::limit(c, account, limit, on, actor))
+    }
+
     async fn unsuspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change> {
         write_tx!(self, |c| accounts::unsuspend(c, account, actor))
     }
@@ -263,6 +267,10 @@ impl Store for PostgresStore {
 
     async fn mutes(&self, account: Id, now: Timestamp, page: PageRequest) -> StoreResult<Page<Muted>> {
         client_read!(self, |c| safety::mutes(c, account, now, page))
+    }
+
+    async fn hidden_from_everyone(&self) -> StoreResult<Hidden> {
+        client_read!(self, |c| safety::hidden_from_everyone(c))
     }
 
     async fn hidden(&self, viewer: Id) -> StoreResult<Hidden> {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
-use starling_core::event;
+use starling_core::event::{self, EventKind};
 use starling_core::model::*;
 use starling_core::page::{Page, PageRequest};
 use starling_core::store::InstanceCounts;
@@ -158,6 +158,32 @@ pub(crate) fn unsuspend(c: &Connection, account: Id, actor: Option<Id>) -> Store
         return Ok(Change::Unchanged);
     }
     events::append(c, event::unsuspended(account, actor, Timestamp::now()))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn limit(c: &Connection, account: Id, limit: Limit, on: bool, actor: Option<Id>) -> StoreResult<Change> {
+    let (column, made, lifted) = match limit {
+        Limit::Silence => ("silenced_at", EventKind::Silenced, EventKind::Unsilenced),
+        Limit::Disable => ("disabled_at", EventKind::Disabled, EventKind::Enabled),
+    };
+    let at = Timestamp::now();
+    let updated = if on {
+        c.run(&format!("UPDATE accounts SET {column} = ? WHERE id = ? AND {column} IS NULL"), params![at.0, account.0])?
+    } else {
+        c.run(
+            &format!("UPDATE accounts SET {column} = NULL WHERE id = ? AND {column} IS NOT NULL"),
+            params![account.0],
+        )?
+    };
+    if updated == 0 {
+        hydrate::account(c, account.0)?;
+        return Ok(Change::Unchanged);
+    }
+    // A disabled account is signed out everywhere, as a suspended one is.
+    if on && limit == Limit::Disable {
+        sign_out(c, account, None)?;
+    }
+    events::append(c, event::limited(if on { made } else { lifted }, account, actor, at))?;
     Ok(Change::Made)
 }
 

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "blocks and mutes", include_str!("../../migrations/sqlite/0017_blocks_and_mutes.sql")),
     (18, "follow requests", include_str!("../../migrations/sqlite/0018_follow_requests.sql")),
     (19, "filters", include_str!("../../migrations/sqlite/0019_filters.sql")),
+    (20, "limits", include_str!("../../migrations/sqlite/0020_limits.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

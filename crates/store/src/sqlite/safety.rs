@@ -13,11 +13,12 @@ use starling_core::{Id, StoreResult};
 use super::{QueryBuilder, Sql, accounts, events, filters, hydrate, page, requests};
 use crate::Homes;
 
-/// Notifications (`n`) from accounts hidden from their recipient: blocked either way, or
-/// muted with their notifications at `?now`. One rule for the list and the unread count.
+/// Notifications (`n`) from accounts hidden from their recipient: suspended, blocked either way,
+/// or muted with their notifications at `?now`. One rule for the list and the unread count.
 pub(crate) fn push_not_hidden(qb: &mut QueryBuilder, now: Timestamp) {
     qb.push(
-        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.recipient_id AND b.target_id = n.from_account_id) \
+        " AND NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = n.from_account_id AND sa.suspended_at IS NOT NULL) \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.recipient_id AND b.target_id = n.from_account_id) \
            OR (b.account_id = n.from_account_id AND b.target_id = n.recipient_id)) \
          AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.recipient_id AND m.target_id = n.from_account_id \
            AND m.notifications AND (m.expires_at IS NULL OR m.expires_at > ",
@@ -126,8 +127,15 @@ fn mutes_of(c: &Connection, account: Id) -> StoreResult<HashMap<Id, Mute>> {
 }
 
 pub(crate) fn hidden(c: &Connection, viewer: Id) -> StoreResult<Hidden> {
+    // Suspended accounts are hidden from everyone, as if each blocked everyone.
     let blocks: Vec<i64> = c.all(
-        "SELECT target_id FROM blocks WHERE account_id = ?1 UNION SELECT account_id FROM blocks WHERE target_id = ?1",
+        "SELECT target_id FROM blocks WHERE account_id = ?1 UNION SELECT account_id FROM blocks WHERE target_id = ?1 \
+         UNION SELECT id FROM accounts WHERE suspended_at IS NOT NULL AND id <> ?1",
+        params![viewer.0],
+    )?;
+    let silenced: Vec<i64> = c.all(
+        "SELECT a.id FROM accounts a WHERE a.silenced_at IS NOT NULL AND a.id <> ?1 \
+         AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = a.id)",
         params![viewer.0],
     )?;
     Ok(Hidden {
@@ -135,5 +143,16 @@ pub(crate) fn hidden(c: &Connection, viewer: Id) -> StoreResult<Hidden> {
         blocks: blocks.into_iter().map(Id).collect::<HashSet<_>>(),
         mutes: mutes_of(c, viewer)?,
         filters: filters::of_account(c, viewer)?,
+        silenced: silenced.into_iter().map(Id).collect(),
+    })
+}
+
+pub(crate) fn hidden_from_everyone(c: &Connection) -> StoreResult<Hidden> {
+    let suspended: Vec<i64> = c.all("SELECT id FROM accounts WHERE suspended_at IS NOT NULL", params![])?;
+    let silenced: Vec<i64> = c.all("SELECT id FROM accounts WHERE silenced_at IS NOT NULL", params![])?;
+    Ok(Hidden {
+        blocks: suspended.into_iter().map(Id).collect(),
+        silenced: silenced.into_iter().map(Id).collect(),
+        ..Hidden::default()
     })
 }

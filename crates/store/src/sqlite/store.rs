@@ -90,6 +90,10 @@ impl Store for SqliteStore {
         write_tx!(self, |c| accounts::suspend(c, account, actor))
     }
 
+    async fn limit_account(&self, account: Id, limit: Limit, on: bool, actor: Option<Id>) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::limit(c, account, limit, on, actor))
+    }
+
     async fn unsuspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change> {
         write_tx!(self, |c| accounts::unsuspend(c, account, actor))
     }
@@ -218,6 +222,10 @@ impl Store for SqliteStore {
 
     async fn mutes(&self, account: Id, now: Timestamp, page: PageRequest) -> StoreResult<Page<Muted>> {
         read_conn!(self, |c| safety::mutes(c, account, now, page))
+    }
+
+    async fn hidden_from_everyone(&self) -> StoreResult<Hidden> {
+        read_conn!(self, |c| safety::hidden_from_everyone(c))
     }
 
     async fn hidden(&self, viewer: Id) -> StoreResult<Hidden> {

@@ -97,7 +97,7 @@ pub async fn account_updates_change_only_what_is_given(store: &dyn Store) {
     assert!(matches!(store.update_account(Id(42), AccountUpdate::default()).await, Err(StoreError::NotFound)));
 }
 
-fn new_app(client_id: &str) -> NewApp {
+pub(super) fn new_app(client_id: &str) -> NewApp {
     NewApp {
         id: id(),
         name: "Tusky".into(),
@@ -129,7 +129,7 @@ pub async fn apps_are_found_by_id_and_client_id_which_is_unique(store: &dyn Stor
     assert_eq!(events[0].subject_id, Some(app.id));
 }
 
-fn new_token(app: &App, account: Option<&Account>) -> NewToken {
+pub(super) fn new_token(app: &App, account: Option<&Account>) -> NewToken {
     NewToken {
         id: id(),
         app_id: app.id,

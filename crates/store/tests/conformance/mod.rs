@@ -170,6 +170,7 @@ macro_rules! conformance_tests {
             blocks_and_mutes_are_listed_newest_first_and_paged,
             a_mute_is_one_sided_replaced_by_muting_again_and_ends_by_itself,
             notifications_from_hidden_accounts_are_neither_listed_nor_counted,
+            moderators_limits_are_logged_and_hide_as_they_should,
             // bookmarks and pins
             bookmarks_are_private_paged_newest_first_and_go_with_their_status,
             pins_are_listed_newest_first_flagged_and_go_with_their_status,

@@ -155,3 +155,47 @@ pub async fn notifications_from_hidden_accounts_are_neither_listed_nor_counted(s
     store.unmute(alice.id, carol.id, at).await.unwrap();
     assert_eq!(store.unread_notifications(alice.id).await.unwrap(), 3);
 }
+
+pub async fn moderators_limits_are_logged_and_hide_as_they_should(store: &dyn Store) {
+    let alice = account(store, "alice").await;
+    let bob = account(store, "bob").await;
+    let carol = account(store, "carol").await;
+    store.follow(bob.id, alice.id).await.unwrap();
+    let app = store.create_app(super::accounts::new_app("limits")).await.unwrap();
+    let token = store.create_token(super::accounts::new_token(&app, Some(&carol))).await.unwrap();
+    let seq = last_seq(store).await;
+    let moderator = Some(bob.id);
+
+    assert_eq!(store.limit_account(alice.id, Limit::Silence, true, moderator).await.unwrap(), Change::Made);
+    assert_eq!(store.limit_account(alice.id, Limit::Silence, true, moderator).await.unwrap(), Change::Unchanged);
+    assert!(fetch_account(store, &alice).await.silenced);
+    assert!(store.hidden(carol.id).await.unwrap().silenced.contains(&alice.id), "carol does not follow her");
+    assert!(!store.hidden(bob.id).await.unwrap().silenced.contains(&alice.id), "bob does");
+    assert!(!store.hidden(alice.id).await.unwrap().silenced.contains(&alice.id), "nor is she hidden from herself");
+    assert!(store.hidden_from_everyone().await.unwrap().silenced.contains(&alice.id));
+    assert_eq!(store.limit_account(alice.id, Limit::Silence, false, moderator).await.unwrap(), Change::Made);
+    assert!(!fetch_account(store, &alice).await.silenced);
+
+    assert_eq!(store.limit_account(carol.id, Limit::Disable, true, None).await.unwrap(), Change::Made);
+    assert!(fetch_account(store, &carol).await.disabled);
+    assert!(store.token(token.id).await.unwrap().revoked, "disabling signs the account out");
+    assert_eq!(store.limit_account(carol.id, Limit::Disable, false, None).await.unwrap(), Change::Made);
+    assert!(matches!(store.limit_account(Id(42), Limit::Disable, true, None).await, Err(StoreError::NotFound)));
+
+    store.suspend_account(alice.id, moderator).await.unwrap();
+    assert!(store.hidden(carol.id).await.unwrap().blocked(alice.id), "a suspended account is hidden from everyone");
+    assert!(store.hidden_from_everyone().await.unwrap().blocked(alice.id));
+    assert!(!store.hidden(alice.id).await.unwrap().blocked(alice.id));
+    let kinds = kinds_after(store, seq).await;
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::Silenced,
+            EventKind::Unsilenced,
+            EventKind::TokenRevoked,
+            EventKind::Disabled,
+            EventKind::Enabled,
+            EventKind::Suspended
+        ]
+    );
+}
