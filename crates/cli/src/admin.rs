@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use starling_core::model::Change;
+use starling_core::model::{Change, Limit};
 use starling_server::Settings;
 
 #[derive(Subcommand)]
@@ -19,6 +19,18 @@ pub enum Admin {
         /// The account's username.
         username: String,
     },
+    /// Silence an account: its statuses stay out of the public timelines and searches of those
+    /// who do not follow it.
+    Silence { username: String },
+    /// Lift an account's silence.
+    Unsilence { username: String },
+    /// Disable an account: sign it out everywhere and refuse its sign-ins; its content stays.
+    Disable { username: String },
+    /// Let a disabled account sign in again.
+    Enable { username: String },
+    /// Delete an account and everything it made: statuses, favourites, follows, stories and
+    /// filters. Its username stays taken. This cannot be undone.
+    Delete { username: String },
     /// Give an account a role: user, moderator, admin or owner. Moderators and above use the
     /// moderation API (`/api/v1/admin`) with a token holding `admin:read` / `admin:write`.
     Role {
@@ -57,6 +69,11 @@ pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
             return create_user(settings, &*store, username, email, role).await;
         }
         Admin::ResetPassword { username } => return reset_password(settings, &*store, username).await,
+        Admin::Silence { username } => return limit(&*store, username, Limit::Silence, true).await,
+        Admin::Unsilence { username } => return limit(&*store, username, Limit::Silence, false).await,
+        Admin::Disable { username } => return limit(&*store, username, Limit::Disable, true).await,
+        Admin::Enable { username } => return limit(&*store, username, Limit::Disable, false).await,
+        Admin::Delete { username } => return delete(&*store, username).await,
     };
     let account =
         store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
@@ -69,9 +86,39 @@ pub async fn run(settings: &Settings, command: Admin) -> anyhow::Result<()> {
         (true, Change::Made) => "suspended",
         (true, Change::Unchanged) => "was already suspended",
         (false, Change::Made) => "is no longer suspended",
+        // A deleted account stays suspended for good.
+        (false, Change::Unchanged) if store.account(account.id).await?.suspended => "was deleted and stays suspended",
         (false, Change::Unchanged) => "was not suspended",
     };
     println!("{username} {done}");
+    Ok(())
+}
+
+async fn limit(store: &dyn starling_core::Store, username: &str, limit: Limit, on: bool) -> anyhow::Result<()> {
+    let account =
+        store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
+    let change = store.limit_account(account.id, limit, on, None).await?;
+    let state = match limit {
+        Limit::Silence => "silenced",
+        Limit::Disable => "disabled",
+    };
+    match (on, change) {
+        (true, Change::Made) => println!("{username} {state}"),
+        (true, Change::Unchanged) => println!("{username} was already {state}"),
+        (false, Change::Made) => println!("{username} is no longer {state}"),
+        (false, Change::Unchanged) => println!("{username} was not {state}"),
+    }
+    Ok(())
+}
+
+async fn delete(store: &dyn starling_core::Store, username: &str) -> anyhow::Result<()> {
+    let account =
+        store.account_by_username(username).await.with_context(|| format!("no account is named {username:?}"))?;
+    let erased = starling_server::erasure::erase_account(store, account.id, None).await?;
+    println!(
+        "{username} deleted with {} statuses, {} favourites, {} follows and {} stories",
+        erased.statuses, erased.favourites, erased.follows, erased.stories
+    );
     Ok(())
 }
 

@@ -926,6 +926,22 @@ async fn an_operator_suspends_an_account_from_the_command_line_and_its_stream_cl
     let old = api.call(Method::GET, "/api/v1/accounts/verify_credentials", Some(&session), json!(null)).await;
     assert!(old.is_err(), "the old session is signed out");
 
+    // Limits short of a suspension, and the deletion of an account with what it made.
+    for (args, expected) in [
+        (["silence", "mallory"], "mallory silenced"),
+        (["unsilence", "mallory"], "mallory is no longer silenced"),
+        (["disable", "mallory"], "mallory disabled"),
+        (["enable", "mallory"], "mallory is no longer disabled"),
+    ] {
+        let (code, said, logged) = admin(&env, &args)?;
+        assert_eq!((code, said.as_str()), (0, expected), "{logged}");
+    }
+    let (code, said, logged) = admin(&env, &["delete", "mallory"])?;
+    assert_eq!(code, 0, "{logged}");
+    assert!(said.starts_with("mallory deleted with "), "{said}");
+    let (code, said, logged) = admin(&env, &["unsuspend", "mallory"])?;
+    assert_eq!((code, said.as_str()), (0, "mallory was deleted and stays suspended"), "{logged}");
+
     let (code, _, logged) = admin(&env, &["suspend", "nobody"])?;
     assert_ne!(code, 0);
     assert!(logged.contains("no account is named \"nobody\""), "{logged}");

@@ -123,10 +123,12 @@ pub enum EventKind {
     Disabled,
     #[serde(rename = "account.enabled")]
     Enabled,
+    #[serde(rename = "account.deleted")]
+    AccountDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 53] = [
+    pub const ALL: [EventKind; 54] = [
         EventKind::AppCreated,
         EventKind::AccountCreated,
         EventKind::AccountUpdated,
@@ -180,6 +182,7 @@ impl EventKind {
         EventKind::Unsilenced,
         EventKind::Disabled,
         EventKind::Enabled,
+        EventKind::AccountDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -237,6 +240,7 @@ impl EventKind {
             EventKind::Unsilenced => "account.unsilenced",
             EventKind::Disabled => "account.disabled",
             EventKind::Enabled => "account.enabled",
+            EventKind::AccountDeleted => "account.deleted",
         }
     }
 

@@ -250,6 +250,7 @@ pub fn derive(event: &Event) -> Derived {
         | EventKind::Unblocked
         | EventKind::Muted
         | EventKind::Unmuted
+        | EventKind::AccountDeleted
         | EventKind::Silenced
         | EventKind::Unsilenced
         | EventKind::Disabled

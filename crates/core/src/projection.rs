@@ -130,6 +130,7 @@ impl Projection {
             | EventKind::Unblocked
             | EventKind::Muted
             | EventKind::Unmuted
+            | EventKind::AccountDeleted
             | EventKind::Silenced
             | EventKind::Unsilenced
             | EventKind::Disabled

@@ -219,6 +219,11 @@ pub trait Store: Send + Sync + 'static {
     async fn suspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
     /// Lifts a suspension (`account.unsuspended`); the account signs in again.
     async fn unsuspend_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
+    /// The last step of deleting an account, once its content is gone: its profile is blanked,
+    /// its email and password forgotten, and it stays suspended for good (its username stays
+    /// taken, so that nobody else can pass for it); `account.deleted` with `actor` as for
+    /// suspensions. Unchanged when it already was.
+    async fn erase_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change>;
     /// Puts `limit` on the account (`on`) or lifts it, with `account.silenced`/`unsilenced` or
     /// `account.disabled`/`enabled` and `actor` as for suspensions. Disabling signs the account
     /// out everywhere, as suspending does. Unchanged when it already stood so.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod entities;
+pub mod erasure;
 pub mod error;
 pub mod extension_entities;
 pub mod feeds;

@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/reports/{id}", get(report))
         .route("/api/v1/admin/reports/{id}/resolve", post(resolve))
         .route("/api/v1/admin/accounts", get(accounts))
-        .route("/api/v1/admin/accounts/{id}", get(account))
+        .route("/api/v1/admin/accounts/{id}", get(account).delete(delete_account))
         .route("/api/v1/admin/accounts/{id}/action", post(action))
         .route("/api/v1/admin/accounts/{id}/unsuspend", post(unsuspend))
         .route("/api/v1/admin/accounts/{id}/unsilence", post(unsilence))
@@ -145,6 +145,20 @@ async fn unsuspend(State(state): State<AppState>, auth: Auth, PathId(id): PathId
     moderator(&auth, "admin:write:accounts")?;
     let target = state.store.account(id).await?;
     state.store.unsuspend_account(target.id, Some(auth.id())).await?;
+    let target = state.store.account(id).await?;
+    Ok(Json(render_account(&state, &target).await?))
+}
+
+/// Deletes the account and everything it made (`erasure`), as Mastodon's admin API does for a
+/// suspended account; here the deletion suspends it first. Not on oneself or on staff of one's
+/// rank or above.
+async fn delete_account(State(state): State<AppState>, auth: Auth, PathId(id): PathId) -> ApiResult<Json<Value>> {
+    moderator(&auth, "admin:write:accounts")?;
+    let target = state.store.account(id).await?;
+    if target.id == auth.id() || rank(target.role) >= rank(auth.account.role) {
+        return Err(ApiError::Forbidden("This action is not allowed".into()));
+    }
+    crate::erasure::erase_account(&*state.store, target.id, Some(auth.id())).await?;
     let target = state.store.account(id).await?;
     Ok(Json(render_account(&state, &target).await?))
 }

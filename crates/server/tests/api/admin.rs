@@ -188,3 +188,68 @@ async fn silenced_disabled_and_suspended_accounts_are_limited_as_moderators_say(
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
 }
+
+#[tokio::test]
+async fn a_deleted_account_takes_what_it_made_with_it_and_keeps_its_name() {
+    let app = spawn_app().await;
+    let moda = moderator(&app, "moda").await;
+    let (alice, bob) = (app.sign_up("alice").await, app.sign_up("bob").await);
+    app.follow(&bob, &alice).await;
+    app.follow(&alice, &bob).await;
+    let bobs = app.say(&bob, "hello alice").await;
+    let (status, _) = app.post(&format!("/api/v1/statuses/{bobs}/favourite"), Some(&alice.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let hers = app.say(&alice, "my post").await;
+    let reply = app.post_status(&alice, json!({ "status": "a reply", "in_reply_to_id": bobs })).await;
+    let (status, _) = app.post("/api/v1/stories", Some(&alice.token), json!({ "text": "today" })).await;
+    assert_eq!(status, StatusCode::OK);
+
+    for user in [&alice, &moda] {
+        let (status, _) =
+            app.call(Method::DELETE, &format!("/api/v1/admin/accounts/{}", user.id), Some(&bob.token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only moderators delete accounts");
+    }
+    let (status, shown) =
+        app.call(Method::DELETE, &format!("/api/v1/admin/accounts/{}", alice.id), Some(&moda.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(
+        (shown["suspended"].as_bool(), shown["email"].as_str()),
+        (Some(true), Some(format!("deleted-{}@invalid", alice.id).as_str()))
+    );
+
+    // Her statuses are gone from the store itself, and every count she moved is back.
+    for id in [&hers, reply["id"].as_str().unwrap_or_default()] {
+        let gone = app.state.store.status(Id(id.parse().unwrap_or_default())).await;
+        assert!(matches!(gone, Err(starling_core::StoreError::NotFound)), "{id}");
+    }
+    let (_, bobs_post) = app.get(&format!("/api/v1/statuses/{bobs}"), Some(&bob.token)).await;
+    assert_eq!(
+        (bobs_post["favourites_count"].as_i64(), bobs_post["replies_count"].as_i64()),
+        (Some(0), Some(0)),
+        "{bobs_post}"
+    );
+    let bob_now = app.account(&bob).await;
+    assert_eq!((bob_now["followers_count"].as_i64(), bob_now["following_count"].as_i64()), (Some(0), Some(0)));
+    let (_, stories) = app.get("/api/v1/stories", Some(&bob.token)).await;
+    assert_eq!(stories, json!([]));
+    // Nobody can take her name, and nothing lifts the deletion.
+    let (status, _) =
+        app.post(&format!("/api/v1/admin/accounts/{}/unsuspend", alice.id), Some(&moda.token), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(app.state.store.account(id_of(&alice)).await.is_ok_and(|a| a.suspended), "it stays suspended");
+    let app_token = {
+        let client = app.register_app("read write").await;
+        app.app_token(&client, "read write").await
+    };
+    let (status, _) = app
+        .post(
+            "/api/v1/accounts",
+            Some(&app_token),
+            json!({"username": "alice", "email": "new@example.org", "password": "another-password", "agreement": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "her username stays taken");
+    let (_, trail) = app.call(Method::GET, "/api/v1/audit", Some(&moda.token), None).await;
+    let kinds: Vec<&str> = trail.as_array().into_iter().flatten().filter_map(|e| e["type"].as_str()).collect();
+    assert!(kinds.contains(&"account.deleted"), "{kinds:?}");
+}

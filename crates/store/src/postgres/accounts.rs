@@ -217,12 +217,35 @@ pub(crate) async fn limit(
     Ok(Change::Made)
 }
 
+pub(crate) async fn erase(c: &mut PgConnection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+    let at = Timestamp::now();
+    let updated = sqlx::query(
+        "UPDATE accounts SET deleted_at = $1, suspended_at = COALESCE(suspended_at, $1), display_name = '', \
+           note = '', note_source = '', email = 'deleted-' || id || '@invalid', password_hash = '!' \
+         WHERE id = $2 AND deleted_at IS NULL",
+    )
+    .bind(at.0)
+    .bind(account.0)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    if updated.rows_affected() == 0 {
+        hydrate::account(c, account.0).await?;
+        return Ok(Change::Unchanged);
+    }
+    sign_out(c, account, None).await?;
+    events::append(c, event::limited(EventKind::AccountDeleted, account, actor, at)).await?;
+    Ok(Change::Made)
+}
+
 pub(crate) async fn unsuspend(c: &mut PgConnection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
-    let updated = sqlx::query("UPDATE accounts SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL")
-        .bind(account.0)
-        .execute(&mut *c)
-        .await
-        .db()?;
+    let updated = sqlx::query(
+        "UPDATE accounts SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL AND deleted_at IS NULL",
+    )
+    .bind(account.0)
+    .execute(&mut *c)
+    .await
+    .db()?;
     if updated.rows_affected() == 0 {
         hydrate::account(c, account.0).await?;
         return Ok(Change::Unchanged);

@@ -34,6 +34,7 @@ fn migrator() -> Migrator {
         migration(16, "follow requests", include_str!("../../migrations/postgres/0016_follow_requests.sql")),
         migration(17, "filters", include_str!("../../migrations/postgres/0017_filters.sql")),
         migration(18, "limits", include_str!("../../migrations/postgres/0018_limits.sql")),
+        migration(19, "deleted accounts", include_str!("../../migrations/postgres/0019_deleted_accounts.sql")),
     ])
 }
 

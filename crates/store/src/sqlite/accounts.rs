@@ -151,8 +151,10 @@ pub(crate) fn suspend(c: &Connection, account: Id, actor: Option<Id>) -> StoreRe
 }
 
 pub(crate) fn unsuspend(c: &Connection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
-    let updated =
-        c.run("UPDATE accounts SET suspended_at = NULL WHERE id = ? AND suspended_at IS NOT NULL", params![account.0])?;
+    let updated = c.run(
+        "UPDATE accounts SET suspended_at = NULL WHERE id = ? AND suspended_at IS NOT NULL AND deleted_at IS NULL",
+        params![account.0],
+    )?;
     if updated == 0 {
         hydrate::account(c, account.0)?;
         return Ok(Change::Unchanged);
@@ -184,6 +186,23 @@ pub(crate) fn limit(c: &Connection, account: Id, limit: Limit, on: bool, actor: 
         sign_out(c, account, None)?;
     }
     events::append(c, event::limited(if on { made } else { lifted }, account, actor, at))?;
+    Ok(Change::Made)
+}
+
+pub(crate) fn erase(c: &Connection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+    let at = Timestamp::now();
+    let updated = c.run(
+        "UPDATE accounts SET deleted_at = ?1, suspended_at = COALESCE(suspended_at, ?1), display_name = '', \
+           note = '', note_source = '', email = 'deleted-' || id || '@invalid', password_hash = '!' \
+         WHERE id = ?2 AND deleted_at IS NULL",
+        params![at.0, account.0],
+    )?;
+    if updated == 0 {
+        hydrate::account(c, account.0)?;
+        return Ok(Change::Unchanged);
+    }
+    sign_out(c, account, None)?;
+    events::append(c, event::limited(EventKind::AccountDeleted, account, actor, at))?;
     Ok(Change::Made)
 }
 

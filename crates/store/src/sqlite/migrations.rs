@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (18, "follow requests", include_str!("../../migrations/sqlite/0018_follow_requests.sql")),
     (19, "filters", include_str!("../../migrations/sqlite/0019_filters.sql")),
     (20, "limits", include_str!("../../migrations/sqlite/0020_limits.sql")),
+    (21, "deleted accounts", include_str!("../../migrations/sqlite/0021_deleted_accounts.sql")),
 ];
 
 fn failed(what: impl std::fmt::Display) -> StoreError {

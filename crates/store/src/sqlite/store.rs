@@ -90,6 +90,10 @@ impl Store for SqliteStore {
         write_tx!(self, |c| accounts::suspend(c, account, actor))
     }
 
+    async fn erase_account(&self, account: Id, actor: Option<Id>) -> StoreResult<Change> {
+        write_tx!(self, |c| accounts::erase(c, account, actor))
+    }
+
     async fn limit_account(&self, account: Id, limit: Limit, on: bool, actor: Option<Id>) -> StoreResult<Change> {
         write_tx!(self, |c| accounts::limit(c, account, limit, on, actor))
     }

@@ -171,6 +171,7 @@ macro_rules! conformance_tests {
             a_mute_is_one_sided_replaced_by_muting_again_and_ends_by_itself,
             notifications_from_hidden_accounts_are_neither_listed_nor_counted,
             moderators_limits_are_logged_and_hide_as_they_should,
+            an_erased_account_is_blanked_signed_out_and_stays_suspended,
             // bookmarks and pins
             bookmarks_are_private_paged_newest_first_and_go_with_their_status,
             pins_are_listed_newest_first_flagged_and_go_with_their_status,

@@ -199,3 +199,26 @@ pub async fn moderators_limits_are_logged_and_hide_as_they_should(store: &dyn St
         ]
     );
 }
+
+pub async fn an_erased_account_is_blanked_signed_out_and_stays_suspended(store: &dyn Store) {
+    let app = store.create_app(super::accounts::new_app("erase")).await.unwrap();
+    let alice = account(store, "alice").await;
+    let token = store.create_token(super::accounts::new_token(&app, Some(&alice))).await.unwrap();
+    store
+        .update_account(alice.id, AccountUpdate { display_name: Some("Alice A.".into()), ..AccountUpdate::default() })
+        .await
+        .unwrap();
+    let seq = last_seq(store).await;
+    assert_eq!(store.erase_account(alice.id, None).await.unwrap(), Change::Made);
+    assert_eq!(store.erase_account(alice.id, None).await.unwrap(), Change::Unchanged);
+    let erased = fetch_account(store, &alice).await;
+    assert!(erased.suspended && erased.display_name.is_empty() && erased.username == "alice");
+    assert!(store.token(token.id).await.unwrap().revoked);
+    assert!(
+        matches!(store.credentials("alice@example.org").await, Err(StoreError::NotFound)),
+        "her email is forgotten"
+    );
+    assert_eq!(store.unsuspend_account(alice.id, None).await.unwrap(), Change::Unchanged, "for good");
+    assert!(matches!(store.create_account(new_account("ALICE")).await, Err(StoreError::Conflict(_))));
+    assert_eq!(kinds_after(store, seq).await, vec![EventKind::TokenRevoked, EventKind::AccountDeleted]);
+}
