@@ -42,6 +42,18 @@ impl FilterContext {
     }
 }
 
+impl FilterContext {
+    /// A list of contexts as stores keep it: names joined by commas.
+    pub fn join(list: &[FilterContext]) -> String {
+        list.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// What [`FilterContext::join`] wrote; unknown names are skipped.
+    pub fn split(text: &str) -> Vec<FilterContext> {
+        text.split(',').filter_map(|c| c.parse().ok()).collect()
+    }
+}
+
 impl FromStr for FilterContext {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {

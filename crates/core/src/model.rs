@@ -410,47 +410,9 @@ mod tests {
     }
 
     fn status(visibility: Visibility, mentions: &[i64]) -> Status {
-        Status {
-            id: Id(10),
-            account: Account {
-                id: Id(1),
-                username: "alice".into(),
-                display_name: String::new(),
-                note: String::new(),
-                note_source: String::new(),
-                locked: false,
-                bot: false,
-                role: Role::User,
-                created_at: Timestamp(0),
-                followers_count: 0,
-                following_count: 0,
-                statuses_count: 0,
-                last_status_at: None,
-                suspended: false,
-                silenced: false,
-                disabled: false,
-            },
-            in_reply_to_id: None,
-            in_reply_to_account_id: None,
-            reblog: None,
-            quote_of_id: None,
-            quote: None,
-            content: String::new(),
-            text: String::new(),
-            spoiler_text: String::new(),
-            sensitive: false,
-            visibility,
-            language: None,
-            created_at: Timestamp(0),
-            edited_at: None,
-            replies_count: 0,
-            reblogs_count: 0,
-            favourites_count: 0,
-            mentions: mentions.iter().map(|&id| MentionRef { id: Id(id), username: format!("u{id}") }).collect(),
-            tags: vec![],
-            application: None,
-            media: vec![],
-        }
+        let mut s = crate::fixtures::status(10, 1, visibility);
+        s.mentions = mentions.iter().map(|&id| MentionRef { id: Id(id), username: format!("u{id}") }).collect();
+        s
     }
 
     #[test]

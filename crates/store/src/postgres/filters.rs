@@ -10,14 +10,6 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Db, events};
 
-fn contexts(list: &[FilterContext]) -> String {
-    list.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
-}
-
-fn parse_contexts(text: &str) -> Vec<FilterContext> {
-    text.split(',').filter_map(|c| c.parse().ok()).collect()
-}
-
 type FilterRow = (i64, i64, String, String, String, Option<i64>, i64);
 
 async fn keyword(c: &mut PgConnection, filter: Id, k: &FilterKeyword) -> StoreResult<()> {
@@ -40,7 +32,7 @@ pub(crate) async fn create(c: &mut PgConnection, f: NewFilter) -> StoreResult<Fi
     .bind(f.id.0)
     .bind(f.account_id.0)
     .bind(&f.title)
-    .bind(contexts(&f.context))
+    .bind(FilterContext::join(&f.context))
     .bind(f.action.as_str())
     .bind(f.expires_at.map(|t| t.0))
     .bind(f.created_at.0)
@@ -71,7 +63,7 @@ pub(crate) async fn update(
         set(c, "UPDATE filters SET title = $1 WHERE id = $2", id, Some(title)).await?;
     }
     if let Some(context) = &u.context {
-        set(c, "UPDATE filters SET context = $1 WHERE id = $2", id, Some(contexts(context))).await?;
+        set(c, "UPDATE filters SET context = $1 WHERE id = $2", id, Some(FilterContext::join(context))).await?;
     }
     if let Some(action) = u.action {
         set(c, "UPDATE filters SET action = $1 WHERE id = $2", id, Some(action.as_str().to_string())).await?;
@@ -176,7 +168,7 @@ async fn hydrate(c: &mut PgConnection, rows: Vec<FilterRow>) -> StoreResult<Vec<
                 id: Id(id),
                 account_id: Id(account),
                 title,
-                context: parse_contexts(&context),
+                context: FilterContext::split(&context),
                 action: action
                     .parse::<FilterAction>()
                     .map_err(|()| StoreError::Other(format!("filter action {action}")))?,

@@ -10,14 +10,6 @@ use starling_core::{Id, StoreError, StoreResult};
 
 use super::{Sql, events, id_list};
 
-fn contexts(list: &[FilterContext]) -> String {
-    list.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
-}
-
-fn parse_contexts(text: &str) -> Vec<FilterContext> {
-    text.split(',').filter_map(|c| c.parse().ok()).collect()
-}
-
 type FilterRow = (i64, i64, String, String, String, Option<i64>, i64);
 
 fn keyword(c: &Connection, filter: Id, k: &FilterKeyword) -> StoreResult<()> {
@@ -35,7 +27,7 @@ pub(crate) fn create(c: &Connection, f: NewFilter) -> StoreResult<Filter> {
             f.id.0,
             f.account_id.0,
             &f.title,
-            contexts(&f.context),
+            FilterContext::join(&f.context),
             f.action.as_str(),
             f.expires_at.map(|t| t.0),
             f.created_at.0
@@ -54,7 +46,7 @@ pub(crate) fn update(c: &Connection, id: Id, account: Id, u: FilterUpdate, at: T
         c.run("UPDATE filters SET title = ? WHERE id = ?", params![title, id.0])?;
     }
     if let Some(context) = &u.context {
-        c.run("UPDATE filters SET context = ? WHERE id = ?", params![contexts(context), id.0])?;
+        c.run("UPDATE filters SET context = ? WHERE id = ?", params![FilterContext::join(context), id.0])?;
     }
     if let Some(action) = u.action {
         c.run("UPDATE filters SET action = ? WHERE id = ?", params![action.as_str(), id.0])?;
@@ -128,7 +120,7 @@ fn hydrate(c: &Connection, rows: Vec<FilterRow>) -> StoreResult<Vec<Filter>> {
                 id: Id(id),
                 account_id: Id(account),
                 title,
-                context: parse_contexts(&context),
+                context: FilterContext::split(&context),
                 action: action
                     .parse::<FilterAction>()
                     .map_err(|()| StoreError::Other(format!("filter action {action}")))?,
