@@ -54,8 +54,13 @@ pub async fn visible_status(state: &AppState, viewer: Option<Id>, id: Id) -> Api
 }
 
 /// Keeps the statuses the viewer may see, in order, with one relationship lookup in all: those
-/// their visibility allows and no block keeps from the viewer.
-pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<Status>) -> ApiResult<Vec<Status>> {
+/// their visibility allows and no block keeps from the viewer (`hidden`, from [`hidden`]).
+pub async fn filter_visible(
+    state: &AppState,
+    viewer: Option<Id>,
+    hidden: &Hidden,
+    statuses: Vec<Status>,
+) -> ApiResult<Vec<Status>> {
     let authors: Vec<Id> = statuses
         .iter()
         .filter(|s| needs_follow_check(s, viewer))
@@ -69,7 +74,6 @@ pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<
         }
         _ => HashSet::new(),
     };
-    let hidden = hidden(state, viewer).await?;
     Ok(statuses
         .into_iter()
         .filter(|s| {
@@ -81,17 +85,15 @@ pub async fn filter_visible(state: &AppState, viewer: Option<Id>, statuses: Vec<
 
 /// What a timeline of `context` (home, public, a thread, a profile) shows the viewer of statuses
 /// it may see, rendered: without what its blocks, mutes and `hide` filters keep from it, and
-/// with its `warn` filters' marks (`Hidden::sift`).
+/// with its `warn` filters' marks (`Hidden::sift`). `hidden` is the viewer's, from [`hidden`]:
+/// a request loads it once, however many lists it shows.
 pub async fn timeline(
     state: &AppState,
     viewer: Option<&Auth>,
+    hidden: &Hidden,
     statuses: Vec<Status>,
     context: FilterContext,
 ) -> ApiResult<Vec<StatusJson>> {
-    if statuses.is_empty() {
-        return Ok(Vec::new());
-    }
-    let hidden = hidden(state, viewer.map(Auth::id)).await?;
     let sifted = hidden.sift(statuses, context, Timestamp::now());
     render_marked(state, viewer, &sifted.statuses, sifted.warnings).await
 }

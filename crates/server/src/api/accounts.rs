@@ -173,13 +173,14 @@ async fn statuses(
     state.store.account(id).await?;
     let request = paging::page_request(&params, STATUSES)?;
     // A block keeps each account's statuses from the other; a mute does not reach a profile.
-    if views::hidden(&state, auth.id()).await?.blocked(id) {
+    let hidden = views::hidden(&state, auth.id()).await?;
+    if hidden.blocked(id) {
         return Ok(paging::paged(&state.settings.public_url, &uri, &request, Page::<()>::empty(), Vec::<()>::new()));
     }
     // The pinned ones, at most five, all at once; each as visible to the reader as any other.
     let mut page = if params.flag("pinned")? {
         let pinned = state.store.pinned_statuses(id).await?;
-        Page { items: views::filter_visible(&state, auth.id(), pinned).await?, cursors: Vec::new() }
+        Page { items: views::filter_visible(&state, auth.id(), &hidden, pinned).await?, cursors: Vec::new() }
     } else {
         let filter = AccountStatusesFilter {
             exclude_replies: params.flag("exclude_replies")?,
@@ -189,7 +190,8 @@ async fn statuses(
         state.store.account_statuses(id, auth.id(), filter, request).await?
     };
     let items =
-        views::timeline(&state, auth.0.as_ref(), std::mem::take(&mut page.items), FilterContext::Account).await?;
+        views::timeline(&state, auth.0.as_ref(), &hidden, std::mem::take(&mut page.items), FilterContext::Account)
+            .await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 

@@ -38,9 +38,12 @@ fn render(state: &AppState, filter: &Filter) -> Json<Value> {
 }
 
 fn title(params: &Params) -> ApiResult<Option<String>> {
-    params.get("title").map(|t| validate::free_text("title", t.trim(), MAX_TITLE)).transpose()?.map_or(Ok(None), |t| {
-        if t.is_empty() { Err(ApiError::unprocessable("Validation failed: Title can't be blank")) } else { Ok(Some(t)) }
-    })
+    let Some(given) = params.get("title") else { return Ok(None) };
+    let title = validate::free_text("title", given, MAX_TITLE)?;
+    if title.is_empty() {
+        return Err(ApiError::unprocessable("Validation failed: Title can't be blank"));
+    }
+    Ok(Some(title))
 }
 
 fn context(params: &Params) -> ApiResult<Option<Vec<FilterContext>>> {

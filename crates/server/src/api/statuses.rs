@@ -239,11 +239,12 @@ async fn context(State(state): State<AppState>, auth: MaybeAuth, PathId(id): Pat
     let root = status.reblog.as_ref().map_or(status.id, |r| r.id);
     let (ancestors, descendants) = state.store.context(root).await?;
     // A thread shows what the reader may see, without what it blocks, mutes or filters out.
-    let ancestors = views::filter_visible(&state, auth.id(), ancestors).await?;
-    let descendants = views::filter_visible(&state, auth.id(), descendants).await?;
+    let hidden = views::hidden(&state, auth.id()).await?;
+    let ancestors = views::filter_visible(&state, auth.id(), &hidden, ancestors).await?;
+    let descendants = views::filter_visible(&state, auth.id(), &hidden, descendants).await?;
     Ok(Json(json!({
-        "ancestors": views::timeline(&state, auth.0.as_ref(), ancestors, FilterContext::Thread).await?,
-        "descendants": views::timeline(&state, auth.0.as_ref(), descendants, FilterContext::Thread).await?,
+        "ancestors": views::timeline(&state, auth.0.as_ref(), &hidden, ancestors, FilterContext::Thread).await?,
+        "descendants": views::timeline(&state, auth.0.as_ref(), &hidden, descendants, FilterContext::Thread).await?,
     })))
 }
 
@@ -403,7 +404,8 @@ async fn bookmarks(
     let request = paging::page_request(&params, STATUSES)?;
     let page = state.store.bookmarks(auth.id(), request).await?;
     // A bookmarked status its reader may no longer see (unfollowed, say) is left out.
-    let visible = views::filter_visible(&state, Some(auth.id()), page.items.clone()).await?;
+    let hidden = views::hidden(&state, Some(auth.id())).await?;
+    let visible = views::filter_visible(&state, Some(auth.id()), &hidden, page.items.clone()).await?;
     let items = views::render_statuses(&state, Some(&auth), &visible).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
@@ -417,7 +419,8 @@ async fn favourites(
     auth.require("read:favourites")?;
     let request = paging::page_request(&params, STATUSES)?;
     let page = state.store.favourites(auth.id(), request).await?;
-    let visible = views::filter_visible(&state, Some(auth.id()), page.items.clone()).await?;
+    let hidden = views::hidden(&state, Some(auth.id())).await?;
+    let visible = views::filter_visible(&state, Some(auth.id()), &hidden, page.items.clone()).await?;
     let items = views::render_statuses(&state, Some(&auth), &visible).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }

@@ -33,7 +33,9 @@ async fn home(
     let request = paging::page_request(&params, STATUSES)?;
     let mut page = feeds::read::home_timeline(&state, auth.id(), request).await?;
     // The page's cursors stay those of what was read, so the next page starts where it ended.
-    let items = views::timeline(&state, Some(&auth), std::mem::take(&mut page.items), FilterContext::Home).await?;
+    let hidden = views::hidden(&state, Some(auth.id())).await?;
+    let items =
+        views::timeline(&state, Some(&auth), &hidden, std::mem::take(&mut page.items), FilterContext::Home).await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -46,13 +48,15 @@ async fn public(
     auth.require("read:statuses")?;
     let request = paging::page_request(&params, STATUSES)?;
     // Every account is local: `remote=true` asks for statuses this server does not have.
+    let hidden = views::hidden(&state, auth.id()).await?;
     let mut page = if params.flag("remote")? {
         Page::empty()
     } else {
         state.store.public_timeline(request, params.flag("only_media")?).await?
     };
     let items =
-        views::timeline(&state, auth.0.as_ref(), std::mem::take(&mut page.items), FilterContext::Public).await?;
+        views::timeline(&state, auth.0.as_ref(), &hidden, std::mem::take(&mut page.items), FilterContext::Public)
+            .await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
 
@@ -67,12 +71,14 @@ async fn tag(
     let request = paging::page_request(&params, STATUSES)?;
     let tag = normalize_tag(hashtag.trim_start_matches('#'));
     // A name that is no hashtag (a NUL, punctuation) names no tag: nothing is tagged with it.
+    let hidden = views::hidden(&state, auth.id()).await?;
     let mut page = if params.flag("remote")? || params.flag("only_media")? || !starling_core::text::is_hashtag(&tag) {
         Page::empty()
     } else {
         state.store.tag_timeline(&tag, request).await?
     };
     let items =
-        views::timeline(&state, auth.0.as_ref(), std::mem::take(&mut page.items), FilterContext::Public).await?;
+        views::timeline(&state, auth.0.as_ref(), &hidden, std::mem::take(&mut page.items), FilterContext::Public)
+            .await?;
     Ok(paging::paged(&state.settings.public_url, &uri, &request, page, items))
 }
