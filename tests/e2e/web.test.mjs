@@ -279,10 +279,14 @@ describe('the web client', () => {
     });
     await statusWith(bob.page, 'Filler post number 10').waitFor();
     await bob.page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    // The feed holds live posts only while its top is out of sight: be sure Bob is down there
+    // (and his stream live) before Alice posts, however slowly a loaded machine lays him out.
+    await bob.page.waitForFunction(() => document.querySelector('article.status').getBoundingClientRect().top < -200);
+    await bob.page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 30_000 });
     await alice.page.getByLabel('Post text').fill('Held while Bob reads');
     await alice.page.getByRole('button', { name: 'Post', exact: true }).click();
     const pill = bob.page.getByRole('button', { name: /1 new post/ });
-    await pill.waitFor();
+    await pill.waitFor({ timeout: 30_000 });
     assert.equal(await statusWith(bob.page, 'Held while Bob reads').count(), 0, 'held, not shown under the reader');
     await shot(bob.page, '12-new-posts-pill');
     await pill.click();
