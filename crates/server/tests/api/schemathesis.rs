@@ -31,7 +31,10 @@ async fn the_openapi_document_holds_for_every_generated_request() -> TestResult 
         ])
         // Streams answer with an endless body or a protocol switch; they have tests of their own.
         .args(["--exclude-path-regex", "streaming"])
-        .args(["--phases", "examples,coverage,fuzzing", "--max-time", BUDGET_SECS, "--workers", "2"])
+        // One worker: with two, Hypothesis parses lambdas' source from two threads at once, which
+        // CPython 3.11 can break off with "AST constructor recursion depth mismatch"
+        // (python/cpython#106905), an error of the tool, not of the server.
+        .args(["--phases", "examples,coverage,fuzzing", "--max-time", BUDGET_SECS, "--workers", "1"])
         .args(["--suppress-health-check", "all", "--no-color"])
         // It keeps notes of its runs in the working directory: the server's, removed after.
         .current_dir(&app.dir)
