@@ -161,6 +161,13 @@ async fn sign_out(c: &mut PgConnection, account: Id, keep: Option<Id>) -> StoreR
     Ok(revoked.len())
 }
 
+/// What a change of an account's standing that touched no row means: the account is already as
+/// asked, or it does not exist (`NotFound`).
+async fn unchanged(c: &mut PgConnection, account: Id) -> StoreResult<Change> {
+    hydrate::account(c, account.0).await?;
+    Ok(Change::Unchanged)
+}
+
 pub(crate) async fn suspend(c: &mut PgConnection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
     let at = Timestamp::now();
     let updated = sqlx::query("UPDATE accounts SET suspended_at = $1 WHERE id = $2 AND suspended_at IS NULL")
@@ -170,8 +177,7 @@ pub(crate) async fn suspend(c: &mut PgConnection, account: Id, actor: Option<Id>
         .await
         .db()?;
     if updated.rows_affected() == 0 {
-        hydrate::account(c, account.0).await?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account).await;
     }
     let revoked = sign_out(c, account, None).await?;
     events::append(c, event::suspended(account, actor, revoked, at)).await?;
@@ -206,8 +212,7 @@ pub(crate) async fn limit(
         sqlx::query(unset).bind(account.0).execute(&mut *c).await.db()?
     };
     if updated.rows_affected() == 0 {
-        hydrate::account(c, account.0).await?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account).await;
     }
     // A disabled account is signed out everywhere, as a suspended one is.
     if on && limit == Limit::Disable {
@@ -230,8 +235,7 @@ pub(crate) async fn erase(c: &mut PgConnection, account: Id, actor: Option<Id>) 
     .await
     .db()?;
     if updated.rows_affected() == 0 {
-        hydrate::account(c, account.0).await?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account).await;
     }
     sign_out(c, account, None).await?;
     events::append(c, event::limited(EventKind::AccountDeleted, account, actor, at)).await?;
@@ -247,8 +251,7 @@ pub(crate) async fn unsuspend(c: &mut PgConnection, account: Id, actor: Option<I
     .await
     .db()?;
     if updated.rows_affected() == 0 {
-        hydrate::account(c, account.0).await?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account).await;
     }
     events::append(c, event::unsuspended(account, actor, Timestamp::now())).await?;
     Ok(Change::Made)
@@ -582,8 +585,7 @@ pub(crate) async fn set_role(c: &mut PgConnection, account: Id, role: Role, acto
         .await
         .db()?;
     if updated.rows_affected() == 0 {
-        hydrate::account(c, account.0).await?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account).await;
     }
     events::append(c, event::role_changed(account, role, actor, Timestamp::now())).await?;
     Ok(Change::Made)

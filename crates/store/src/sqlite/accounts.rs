@@ -137,13 +137,19 @@ fn sign_out(c: &Connection, account: Id, keep: Option<Id>) -> StoreResult<usize>
     Ok(revoked.len())
 }
 
+/// What a change of an account's standing that touched no row means: the account is already as
+/// asked, or it does not exist (`NotFound`).
+fn unchanged(c: &Connection, account: Id) -> StoreResult<Change> {
+    hydrate::account(c, account.0)?;
+    Ok(Change::Unchanged)
+}
+
 pub(crate) fn suspend(c: &Connection, account: Id, actor: Option<Id>) -> StoreResult<Change> {
     let at = Timestamp::now();
     let updated =
         c.run("UPDATE accounts SET suspended_at = ? WHERE id = ? AND suspended_at IS NULL", params![at.0, account.0])?;
     if updated == 0 {
-        hydrate::account(c, account.0)?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account);
     }
     let revoked = sign_out(c, account, None)?;
     events::append(c, event::suspended(account, actor, revoked, at))?;
@@ -156,8 +162,7 @@ pub(crate) fn unsuspend(c: &Connection, account: Id, actor: Option<Id>) -> Store
         params![account.0],
     )?;
     if updated == 0 {
-        hydrate::account(c, account.0)?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account);
     }
     events::append(c, event::unsuspended(account, actor, Timestamp::now()))?;
     Ok(Change::Made)
@@ -178,8 +183,7 @@ pub(crate) fn limit(c: &Connection, account: Id, limit: Limit, on: bool, actor: 
         )?
     };
     if updated == 0 {
-        hydrate::account(c, account.0)?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account);
     }
     // A disabled account is signed out everywhere, as a suspended one is.
     if on && limit == Limit::Disable {
@@ -198,8 +202,7 @@ pub(crate) fn erase(c: &Connection, account: Id, actor: Option<Id>) -> StoreResu
         params![at.0, account.0],
     )?;
     if updated == 0 {
-        hydrate::account(c, account.0)?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account);
     }
     sign_out(c, account, None)?;
     events::append(c, event::limited(EventKind::AccountDeleted, account, actor, at))?;
@@ -466,8 +469,7 @@ pub(crate) fn set_role(c: &Connection, account: Id, role: Role, actor: Option<Id
         params![role.as_str(), account.0, role.as_str()],
     )?;
     if updated == 0 {
-        hydrate::account(c, account.0)?;
-        return Ok(Change::Unchanged);
+        return unchanged(c, account);
     }
     events::append(c, event::role_changed(account, role, actor, Timestamp::now()))?;
     Ok(Change::Made)
